@@ -1,0 +1,1 @@
+"""upgrade-deps: the upgrade pipeline and the GitHub App service around it."""

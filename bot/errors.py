@@ -1,0 +1,97 @@
+"""Our exception types and the one table mapping them to exit codes and check-run conclusions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class UpgradeDepsError(Exception):
+    """Base of every error we raise on purpose; its message is safe to show a user."""
+
+    kind = "error"
+
+
+class RefusedError(UpgradeDepsError):
+    """The request cannot be carried out as given (bad arguments, bad config, dirty tree, corrupt files)."""
+
+    kind = "refused"
+
+
+class BadArgumentsError(RefusedError):
+    """An argument of the command is malformed."""
+
+
+class ConfigError(RefusedError):
+    """The repository configuration is invalid; the message names file and key."""
+
+
+class ManifestError(RefusedError):
+    """A manifest (pyproject) is missing or is not valid TOML; the message names file and line."""
+
+
+class LockFileError(RefusedError):
+    """A lock file is missing or corrupt; the message names the file."""
+
+
+class DirtyTreeError(RefusedError):
+    """The work tree has uncommitted changes that belong to someone."""
+
+
+class DivergentPackageError(RefusedError):
+    """A shared-divergent package was requested without `@variant`."""
+
+
+class NotLandedError(UpgradeDepsError):
+    """The upgrade was attempted and did not land (lock failed, conflict needs a human, timeout)."""
+
+    kind = "not-landed"
+
+
+class LockTimeoutError(NotLandedError):
+    """uv did not finish within its time limit."""
+
+
+class ToolError(UpgradeDepsError):
+    """An external tool (git, uv) failed in a way that is not the user's input."""
+
+    kind = "tool"
+
+
+class TransientError(UpgradeDepsError):
+    """A failure worth retrying later (network, GitHub 5xx, rate limits)."""
+
+    kind = "transient"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one kind of ending is reported: CLI exit code, check-run conclusion, title."""
+
+    exit_code: int
+    conclusion: str
+    title: str
+
+
+# The one mapping from how a job ended to what the CLI and the check run say.
+OUTCOMES: dict[str, Outcome] = {
+    "landed": Outcome(0, "success", "Upgrade landed"),
+    "nothing": Outcome(0, "neutral", "Nothing to upgrade"),
+    "not-landed": Outcome(1, "failure", "Upgrade did not land"),
+    # Landed and committed, but something needs a person (deferred tag, failed verification).
+    "attention": Outcome(3, "failure", "Upgrade landed; needs attention"),
+    "refused": Outcome(2, "action_required", "Upgrade refused"),
+    "breaking": Outcome(3, "failure", "Upgrade landed; breaking call sites found"),
+    "tool": Outcome(1, "failure", "Upgrade failed"),
+    "error": Outcome(1, "failure", "Upgrade failed"),
+    "transient": Outcome(1, "failure", "Upgrade failed (temporary problem)"),
+}
+
+
+def outcome_for_error(error: BaseException) -> Outcome:
+    """The outcome for an exception; anything not ours is an internal failure."""
+    kind = error.kind if isinstance(error, UpgradeDepsError) else "error"
+    return OUTCOMES[kind]

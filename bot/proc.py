@@ -1,0 +1,90 @@
+"""Runs subprocesses asynchronously with a timeout and an allow-listed environment."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+# What a child process may see of ours. Everything else (app key, installation token, webhook
+# secret, anything a deployment sets) stays out, because repository code runs in these children.
+ALLOWED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR")
+ALLOWED_PREFIXES = ("UV_",)
+PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY")
+# Never passed, even with an allowed prefix.
+DENIED = ("UV_PUBLISH_TOKEN", "UV_PUBLISH_PASSWORD")
+
+
+def child_env(source: Mapping[str, str], extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The allow-listed environment for uv and repository commands, built from `source`."""
+    env = {}
+    for key, value in source.items():
+        upper = key.upper()
+        if key in DENIED:
+            continue
+        if key in ALLOWED or key.startswith(ALLOWED_PREFIXES) or upper in PROXIES:
+            env[key] = value
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env.setdefault("PATH", os.defpath)
+    env.update(extra or {})
+    return env
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A finished process: exit code and its combined output."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    output: str
+    timed_out: bool = False
+
+
+async def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    shell: bool = False,
+) -> Completed:
+    """Run `argv` (or a shell command line), capture stdout+stderr, kill the process group on timeout.
+
+    Cancellation (Ctrl-C, job cancelled) also kills the whole group before re-raising, so no uv or
+    build backend keeps writing into the work tree after we have restored it.
+    """
+    if shell:
+        process = await asyncio.create_subprocess_shell(
+            argv[0], cwd=cwd, env=dict(env), stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+    else:
+        process = await asyncio.create_subprocess_exec(
+            *argv, cwd=cwd, env=dict(env), stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        _kill_group(process)
+        out, _ = await process.communicate()
+        return Completed(tuple(argv), -1, out.decode(errors="replace"), timed_out=True)
+    except BaseException:
+        _kill_group(process)
+        await process.wait()
+        raise
+    return Completed(tuple(argv), process.returncode or 0, out.decode(errors="replace"))
+
+
+def _kill_group(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def tail(text: str, lines: int = 50) -> str:
+    """The last `lines` lines of a process's output."""
+    return "\n".join(text.rstrip().splitlines()[-lines:])

@@ -1,0 +1,1 @@
+"""Webhook event handlers, one module and one Router per event family."""
