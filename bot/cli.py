@@ -1,0 +1,60 @@
+"""The `upgrade-deps` command line: parses arguments and hands each subcommand to its module lazily."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+# Subcommand -> "module:function"; imported only when used so `run` starts fast.
+COMMANDS = {
+    "run": "bot.run_command:main",
+    "serve": "bot.server:main",
+    "audit": "bot.audit.command:main",
+    "checklists": "checklists.command:main",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="upgrade-deps", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="upgrade pinned dependencies of a local checkout")
+    run.add_argument("--repo", type=Path, default=Path.cwd(), help="repository root (default: .)")
+    run.add_argument("--config", type=Path, help="config file (default: REPO/.github/upgrade-deps.toml)")
+    run.add_argument("--no-commit", action="store_true", help="leave the changes in the work tree")
+    run.add_argument("--uv-timeout", type=float, default=600.0, help="seconds each uv call may take")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="pkg==version[@variant] ... as in a comment")
+
+    serve = sub.add_parser("serve", help="run the GitHub App webhook server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+
+    audit = sub.add_parser("audit", help="audit call sites against new package versions (step 6)")
+    audit.add_argument("--repo", type=Path, default=Path.cwd())
+    audit.add_argument("--config", type=Path)
+    audit.add_argument("--format", choices=("text", "json"), default="text")
+    audit.add_argument("changes", nargs="+", metavar="PKG==OLD..NEW")
+
+    checklists = sub.add_parser("checklists", help="per-package API checklists (step 0.5)")
+    checklists_sub = checklists.add_subparsers(dest="action", required=True)
+    validate = checklists_sub.add_parser("validate", help="compare checklists with the real imports")
+    validate.add_argument("--repo", type=Path, default=Path.cwd())
+    validate.add_argument("--config", type=Path)
+    validate.add_argument("--fix", action="store_true", help="update the checklist files in place")
+    validate.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module_name, _, function = COMMANDS[args.command].partition(":")
+    handler = getattr(importlib.import_module(module_name), function)
+    code: int = handler(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
