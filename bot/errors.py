@@ -57,6 +57,14 @@ class ToolError(UpgradeDepsError):
     kind = "tool"
 
 
+class GitHubError(ToolError):
+    """GitHub refused a request that retrying will not fix; the message names the call, never a token."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class TransientError(UpgradeDepsError):
     """A failure worth retrying later (network, GitHub 5xx, rate limits)."""
 

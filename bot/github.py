@@ -1,0 +1,238 @@
+"""The one module that calls the GitHub REST API: app JWT, cached installation tokens, our calls."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+import gidgethub
+from gidgethub import apps
+from gidgethub.aiohttp import GitHubAPI
+
+from bot.errors import GitHubError, TransientError
+
+# Refresh an installation token this long before GitHub says it expires (tokens live an hour).
+TOKEN_MARGIN = 300.0
+REQUESTER = "upgrade-deps"
+ANNOTATIONS_PER_CALL = 50  # GitHub's maxItems for output.annotations
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    id: int
+    slug: str
+
+    @property
+    def bot_login(self) -> str:
+        return f"{self.slug}[bot]"
+
+    @property
+    def bot_email(self) -> str:
+        return f"{self.id}+{self.slug}[bot]@users.noreply.github.com"
+
+
+@dataclass(frozen=True)
+class PullInfo:
+    """The parts of a pull request a job needs."""
+
+    number: int
+    head_ref: str
+    head_sha: str
+    head_repo: str  # full name; differs from the base repository for forks
+    head_clone_url: str
+    base_ref: str
+    base_sha: str
+    author: str
+    html_url: str
+
+
+def _pull(data: Mapping[str, Any]) -> PullInfo:
+    head, base = data["head"], data["base"]
+    head_repo = head.get("repo") or {}  # null when the fork was deleted
+    return PullInfo(
+        number=int(data["number"]),
+        head_ref=str(head["ref"]),
+        head_sha=str(head["sha"]),
+        head_repo=str(head_repo.get("full_name", "")),
+        head_clone_url=str(head_repo.get("clone_url", "")),
+        base_ref=str(base["ref"]),
+        base_sha=str(base["sha"]),
+        author=str(data["user"]["login"]),
+        html_url=str(data.get("html_url", "")),
+    )
+
+
+@contextlib.asynccontextmanager
+async def _calling(what: str) -> AsyncIterator[None]:
+    """Turn client and HTTP failures into our errors; messages name the call, never credentials."""
+    try:
+        yield
+    except gidgethub.RateLimitExceeded as exc:
+        wait = exc.rate_limit.reset_datetime.timestamp() - time.time() if exc.rate_limit else 60.0
+        raise TransientError(f"{what}: GitHub rate limit exhausted", retry_after=max(1.0, wait)) from None
+    except gidgethub.GitHubBroken as exc:
+        raise TransientError(f"{what}: GitHub answered {int(exc.status_code)}") from None
+    except gidgethub.BadRequest as exc:
+        status = int(exc.status_code)
+        retry_after = exc.headers.get("retry-after")
+        if status in (403, 429) and retry_after is not None:  # secondary rate limit
+            raise TransientError(f"{what}: secondary rate limit", retry_after=float(retry_after)) from None
+        raise GitHubError(f"{what}: GitHub answered {status} ({exc})", status=status) from None
+    except gidgethub.HTTPException as exc:
+        raise GitHubError(
+            f"{what}: GitHub answered {int(exc.status_code)}", status=int(exc.status_code)
+        ) from None
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise TransientError(f"{what}: cannot reach GitHub ({type(exc).__name__})") from None
+
+
+class GitHub:
+    """GitHub for one app: every call takes the installation it acts for."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, *, app_id: str, private_key: str, api_url: str
+    ) -> None:
+        self._gh = GitHubAPI(session, REQUESTER, base_url=api_url)
+        self._app_id = app_id
+        self._key = private_key
+        self._tokens: dict[int, tuple[str, float]] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def _jwt(self) -> str:
+        return apps.get_jwt(app_id=self._app_id, private_key=self._key)
+
+    async def app(self) -> AppInfo:
+        async with _calling("GET /app"):
+            data = await self._gh.getitem("/app", jwt=self._jwt())
+        return AppInfo(id=int(data["id"]), slug=str(data["slug"]))
+
+    async def token(self, installation: int) -> str:
+        """An installation token, from the cache while it has more than TOKEN_MARGIN seconds left."""
+        lock = self._locks.setdefault(installation, asyncio.Lock())
+        async with lock:  # concurrent jobs of one installation refresh once
+            cached = self._tokens.get(installation)
+            if cached and cached[1] - TOKEN_MARGIN > time.time():
+                return cached[0]
+            async with _calling(f"POST /app/installations/{installation}/access_tokens"):
+                data = await apps.get_installation_access_token(
+                    self._gh, installation_id=str(installation), app_id=self._app_id, private_key=self._key
+                )
+            expires = datetime.fromisoformat(str(data["expires_at"]).replace("Z", "+00:00")).timestamp()
+            self._tokens[installation] = (str(data["token"]), expires)
+            return str(data["token"])
+
+    async def _call(self, method: str, installation: int, url: str, data: Any = b"", **kw: Any) -> Any:
+        token = await self.token(installation)
+        async with _calling(f"{method} {url}"):
+            if method == "GET":
+                return await self._gh.getitem(url, oauth_token=token, **kw)
+            if method == "POST":
+                return await self._gh.post(url, data=data, oauth_token=token, **kw)
+            if method == "PATCH":
+                return await self._gh.patch(url, data=data, oauth_token=token, **kw)
+        raise ValueError(method)
+
+    async def _all(self, installation: int, url: str) -> list[Any]:
+        token = await self.token(installation)
+        async with _calling(f"GET {url}"):
+            return [item async for item in self._gh.getiter(url, oauth_token=token)]
+
+    # Repositories and people
+    async def permission(self, installation: int, repo: str, user: str) -> str:
+        """The user's role on the repository: admin, maintain, write, triage, read or none."""
+        data = await self._call("GET", installation, f"/repos/{repo}/collaborators/{{user}}/permission",
+                                url_vars={"user": user})  # fmt: skip
+        return str(data.get("role_name") or data.get("permission") or "none")
+
+    # Pull requests
+    async def pull(self, installation: int, repo: str, number: int) -> PullInfo:
+        return _pull(await self._call("GET", installation, f"/repos/{repo}/pulls/{number}"))
+
+    async def find_pull(self, installation: int, repo: str, head: str) -> tuple[int, str] | None:
+        """The open pull request from `head` ("owner:branch"), as (number, html_url)."""
+        items = await self._call("GET", installation, f"/repos/{repo}/pulls{{?head,state}}",
+                                 url_vars={"head": head, "state": "open"})  # fmt: skip
+        return (int(items[0]["number"]), str(items[0]["html_url"])) if items else None
+
+    async def create_pull(
+        self, installation: int, repo: str, *, title: str, head: str, base: str, body: str
+    ) -> tuple[int, str]:
+        data = await self._call("POST", installation, f"/repos/{repo}/pulls",
+                                {"title": title, "head": head, "base": base, "body": body})  # fmt: skip
+        return int(data["number"]), str(data["html_url"])
+
+    async def pull_files(self, installation: int, repo: str, number: int) -> list[tuple[str, str]]:
+        """(filename, patch) of each changed file; the patch is empty for binary or huge files."""
+        items = await self._all(installation, f"/repos/{repo}/pulls/{number}/files")
+        return [(str(item["filename"]), str(item.get("patch") or "")) for item in items]
+
+    async def review_comment_bodies(self, installation: int, repo: str, number: int) -> list[str]:
+        items = await self._all(installation, f"/repos/{repo}/pulls/{number}/comments")
+        return [str(item.get("body", "")) for item in items]
+
+    async def create_review(
+        self, installation: int, repo: str, number: int, *, commit: str, body: str,
+        comments: Sequence[Mapping[str, Any]],
+    ) -> int:  # fmt: skip
+        data = await self._call("POST", installation, f"/repos/{repo}/pulls/{number}/reviews",
+                                {"commit_id": commit, "body": body, "event": "COMMENT",
+                                 "comments": list(comments)})  # fmt: skip
+        return int(data["id"])
+
+    # Comments and reactions
+    async def comment(self, installation: int, repo: str, number: int, body: str) -> int:
+        data = await self._call(
+            "POST", installation, f"/repos/{repo}/issues/{number}/comments", {"body": body}
+        )
+        return int(data["id"])
+
+    async def edit_comment(self, installation: int, repo: str, comment_id: int, body: str) -> None:
+        await self._call("PATCH", installation, f"/repos/{repo}/issues/comments/{comment_id}", {"body": body})
+
+    async def find_comment(
+        self, installation: int, repo: str, number: int, *, marker: str, author: str
+    ) -> int | None:
+        """The first comment by `author` containing the hidden `marker`."""
+        for item in await self._all(installation, f"/repos/{repo}/issues/{number}/comments"):
+            if item.get("user", {}).get("login") == author and marker in str(item.get("body", "")):
+                return int(item["id"])
+        return None
+
+    async def react(self, installation: int, repo: str, comment_id: int, content: str) -> None:
+        await self._call("POST", installation, f"/repos/{repo}/issues/comments/{comment_id}/reactions",
+                         {"content": content})  # fmt: skip
+
+    # Check runs
+    async def create_check_run(self, installation: int, repo: str, *, head_sha: str, name: str,
+                               title: str, summary: str) -> int:  # fmt: skip
+        data = await self._call("POST", installation, f"/repos/{repo}/check-runs",
+                                {"name": name, "head_sha": head_sha, "status": "in_progress",
+                                 "output": {"title": title, "summary": summary}})  # fmt: skip
+        return int(data["id"])
+
+    async def update_check_run(
+        self, installation: int, repo: str, check_run_id: int, fields: Mapping[str, Any]
+    ) -> None:
+        await self._call("PATCH", installation, f"/repos/{repo}/check-runs/{check_run_id}", dict(fields))
+
+    async def complete_check_run(
+        self, installation: int, repo: str, check_run_id: int, *, conclusion: str, title: str,
+        summary: str, text: str, annotations: Sequence[Mapping[str, Any]], sent: int = 0,
+    ) -> int:  # fmt: skip
+        """Conclude the run; annotations go 50 per call (GitHub appends them). Returns how many were sent."""
+        output: dict[str, Any] = {"title": title, "summary": summary, "text": text}
+        batches = [annotations[i : i + ANNOTATIONS_PER_CALL] for i in range(sent, len(annotations), 50)]
+        for batch in batches[:-1]:
+            await self.update_check_run(installation, repo, check_run_id,
+                                        {"output": {**output, "annotations": list(batch)}})  # fmt: skip
+            sent += len(batch)
+        last = {**output, "annotations": list(batches[-1])} if batches else output
+        done = {"status": "completed", "conclusion": conclusion, "output": last}
+        await self.update_check_run(installation, repo, check_run_id, done)
+        return sent + (len(batches[-1]) if batches else 0)

@@ -1,0 +1,191 @@
+"""The SQLite job store: deliveries become jobs once, run one at a time per subject, survive restarts."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY,
+    delivery TEXT NOT NULL UNIQUE,
+    subject TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    coalesce_key TEXT,
+    spec TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'queued',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before REAL NOT NULL DEFAULT 0,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (state, not_before, id);
+CREATE INDEX IF NOT EXISTS jobs_subject ON jobs (subject, state);
+CREATE INDEX IF NOT EXISTS jobs_coalesce ON jobs (coalesce_key, state);
+CREATE TABLE IF NOT EXISTS published (
+    job_id INTEGER NOT NULL,
+    what TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (job_id, what)
+);
+CREATE TABLE IF NOT EXISTS check_runs (
+    check_run_id INTEGER PRIMARY KEY,
+    job_id INTEGER NOT NULL
+);
+"""
+
+# Job states: queued -> running -> done | failed; queued -> superseded (a newer job covers it).
+FINAL = ("done", "failed", "superseded")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work as stored; `spec` is the JSON the handler that accepted it wrote."""
+
+    id: int
+    delivery: str
+    subject: str
+    kind: str
+    spec: str
+    attempts: int
+    state: str = "queued"
+    error: str | None = None
+
+
+class JobStore:
+    """Jobs and what each has published, in one SQLite file in WAL mode (one process owns it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a committed job survives a crash of this process; only an OS crash
+        # can lose the last transactions, which GitHub lets an operator redeliver.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def add(
+        self, *, delivery: str, subject: str, kind: str, spec: str, coalesce: str | None = None
+    ) -> int | None:
+        """Persist a job; None when this delivery was already recorded (a redelivery)."""
+        now = time.time()
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO jobs (delivery, subject, kind, coalesce_key, spec, created, updated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (delivery, subject, kind, coalesce, spec, now, now),
+            )
+            job_id = cursor.lastrowid if cursor.rowcount else None
+            if job_id is not None and coalesce is not None:
+                db.execute(
+                    "UPDATE jobs SET state='superseded', updated=?, error=?"
+                    " WHERE coalesce_key=? AND state='queued' AND id<?",
+                    (now, f"superseded by delivery {delivery}", coalesce, job_id),
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return job_id
+
+    def recover(self) -> int:
+        """Jobs that were running when the process died go back to the queue; returns how many."""
+        cursor = self._db.execute(
+            "UPDATE jobs SET state='queued', updated=? WHERE state='running'", (time.time(),)
+        )
+        return cursor.rowcount
+
+    def claim(self, now: float | None = None) -> Job | None:
+        """The oldest due job whose subject has nothing running, marked running; None if none."""
+        now = time.time() if now is None else now
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute(
+                "SELECT id, delivery, subject, kind, spec, attempts FROM jobs AS j"
+                " WHERE state='queued' AND not_before<=?"
+                " AND NOT EXISTS (SELECT 1 FROM jobs AS r WHERE r.subject=j.subject AND r.state='running')"
+                " ORDER BY id LIMIT 1",
+                (now,),
+            ).fetchone()
+            if row is not None:
+                db.execute(
+                    "UPDATE jobs SET state='running', attempts=attempts+1, updated=? WHERE id=?",
+                    (now, row[0]),
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        if row is None:
+            return None
+        return Job(row[0], row[1], row[2], row[3], row[4], row[5] + 1, "running")
+
+    def finish(self, job_id: int, state: str, error: str | None = None) -> None:
+        if state not in FINAL:
+            raise ValueError(f"not a final state: {state}")
+        self._db.execute(
+            "UPDATE jobs SET state=?, error=?, updated=? WHERE id=?", (state, error, time.time(), job_id)
+        )
+
+    def retry(self, job_id: int, *, delay: float, error: str) -> None:
+        """Back to the queue, not before `delay` seconds from now."""
+        now = time.time()
+        self._db.execute(
+            "UPDATE jobs SET state='queued', not_before=?, error=?, updated=? WHERE id=?",
+            (now + delay, error, now, job_id),
+        )
+
+    def next_due(self) -> float | None:
+        """When the earliest queued job becomes due (epoch seconds), or None when the queue is empty."""
+        row = self._db.execute("SELECT MIN(not_before) FROM jobs WHERE state='queued'").fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    def get(self, job_id: int) -> Job | None:
+        row = self._db.execute(
+            "SELECT id, delivery, subject, kind, spec, attempts, state, error FROM jobs WHERE id=?", (job_id,)
+        ).fetchone()
+        return None if row is None else Job(*row)
+
+    def jobs(self) -> list[Job]:
+        rows = self._db.execute(
+            "SELECT id, delivery, subject, kind, spec, attempts, state, error FROM jobs ORDER BY id"
+        ).fetchall()
+        return [Job(*row) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        return dict(self._db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())
+
+    # What a job has published, so a re-run after a crash edits instead of posting again.
+    def recorded(self, job_id: int, what: str) -> str | None:
+        row = self._db.execute(
+            "SELECT value FROM published WHERE job_id=? AND what=?", (job_id, what)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def record(self, job_id: int, what: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO published (job_id, what, value) VALUES (?, ?, ?)"
+            " ON CONFLICT (job_id, what) DO UPDATE SET value=excluded.value",
+            (job_id, what, value),
+        )
+
+    def link_check_run(self, check_run_id: int, job_id: int) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO check_runs (check_run_id, job_id) VALUES (?, ?)", (check_run_id, job_id)
+        )
+
+    def job_for_check_run(self, check_run_id: int) -> Job | None:
+        row = self._db.execute(
+            "SELECT job_id FROM check_runs WHERE check_run_id=?", (check_run_id,)
+        ).fetchone()
+        return None if row is None else self.get(int(row[0]))

@@ -1,0 +1,120 @@
+"""Reads the service's settings from the environment (the only module that looks at os.environ)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_DB = "upgrade-deps.sqlite3"
+
+
+class SettingsError(Exception):
+    """The environment does not describe a usable service; one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service needs from its environment; secrets are hidden from repr."""
+
+    app_id: str
+    private_key: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
+    api_url: str = DEFAULT_API_URL
+    db_path: Path = Path(DEFAULT_DB)
+    workers: int = 2
+    uv_timeout: float = 600.0
+    # The environment children see (filtered again by bot.proc.child_env before use).
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+def _private_key(environ: Mapping[str, str], problems: list[str]) -> str:
+    text = environ.get("GITHUB_PRIVATE_KEY", "")
+    path = environ.get("GITHUB_PRIVATE_KEY_PATH", "")
+    if text and path:
+        problems.append("GITHUB_PRIVATE_KEY and GITHUB_PRIVATE_KEY_PATH are both set; set only one")
+        return ""
+    if path:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            problems.append(f"GITHUB_PRIVATE_KEY_PATH: cannot read {path} ({exc.strerror})")
+            return ""
+        where = f"GITHUB_PRIVATE_KEY_PATH ({path})"
+    elif text:
+        where = "GITHUB_PRIVATE_KEY"
+    else:
+        problems.append(
+            "GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH is required (the app's PEM private key)"
+        )
+        return ""
+    try:
+        load_pem_private_key(text.encode(), password=None)
+    except (ValueError, TypeError):
+        # The key's text is never echoed: only where it came from.
+        problems.append(f"{where}: not a PEM private key without passphrase")
+        return ""
+    return text
+
+
+def _positive(environ: Mapping[str, str], key: str, default: float, problems: list[str]) -> float:
+    raw = environ.get(key)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        problems.append(f"{key}: {raw!r} is not a positive number")
+        return default
+    return value
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Settings from `environ`; raise SettingsError listing every problem at once."""
+    problems: list[str] = []
+    app_id = environ.get("GITHUB_APP_ID", "").strip()
+    if not app_id:
+        problems.append("GITHUB_APP_ID is required (the numeric id on the app's settings page)")
+    elif not app_id.isdigit():
+        problems.append(f"GITHUB_APP_ID: {app_id!r} is not a number")
+    key = _private_key(environ, problems)
+    secret = environ.get("GITHUB_WEBHOOK_SECRET", "")
+    if not secret:
+        problems.append("GITHUB_WEBHOOK_SECRET is required: unsigned webhooks are never accepted")
+    api_url = environ.get("GITHUB_API_URL", DEFAULT_API_URL).rstrip("/")
+    parts = urlsplit(api_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.append(f"GITHUB_API_URL: {api_url!r} is not an http(s) URL")
+    db = Path(environ.get("UPGRADE_DEPS_DB", DEFAULT_DB))
+    if not db.parent.is_dir():
+        problems.append(f"UPGRADE_DEPS_DB: directory {db.parent} does not exist")
+    workers = _positive(environ, "UPGRADE_DEPS_WORKERS", 2, problems)
+    uv_timeout = _positive(environ, "UPGRADE_DEPS_UV_TIMEOUT", 600.0, problems)
+    if problems:
+        raise SettingsError(problems)
+    return Settings(
+        app_id=app_id,
+        private_key=key,
+        webhook_secret=secret,
+        api_url=api_url,
+        db_path=db,
+        workers=int(workers),
+        uv_timeout=uv_timeout,
+        environ=dict(environ),
+    )
+
+
+def from_process() -> Settings:
+    """Settings from this process's environment."""
+    return load_settings(os.environ)
