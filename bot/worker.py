@@ -23,7 +23,7 @@ Runner = Callable[[Job], Awaitable[None]]
 
 def backoff(attempts: int, retry_after: float | None) -> float:
     """Seconds to wait before attempt `attempts + 1`: exponential, never sooner than Retry-After."""
-    delay = min(MAX_DELAY, BASE_DELAY * 2 ** max(0, attempts - 1))
+    delay = min(MAX_DELAY, BASE_DELAY * float(2 ** max(0, attempts - 1)))
     return max(delay, retry_after or 0.0)
 
 

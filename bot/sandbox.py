@@ -1,0 +1,123 @@
+"""A temporary clone per job: token passed to git per command, never stored; bot identity; no force-push."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+from bot.errors import ToolError
+from bot.proc import child_env, run, tail
+
+GIT_TIMEOUT = 300.0
+PushOutcome = Literal["pushed", "moved"]
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+
+
+class Sandbox:
+    """`async with Sandbox(...) as box:` clones into a temp dir that is removed whatever happens."""
+
+    def __init__(self, *, environ: Mapping[str, str], token: str | None, identity: Identity) -> None:
+        self._environ = environ
+        self._token = token
+        self._identity = identity
+        self._tmp: Path | None = None
+        self.repo = Path()
+
+    async def __aenter__(self) -> Sandbox:
+        self._tmp = Path(tempfile.mkdtemp(prefix="upgrade-deps-"))
+        self.repo = self._tmp / "repo"
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def _secrets(self) -> list[str]:
+        if not self._token:
+            return []
+        return [self._token, base64.b64encode(f"x-access-token:{self._token}".encode()).decode()]
+
+    def _env(self) -> dict[str, str]:
+        extra = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
+        if self._token:
+            # Given to this one git process through its environment: never on a command line
+            # (visible in ps), never in .git/config (the repository's code runs in this clone).
+            header = base64.b64encode(f"x-access-token:{self._token}".encode()).decode()
+            extra.update({
+                "GIT_CONFIG_COUNT": "1",
+                "GIT_CONFIG_KEY_0": "http.extraHeader",
+                "GIT_CONFIG_VALUE_0": f"Authorization: Basic {header}",
+            })  # fmt: skip
+        return child_env(self._environ, extra)
+
+    async def git(self, *args: str, cwd: Path | None = None, check: bool = True) -> str:
+        result = await run(("git", *args), cwd=cwd or self.repo, env=self._env(), timeout=GIT_TIMEOUT)
+        output = redact(result.output, self._secrets())
+        if check and (result.returncode != 0 or result.timed_out):
+            what = "timed out" if result.timed_out else f"exit {result.returncode}"
+            raise ToolError(f"git {args[0]} failed ({what}): {tail(output, 10)}")
+        return output
+
+    async def clone(self, url: str, *, ref: str) -> str:
+        """Clone `url` and check out branch `ref`; returns the head commit."""
+        assert self._tmp is not None, "use the sandbox with async with"
+        await self.git(
+            "clone", "--quiet", "--no-tags", "--branch", ref, "--", url, str(self.repo), cwd=self._tmp
+        )
+        await self.git("config", "user.name", self._identity.name)
+        await self.git("config", "user.email", self._identity.email)
+        return await self.head()
+
+    async def head(self) -> str:
+        return (await self.git("rev-parse", "HEAD")).strip()
+
+    async def remote_branch(self, branch: str) -> str | None:
+        """The commit `branch` points at on the remote now, or None when it does not exist."""
+        out = await self.git("ls-remote", "--heads", "origin", f"refs/heads/{branch}")
+        return out.split()[0] if out.strip() else None
+
+    async def checkout_new(self, branch: str) -> None:
+        await self.git("checkout", "--quiet", "-B", branch)
+
+    async def file_at(self, commit: str, path: str) -> str | None:
+        out = await run(
+            ("git", "show", f"{commit}:{path}"), cwd=self.repo, env=self._env(), timeout=GIT_TIMEOUT
+        )
+        return out.output if out.returncode == 0 else None
+
+    async def changed_files(self, base: str, head: str) -> list[str]:
+        await self.git("fetch", "--quiet", "origin", base, check=False)
+        return (await self.git("diff", "--name-only", f"{base}...{head}")).split()
+
+    async def push(self, branch: str) -> PushOutcome:
+        """Push HEAD to `branch`, never forcing; "moved" when the branch changed under us."""
+        result = await run(
+            ("git", "push", "--porcelain", "origin", f"HEAD:refs/heads/{branch}"),
+            cwd=self.repo, env=self._env(), timeout=GIT_TIMEOUT,
+        )  # fmt: skip
+        output = redact(result.output, self._secrets())
+        if result.returncode == 0 and not result.timed_out:
+            return "pushed"
+        if "[rejected]" in output or "non-fast-forward" in output or "fetch first" in output:
+            return "moved"
+        raise ToolError(f"git push to {branch} failed: {tail(output, 10)}")

@@ -1,0 +1,148 @@
+"""`upgrade-deps serve`: the aiohttp webhook server; verifies, persists a job, answers 202."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from argparse import Namespace
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+from gidgethub import ValidationFailure
+from gidgethub.sansio import Event, validate_event
+
+from bot import jobspec
+from bot.errors import UpgradeDepsError
+from bot.github import GitHub
+from bot.jobs import JobStore
+from bot.pipeline import run_upgrade
+from bot.service import JobRunner, Services
+from bot.settings import Settings, SettingsError, from_process
+from bot.worker import WorkerPool
+from handlers import router
+from handlers.intake import AppIdentity, Intake
+
+log = logging.getLogger("upgrade-deps.server")
+MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the webhook endpoint needs: no GitHub client, no git: only the store."""
+
+    secret: str
+    store: JobStore
+    identity: AppIdentity
+    pool: WorkerPool | None
+
+
+def _reply(status: int, message: str) -> web.Response:
+    return web.json_response({"message": message}, status=status)
+
+
+async def accept(request: web.Request, hooks: Hooks) -> web.Response:
+    body = await request.read()
+    signature = request.headers.get("X-Hub-Signature-256")
+    if not signature:
+        return _reply(401, "missing X-Hub-Signature-256")
+    try:
+        validate_event(body, signature=signature, secret=hooks.secret)
+    except ValidationFailure:
+        return _reply(401, "signature does not match")
+    event_name = request.headers.get("X-GitHub-Event")
+    delivery = request.headers.get("X-GitHub-Delivery")
+    if not event_name or not delivery:
+        return _reply(400, "missing X-GitHub-Event or X-GitHub-Delivery header")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return _reply(400, "body is not JSON")
+    if not isinstance(data, dict):
+        return _reply(400, "body is not a JSON object")
+    if event_name == "ping":
+        return _reply(200, "pong")
+    intake = Intake(hooks.identity)
+    try:
+        await router.dispatch(Event(data, event=event_name, delivery_id=delivery), intake)
+    except (KeyError, TypeError, ValueError) as exc:
+        return _reply(400, f"payload of {event_name} lacks a field we need ({type(exc).__name__}: {exc})")
+    if not intake.accepted:
+        return _reply(200, "nothing to do for this delivery")
+    created = []
+    for index, spec in enumerate(intake.accepted):
+        key = delivery if index == 0 else f"{delivery}/{index}"
+        job_id = hooks.store.add(
+            delivery=key, subject=jobspec.subject(spec), kind=jobspec.kind_of(spec),
+            spec=jobspec.dumps(spec), coalesce=jobspec.coalesce_key(spec),
+        )  # fmt: skip
+        if job_id is not None:
+            created.append(job_id)
+    if hooks.pool is not None:
+        hooks.pool.wake()
+    return web.json_response({"jobs": created, "redelivery": not created}, status=202)
+
+
+def make_app(hooks: Hooks) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY)
+
+    async def webhook(request: web.Request) -> web.Response:
+        return await accept(request, hooks)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "jobs": hooks.store.counts()})
+
+    app.router.add_post("/webhook", webhook)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def serve(settings: Settings, host: str, port: int) -> int:
+    store = JobStore(settings.db_path)
+    async with aiohttp.ClientSession() as session:
+        github = GitHub(
+            session, app_id=settings.app_id, private_key=settings.private_key, api_url=settings.api_url
+        )
+        try:
+            app_info = await github.app()
+        except UpgradeDepsError as exc:
+            print(f"upgrade-deps serve: cannot read the app from {settings.api_url}: {exc}", file=sys.stderr)
+            return 1
+        services = Services(github=github, store=store, app=app_info, environ=settings.environ,
+                            upgrade=run_upgrade, uv_timeout=settings.uv_timeout)  # fmt: skip
+        runner = JobRunner(services)
+        pool = WorkerPool(store, runner.run, size=settings.workers, on_failure=runner.failed)
+        hooks = Hooks(settings.webhook_secret, store, AppIdentity(app_info.id, app_info.bot_login), pool)
+        web_runner = web.AppRunner(make_app(hooks), access_log=None)
+        await web_runner.setup()
+        await web.TCPSite(web_runner, host, port).start()
+        pool.start()
+        print(f"upgrade-deps serve: listening on http://{host}:{port} as {app_info.bot_login}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await web_runner.cleanup()
+            await pool.stop()
+            store.close()
+    return 0
+
+
+def main(args: Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        settings = from_process()
+    except SettingsError as exc:
+        for problem in exc.problems:
+            print(f"upgrade-deps serve: {problem}", file=sys.stderr)
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(serve(settings, args.host, args.port))
+    return 0
