@@ -1,0 +1,29 @@
+"""Fixtures for end-to-end tests: fake GitHub, bare remotes, the real server process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import ServerProcess, start_fake
+from tests.fakegithub.server import FakeGitHub
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeGitHub]:
+    fake, runner = await start_fake()
+    yield fake
+    await runner.cleanup()
+    assert fake.errors == [], "requests the REST description does not allow:\n" + "\n".join(fake.errors)
+
+
+@pytest.fixture
+async def server(fake: FakeGitHub, tmp_path: Path) -> AsyncIterator[ServerProcess]:
+    process = ServerProcess(api_url=fake.url, tmp=tmp_path)
+    await process.start()
+    yield process
+    await process.stop()
+    log = process.log.read_text()
+    assert "ghs_fake" not in log, "an installation token reached the server log"

@@ -1,0 +1,128 @@
+"""Starts the fake GitHub in the test's loop and the real `upgrade-deps serve` as a child process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from tests.fakegithub.server import FakeGitHub
+from tests.support.appkeys import key_pair
+from tests.support.webhooks import SECRET, headers
+
+APP_ID = 4242
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def start_fake() -> tuple[FakeGitHub, web.AppRunner]:
+    fake = FakeGitHub(app_id=APP_ID, public_key=key_pair()[1])
+    runner = web.AppRunner(fake.app(), access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    fake.url = f"http://127.0.0.1:{port}"
+    return fake, runner
+
+
+class ServerProcess:
+    """The real server, restartable on the same database; `deliver` posts a signed webhook."""
+
+    def __init__(self, *, api_url: str, tmp: Path) -> None:
+        self.tmp = tmp
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tmp / "server.log"
+        self.env = {
+            "PATH": os.environ.get("PATH", os.defpath),
+            "HOME": str(tmp),
+            "GITHUB_APP_ID": str(APP_ID),
+            "GITHUB_PRIVATE_KEY": key_pair()[0],
+            "GITHUB_WEBHOOK_SECRET": SECRET,
+            "GITHUB_API_URL": api_url,
+            "UPGRADE_DEPS_DB": str(tmp / "jobs.sqlite3"),
+            "UPGRADE_DEPS_WORKERS": "2",
+        }
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        log = self.log.open("ab")
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+            cwd=ROOT, env=self.env, stdout=log, stderr=log,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                if self.process.returncode is not None:
+                    raise AssertionError(f"server exited {self.process.returncode}:\n{self.log.read_text()}")
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.get(f"{self.url}/healthz") as response:
+                        if response.status == 200:
+                            return
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"server did not start:\n{self.log.read_text()}")
+
+    async def kill(self) -> None:
+        """SIGKILL: no chance to clean up, as in a crash."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), 20)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+    async def deliver(self, event: str, data: dict[str, Any], *, delivery: str | None = None,
+                      secret: str | None = SECRET) -> tuple[int, dict[str, Any]]:  # fmt: skip
+        body = json.dumps(data).encode()
+        async with aiohttp.ClientSession() as session:
+            hdrs = headers(event, body, delivery=delivery, secret=secret)
+            async with session.post(f"{self.url}/webhook", data=body, headers=hdrs) as response:
+                return response.status, await response.json()
+
+    async def health(self) -> dict[str, Any]:
+        async with aiohttp.ClientSession() as session, session.get(f"{self.url}/healthz") as response:
+            result: dict[str, Any] = await response.json()
+            return result
+
+    async def idle(self, timeout: float = 90) -> dict[str, int]:
+        """Wait until no job is queued or running; returns the job counts by state."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            jobs: dict[str, int] = (await self.health())["jobs"]
+            if not jobs.get("queued") and not jobs.get("running"):
+                return jobs
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"jobs still pending: {jobs}\n{self.log.read_text()[-4000:]}")
+
+
+async def until(condition: Callable[[], bool], timeout: float = 60, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

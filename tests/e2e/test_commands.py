@@ -1,0 +1,201 @@
+"""End to end through the real server: `/upgrade-deps` on issues and pull requests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.harness import ServerProcess, until
+from tests.fakegithub.server import FakeGitHub, Repo
+from tests.support.gitrepos import EXAMPLE, bare_from, branch_log, git, show
+from tests.support.webhooks import payload
+
+pytestmark = pytest.mark.slow
+REQUEST = "sglang==0.5.10 transformers==4.57.1"
+BRANCH = "upgrade-deps/sglang-0.5.10-transformers-4.57.1"
+
+
+def issue_comment(repo: Repo, body: str, *, user: str = "Codertocat") -> dict[str, Any]:
+    data = payload("issue_comment.created.with-installation")
+    data["repository"].update(clone_url=repo.clone_url, default_branch="main")
+    data["comment"]["body"] = body
+    data["comment"]["user"]["login"] = user
+    return data
+
+
+def pr_comment(repo: Repo, body: str, number: int) -> dict[str, Any]:
+    data = payload("issue_comment.created.pull-request")
+    data["repository"].update(clone_url=repo.clone_url, default_branch="main")
+    data["comment"]["body"] = body
+    data["issue"]["number"] = number
+    return data
+
+
+def origin(fake: FakeGitHub, tmp: Path, name: str = "Codertocat/Hello-World") -> Repo:
+    _, bare = bare_from(EXAMPLE, tmp, name.replace("/", "_"))
+    repo = Repo(name, bare)
+    fake.repos[name] = repo
+    return repo
+
+
+async def test_issue_comment_opens_a_pull_request_with_pushed_commits(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    repo = origin(fake, tmp_path)
+    fake.roles["Codertocat"] = "write"
+    status, answer = await server.deliver("issue_comment", issue_comment(repo, f"/upgrade-deps {REQUEST}"))
+    assert status == 202 and len(answer["jobs"]) == 1
+    await server.idle()
+
+    log = branch_log(repo.bare, BRANCH)
+    assert [subject for _, subject in log] == [
+        "Re-lock sglang, vllm after the upgrade",
+        "Pin sglang 0.5.10, transformers 4.57.1",
+    ]
+    assert {author for author, _ in log} == {"upgrade-deps[bot]"}
+    assert '"sglang==0.5.10"' in show(repo.bare, BRANCH, "pyproject.toml")
+    assert 'name = "transformers"\nversion = "4.57.1"' in show(repo.bare, BRANCH, "uv.vllm.lock")
+
+    [pull] = [p for p in fake.pulls.values()]
+    assert pull["head"]["ref"] == BRANCH and pull["base"]["ref"] == "main"
+    assert "## Dependency Upgrade Summary" in pull["body"] and "Upgrade sglang==0.5.10" in pull["title"]
+    assert fake.reactions == [{"comment_id": 492700400, "content": "eyes"}]
+    [run] = fake.check_runs.values()
+    assert run["head_sha"] == repo.ref(BRANCH) and run["name"] == "upgrade-deps"
+    assert run["status"] == "completed" and run["conclusion"] == "success"
+    [reply] = fake.comments_on(1)
+    assert pull["html_url"] in reply["body"]
+
+
+async def test_pr_comment_pushes_to_the_pull_request_branch(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    repo = origin(fake, tmp_path, "all-contributors/all-contributors-bot")
+    git(repo.bare, "branch", "feature", "main")
+    fake.add_pull(repo.full_name, 1, head="feature", base="main", author="jakebolam")
+    fake.roles["jakebolam"] = "maintain"
+    old_head = repo.ref("feature")
+    status, _ = await server.deliver("issue_comment", pr_comment(repo, f"/upgrade-deps {REQUEST}", 1))
+    assert status == 202
+    await server.idle()
+
+    assert len(branch_log(repo.bare, "feature")) == 2
+    new_head = repo.ref("feature")
+    runs = {run["head_sha"]: run for run in fake.check_runs.values()}
+    assert runs[old_head]["conclusion"] == "neutral"  # superseded by the pushed commits
+    assert runs[new_head]["conclusion"] == "success"
+    assert runs[old_head]["history"][0].startswith("Running:")
+    [summary] = [c for c in fake.comments_on(1) if "<!-- upgrade-deps:summary -->" in c["body"]]
+    assert "sglang" in summary["body"]
+
+    # Re-run on the check run: runs again on the current head and edits the summary in place.
+    rerun = payload("check_run.rerequested")
+    rerun["repository"].update(clone_url=repo.clone_url, full_name=repo.full_name)
+    rerun["check_run"].update(id=run_id(fake, new_head), head_sha=new_head, pull_requests=[{"number": 1}])
+    rerun["check_run"]["app"]["id"] = 4242
+    status, _ = await server.deliver("check_run", rerun)
+    assert status == 202
+    await server.idle()
+    newest = max(fake.check_runs.values(), key=lambda run: run["id"])
+    assert newest["head_sha"] == new_head and newest["conclusion"] == "neutral"  # nothing left to do
+    assert len([c for c in fake.comments_on(1) if "upgrade-deps:summary" in c["body"]]) == 1
+    assert fake.comments[summary["id"]].get("edits", 0) >= 1
+    assert repo.ref("feature") == new_head
+
+
+def run_id(fake: FakeGitHub, head: str | None) -> int:
+    return next(run["id"] for run in fake.check_runs.values() if run["head_sha"] == head)
+
+
+async def test_commenter_without_write_access_is_refused(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    repo = origin(fake, tmp_path)
+    fake.roles["Codertocat"] = "triage"
+    await server.deliver("issue_comment", issue_comment(repo, f"/upgrade-deps {REQUEST}"))
+    await server.idle()
+    [reply] = fake.comments_on(1)
+    assert "write, maintain or admin" in reply["body"] and "`triage`" in reply["body"]
+    assert fake.reactions == [] and fake.pulls == {} and fake.check_runs == {}
+    assert repo.ref(BRANCH) is None
+
+
+async def test_help_and_malformed_commands_get_usage(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    repo = origin(fake, tmp_path)
+    fake.roles["Codertocat"] = "admin"
+    await server.deliver("issue_comment", issue_comment(repo, "/upgrade-deps help"))
+    await server.deliver("issue_comment", issue_comment(repo, "/upgrade-deps sglang=0.5.10"))
+    await server.idle()
+    help_reply, malformed = fake.comments_on(1)
+    assert "Usage:" in help_reply["body"] and "On an issue" in help_reply["body"]
+    assert "argument 1" in malformed["body"] and "expected pkg==version" in malformed["body"]
+    assert fake.pulls == {}
+
+
+async def test_bot_comments_and_plain_comments_make_no_job(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    repo = origin(fake, tmp_path)
+    from_bot = issue_comment(repo, f"/upgrade-deps {REQUEST}", user="upgrade-deps[bot]")
+    from_bot["comment"]["user"]["type"] = "Bot"
+    assert (await server.deliver("issue_comment", from_bot))[0] == 200
+    assert (await server.deliver("issue_comment", issue_comment(repo, "thanks!")))[0] == 200
+    assert (await server.health())["jobs"] == {}
+
+
+async def test_fork_pull_request_is_audited_never_pushed(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    repo = origin(fake, tmp_path, "all-contributors/all-contributors-bot")
+    _, fork_bare = bare_from(EXAMPLE, tmp_path, "fork")
+    fork = Repo("someone/all-contributors-bot", fork_bare)
+    git(fork.bare, "branch", "patch-1", "main")
+    fake.add_pull(repo.full_name, 1, head="patch-1", base="main", author="someone", head_repo=fork)
+    fake.roles["jakebolam"] = "write"
+    before = fork.ref("patch-1")
+    await server.deliver("issue_comment", pr_comment(repo, f"/upgrade-deps {REQUEST}", 1))
+    await server.idle()
+    assert fork.ref("patch-1") == before and repo.ref("patch-1") is None
+    [run] = fake.check_runs.values()
+    assert run["head_sha"] == before and run["status"] == "completed"
+    assert "from a fork" in run["output"]["summary"]
+    [summary] = fake.comments_on(1)
+    assert "only audited it" in summary["body"]
+
+
+async def test_redelivery_makes_one_job(fake: FakeGitHub, server: ServerProcess, tmp_path: Path) -> None:
+    repo = origin(fake, tmp_path)
+    fake.roles["Codertocat"] = "write"
+    data = issue_comment(repo, f"/upgrade-deps {REQUEST}")
+    first = await server.deliver("issue_comment", data, delivery="same-delivery")
+    second = await server.deliver("issue_comment", data, delivery="same-delivery")
+    assert first[0] == second[0] == 202
+    assert len(first[1]["jobs"]) == 1 and second[1] == {"jobs": [], "redelivery": True}
+    assert (await server.idle()) == {"done": 1}
+    assert len(fake.pulls) == 1 and len(fake.comments_on(1)) == 1
+
+
+async def test_killed_server_resumes_its_job_and_posts_once(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    repo = origin(fake, tmp_path, "all-contributors/all-contributors-bot")
+    git(repo.bare, "branch", "feature", "main")
+    fake.add_pull(repo.full_name, 1, head="feature", base="main", author="jakebolam")
+    fake.roles["jakebolam"] = "write"
+    release = fake.hold("checks/update")  # the first progress update: the job is mid-run
+    await server.deliver("issue_comment", pr_comment(repo, f"/upgrade-deps {REQUEST}", 1))
+    await until(fake.held["checks/update"].is_set, what="the job to reach its first progress update")
+    await server.kill()
+    release.set()
+    await server.start()
+    await server.idle()
+
+    assert len(branch_log(repo.bare, "feature")) == 2  # pushed once
+    assert len(fake.reactions) == 1
+    assert len(fake.check_runs) == 2  # the first head's run (reused after restart) and the pushed head's
+    assert sorted(run["conclusion"] for run in fake.check_runs.values()) == ["neutral", "success"]
+    assert len(fake.comments_on(1)) == 1

@@ -1,0 +1,250 @@
+"""The fake GitHub: state for the operations the bot uses; requests off the description fail the test."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import subprocess
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+from aiohttp import web
+
+from tests.fakegithub.spec import RestSpec
+
+Handler = Callable[[web.Request, dict[str, str], Any], Awaitable[web.Response]]
+
+
+@dataclass
+class Repo:
+    full_name: str
+    bare: Path
+    default_branch: str = "main"
+
+    @property
+    def clone_url(self) -> str:
+        return self.bare.as_uri()
+
+    def ref(self, branch: str) -> str | None:
+        out = subprocess.run(["git", "rev-parse", "--verify", "-q", f"refs/heads/{branch}"], cwd=self.bare,
+                             capture_output=True, text=True)  # fmt: skip
+        return out.stdout.strip() or None
+
+
+@dataclass
+class FakeGitHub:
+    app_id: int
+    public_key: str
+    slug: str = "upgrade-deps"
+    repos: dict[str, Repo] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)  # login -> role_name
+    errors: list[str] = field(default_factory=list)
+    requests: list[tuple[str, str, Any]] = field(default_factory=list)
+    comments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    reactions: list[dict[str, Any]] = field(default_factory=list)
+    check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    pulls: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    tokens: dict[str, int] = field(default_factory=dict)  # token -> installation
+    holds: dict[str, asyncio.Event] = field(default_factory=dict)  # "METHOD operationId" -> released
+    held: dict[str, asyncio.Event] = field(default_factory=dict)
+    spec: RestSpec = field(default_factory=RestSpec)
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    url: str = ""
+
+    # Test helpers
+    def hold(self, operation_id: str) -> asyncio.Event:
+        """Block the next `operation_id` request until the event returned is set; `held` fires on arrival."""
+        self.holds[operation_id] = asyncio.Event()
+        self.held[operation_id] = asyncio.Event()
+        return self.holds[operation_id]
+
+    def add_pull(self, repo: str, number: int, *, head: str, base: str, author: str,
+                 head_repo: Repo | None = None) -> dict[str, Any]:  # fmt: skip
+        r = self.repos[repo]
+        source = head_repo or r
+        pull = {
+            "number": number, "state": "open", "title": f"PR {number}", "body": "",
+            "html_url": f"https://github.example/{repo}/pull/{number}",
+            "user": {"login": author, "type": "Bot" if author.endswith("[bot]") else "User"},
+            "head": {"ref": head, "sha": source.ref(head) or "", "repo": {"full_name": source.full_name,
+                                                                         "clone_url": source.clone_url}},
+            "base": {"ref": base, "sha": r.ref(base) or "",
+                     "repo": {"full_name": repo, "clone_url": r.clone_url}},
+            "_head_repo": source,
+        }  # fmt: skip
+        self.pulls[(repo, number)] = pull
+        return pull
+
+    def comments_on(self, number: int) -> list[dict[str, Any]]:
+        return [c for c in self.comments.values() if c["_number"] == number]
+
+    # HTTP
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        return app
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        body: Any = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return self._reject(request, "body is not JSON")
+        op = self.spec.match(request.method, request.path)
+        if op is None:
+            return self._reject(request, "no such operation in rest-api-subset.json", 404)
+        problems = self.spec.problems(op, body)
+        if problems:
+            return self._reject(request, "; ".join(problems), 422)
+        self.requests.append((request.method, request.path, body))
+        if op.operation_id in self.holds:
+            released = self.holds.pop(op.operation_id)
+            self.held[op.operation_id].set()
+            await released.wait()
+        scheme, _, auth = request.headers.get("Authorization", "").partition(" ")
+        if request.path.startswith("/app"):
+            if scheme.lower() != "bearer" or not self._valid_jwt(auth):
+                return self._reject(request, "bad app JWT", 401)
+        elif scheme.lower() not in ("token", "bearer") or auth not in self.tokens:
+            return self._reject(request, "no valid installation token", 401)
+        handler = getattr(self, "op_" + op.operation_id.replace("/", "_").replace("-", "_"), None)
+        if handler is None:
+            return self._reject(request, f"fake has no handler for {op.operation_id}", 501)
+        params = dict(
+            zip(re.findall(r"\{([^}]+)\}", op.template), _values(op.template, request.path), strict=True)
+        )
+        result: web.Response = await handler(request, params, body)
+        return result
+
+    def _reject(self, request: web.Request, why: str, status: int = 400) -> web.Response:
+        self.errors.append(f"{request.method} {request.path_qs}: {why}")
+        return web.json_response({"message": why}, status=status)
+
+    def _valid_jwt(self, auth: str) -> bool:
+        try:
+            claims = jwt.decode(auth, self.public_key, algorithms=["RS256"])
+        except jwt.PyJWTError:
+            return False
+        return str(claims.get("iss")) == str(self.app_id)
+
+    # Operations
+    async def op_apps_get_authenticated(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        return web.json_response({"id": self.app_id, "slug": self.slug, "name": self.slug})
+
+    async def op_apps_create_installation_access_token(
+        self, r: web.Request, p: dict[str, str], b: Any
+    ) -> web.Response:
+        token = f"ghs_fake{next(self.ids)}"
+        self.tokens[token] = int(p["installation_id"])
+        return web.json_response({"token": token, "expires_at": "2999-01-01T00:00:00Z"}, status=201)
+
+    async def op_repos_get_collaborator_permission_level(
+        self, r: web.Request, p: dict[str, str], b: Any
+    ) -> web.Response:
+        role = self.roles.get(p["username"], "read")
+        permission = {"maintain": "write", "triage": "read"}.get(role, role)
+        return web.json_response(
+            {"permission": permission, "role_name": role, "user": {"login": p["username"]}}
+        )
+
+    async def op_reactions_create_for_issue_comment(
+        self, r: web.Request, p: dict[str, str], b: Any
+    ) -> web.Response:
+        self.reactions.append({"comment_id": int(p["comment_id"]), "content": b["content"]})
+        return web.json_response({"id": next(self.ids), "content": b["content"]}, status=201)
+
+    async def op_issues_create_comment(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        comment_id = next(self.ids)
+        self.comments[comment_id] = {"id": comment_id, "body": b["body"], "_number": int(p["issue_number"]),
+                                     "user": {"login": f"{self.slug}[bot]", "type": "Bot"}}  # fmt: skip
+        return web.json_response(_public(self.comments[comment_id]), status=201)
+
+    async def op_issues_list_comments(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        return web.json_response([_public(c) for c in self.comments_on(int(p["issue_number"]))])
+
+    async def op_issues_update_comment(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        comment = self.comments[int(p["comment_id"])]
+        comment["body"] = b["body"]
+        comment["edits"] = comment.get("edits", 0) + 1
+        return web.json_response(_public(comment))
+
+    async def op_checks_create(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        run_id = next(self.ids)
+        self.check_runs[run_id] = {
+            "id": run_id,
+            **b,
+            "annotations": list(b.get("output", {}).pop("annotations", [])),
+        }
+        return web.json_response({"id": run_id, **_public(self.check_runs[run_id])}, status=201)
+
+    async def op_checks_update(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        run = self.check_runs[int(p["check_run_id"])]
+        output = dict(b.get("output", {}))
+        run["annotations"].extend(output.pop("annotations", []))
+        run.update({k: v for k, v in b.items() if k != "output"})
+        run["output"] = {**run.get("output", {}), **output}
+        run.setdefault("history", []).append(output.get("title"))
+        return web.json_response(_public(run))
+
+    async def op_pulls_list(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        head = r.query.get("head", "")
+        found = [_public(pr) for (repo, _), pr in self.pulls.items() if repo == f"{p['owner']}/{p['repo']}"
+                 and (not head or f"{repo.split('/')[0]}:{pr['head']['ref']}" == head)]  # fmt: skip
+        return web.json_response(found)
+
+    async def op_pulls_create(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        repo = f"{p['owner']}/{p['repo']}"
+        number = 100 + len(self.pulls)
+        pull = self.add_pull(repo, number, head=b["head"], base=b["base"], author=f"{self.slug}[bot]")
+        pull.update(title=b.get("title", ""), body=b.get("body", ""))
+        return web.json_response(_public(pull), status=201)
+
+    async def op_pulls_get(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        pull = self.pulls[(f"{p['owner']}/{p['repo']}", int(p["pull_number"]))]
+        source: Repo = pull["_head_repo"]
+        pull["head"]["sha"] = source.ref(pull["head"]["ref"]) or pull["head"]["sha"]
+        return web.json_response(_public(pull))
+
+    async def op_pulls_list_files(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        pull = self.pulls[(f"{p['owner']}/{p['repo']}", int(p["pull_number"]))]
+        bare = pull["_head_repo"].bare
+        names = _git(
+            bare, "diff", "--name-only", f"{pull['base']['sha']}...refs/heads/{pull['head']['ref']}"
+        ).split()
+        span = f"{pull['base']['sha']}...refs/heads/{pull['head']['ref']}"
+        files = []
+        for name in names:
+            diff = _git(bare, "diff", span, "--", name)
+            files.append({"filename": name, "patch": diff[diff.find("@@") :] if "@@" in diff else ""})
+        return web.json_response(files)
+
+    async def op_pulls_list_review_comments(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        number = int(p["pull_number"])
+        return web.json_response([c for review in self.reviews if review["number"] == number
+                                  for c in review["comments"]])  # fmt: skip
+
+    async def op_pulls_create_review(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        review = {"id": next(self.ids), "number": int(p["pull_number"]), **b}
+        self.reviews.append(review)
+        return web.json_response({"id": review["id"], "body": b.get("body", "")})
+
+
+def _values(template: str, path: str) -> list[str]:
+    parts, actual = template.split("/"), path.split("/")
+    return [value for part, value in zip(parts, actual, strict=True) if part.startswith("{")]
+
+
+def _public(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if not k.startswith("_")}
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout
