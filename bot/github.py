@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -149,6 +150,19 @@ class GitHub:
         data = await self._call("GET", installation, f"/repos/{repo}/collaborators/{{user}}/permission",
                                 url_vars={"user": user})  # fmt: skip
         return str(data.get("role_name") or data.get("permission") or "none")
+
+    async def file_text(self, installation: int, repo: str, path: str, *, ref: str) -> str | None:
+        """A text file of the repository at `ref`, or None when it does not exist there."""
+        try:
+            data = await self._call("GET", installation, f"/repos/{repo}/contents/{path}{{?ref}}",
+                                    url_vars={"ref": ref})  # fmt: skip
+        except GitHubError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        if not isinstance(data, Mapping) or data.get("encoding") != "base64":
+            return None  # a directory, a symlink or a submodule
+        return base64.b64decode(str(data.get("content", ""))).decode("utf-8", errors="replace")
 
     # Pull requests
     async def pull(self, installation: int, repo: str, number: int) -> PullInfo:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime
 import re
+import tomllib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot import jobspec
 from bot.botpr import Snapshot, safe_derive
-from bot.config import discover_variants, load_config
+from bot.config import CONFIG_PATH, discover_variants, load_config, parse_config
 from bot.errors import OUTCOMES, BadArgumentsError, TransientError, UpgradeDepsError
 from bot.github import AppInfo, GitHub, PullInfo
 from bot.jobs import Job, JobStore
@@ -165,7 +166,7 @@ class JobRunner:
 
     async def _bot_pull(self, job: Job, b: BotPull) -> None:
         t = b.target
-        if b.author not in DEFAULT_BOTS and not b.author_is_bot:
+        if b.author not in DEFAULT_BOTS and not b.author_is_bot and not await self._configured_bot(t, b):
             return  # people's pull requests are theirs; only bots' are completed
         if b.head_repo != t.repo:
             return  # a bot never opens from a fork; someone imitating one does
@@ -175,6 +176,17 @@ class JobRunner:
         if words is None:
             return
         await self._on_pull(job, t, pull, words, " ".join(words))
+
+    async def _configured_bot(self, t: Target, b: BotPull) -> bool:
+        """Whether the repository's `[bots].authors` names this author (read without cloning)."""
+        text = await self.s.github.file_text(t.installation, t.repo, CONFIG_PATH, ref=b.base_sha)
+        if text is None:
+            return False
+        try:
+            config = parse_config(tomllib.loads(text), display=CONFIG_PATH)
+        except (tomllib.TOMLDecodeError, UpgradeDepsError):
+            return False  # the job on the bot's own PR will report the broken config
+        return b.author in config.bots
 
     async def _derive(self, t: Target, pull: PullInfo) -> tuple[str, ...] | None:
         """What the PR upgrades, from its diff against the base; None when its author is not a bot of ours."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
-import re
 import subprocess
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -118,9 +118,9 @@ class FakeGitHub:
         handler = getattr(self, "op_" + op.operation_id.replace("/", "_").replace("-", "_"), None)
         if handler is None:
             return self._reject(request, f"fake has no handler for {op.operation_id}", 501)
-        params = dict(
-            zip(re.findall(r"\{([^}]+)\}", op.template), _values(op.template, request.path), strict=True)
-        )
+        match = op.pattern.match(request.path)
+        assert match is not None
+        params = match.groupdict()
         result: web.Response = await handler(request, params, body)
         return result
 
@@ -194,6 +194,19 @@ class FakeGitHub:
         run.setdefault("history", []).append(output.get("title"))
         return web.json_response(_public(run))
 
+    async def op_repos_get_content(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        repo = self.repos.get(f"{p['owner']}/{p['repo']}")
+        if repo is None:
+            return web.json_response({"message": "Not Found"}, status=404)
+        shown = subprocess.run(["git", "show", f"{r.query.get('ref', 'HEAD')}:{p['path']}"], cwd=repo.bare,
+                               capture_output=True)  # fmt: skip
+        if shown.returncode != 0:
+            return web.json_response({"message": "Not Found"}, status=404)
+        content = base64.b64encode(shown.stdout).decode()
+        name = p["path"].rsplit("/", 1)[-1]
+        return web.json_response({"type": "file", "encoding": "base64", "content": content,
+                                  "path": p["path"], "name": name, "size": len(shown.stdout)})  # fmt: skip
+
     async def op_pulls_list(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
         head = r.query.get("head", "")
         found = [_public(pr) for (repo, _), pr in self.pulls.items() if repo == f"{p['owner']}/{p['repo']}"
@@ -235,11 +248,6 @@ class FakeGitHub:
         review = {"id": next(self.ids), "number": int(p["pull_number"]), **b}
         self.reviews.append(review)
         return web.json_response({"id": review["id"], "body": b.get("body", "")})
-
-
-def _values(template: str, path: str) -> list[str]:
-    parts, actual = template.split("/"), path.split("/")
-    return [value for part, value in zip(parts, actual, strict=True) if part.startswith("{")]
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:

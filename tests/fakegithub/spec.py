@@ -35,7 +35,12 @@ class RestSpec:
         self.document: dict[str, Any] = json.loads(path.read_text())
         self.operations: list[Operation] = []
         for template, item in self.document["paths"].items():
-            regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            # {path} of the contents API spans several segments (x-multi-segment in the description).
+            regex = re.sub(
+                r"\\\{([^}]+)\\\}",
+                lambda m: f"(?P<{m.group(1)}>.+)" if m.group(1) == "path" else f"(?P<{m.group(1)}>[^/]+)",
+                re.escape(template),
+            )
             for method, op in item.items():
                 if method not in ("get", "post", "patch", "put", "delete"):
                     continue

@@ -1,4 +1,4 @@
-"""Real webhook payloads from shared/fixtures, adjusted where a test needs it, signed like GitHub signs them."""
+"""Real webhook payloads from shared/fixtures, adjusted where a test needs it, signed as GitHub signs."""
 
 from __future__ import annotations
 
