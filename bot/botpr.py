@@ -47,38 +47,43 @@ def derive_request(
     """`pkg==version[@variant]` words for what the pull request upgraded, in a stable order.
 
     A pin the PR moved counts first; then a direct dependency whose locked version the PR changed
-    (a lock-only update). A package pinned differently in several variants gets `@variant`.
+    (a lock-only update). A package pinned differently per variant on purpose (different pins at
+    the base) is only moved where the PR moved it; one whose pins agree is moved in every variant
+    that declares it, per variant when the locks now disagree (so each gets the same version).
     """
-    requested: dict[tuple[str, str | None], str] = {}
     base_pins = {v.name: _pins(base[v.name].manifest, v.manifest) for v in variants}
-    divergent = {
-        name
-        for name in {n for pins in base_pins.values() for n in pins}
-        if len({pins[name] for pins in base_pins.values() if name in pins}) > 1
-    }
-    for variant in variants:
-        after = _pins(head[variant.name].manifest, variant.manifest)
-        for name, version in after.items():
-            if base_pins[variant.name].get(name) != version:
-                requested[(name, variant.name if name in divergent else None)] = version
-    for variant in variants:
-        manifest_text = head[variant.name].manifest
-        if manifest_text is None:
+    head_pins = {v.name: _pins(head[v.name].manifest, v.manifest) for v in variants}
+    head_locks = {v.name: _locked(head[v.name].lock, v.lock) for v in variants}
+    direct: dict[str, set[str]] = {}
+    for v in variants:
+        text = head[v.name].manifest
+        if text is not None:
+            direct[v.name] = Manifest(text, display=v.manifest).direct_dependencies()
+    moved: dict[str, dict[str, str]] = {}  # package -> {variant: version}
+    for v in variants:
+        for name, version in head_pins[v.name].items():
+            if base_pins[v.name].get(name) != version:
+                moved.setdefault(name, {})[v.name] = version
+        old = _locked(base[v.name].lock, v.lock)
+        for name in sorted(direct.get(v.name, set())):
+            new = head_locks[v.name].get(name)
+            if new and old.get(name) != new and len(new) == 1 and v.name not in moved.get(name, {}):
+                moved.setdefault(name, {})[v.name] = new[0]
+    words: list[str] = []
+    for name in sorted(moved):
+        declared = [v.name for v in variants if name in direct.get(v.name, set())]
+        pins = {base_pins[v].get(name) for v in declared}
+        versions = set(moved[name].values())
+        if len(pins) > 1 or len(versions) > 1:  # divergent on purpose, or moved apart by the PR
+            words += [f"{name}=={moved[name][v]}@{v}" for v in declared if v in moved[name]]
             continue
-        direct = Manifest(manifest_text, display=variant.manifest).direct_dependencies()
-        old = _locked(base[variant.name].lock, variant.lock)
-        new = _locked(head[variant.name].lock, variant.lock)
-        for name in sorted(direct):
-            if name in new and old.get(name) != new[name] and len(new[name]) == 1:
-                key = (name, variant.name if name in divergent else None)
-                if key not in requested and (name, None) not in requested:
-                    requested[key] = new[name][0]
-    return tuple(
-        f"{name}=={version}" + (f"@{variant}" if variant else "")
-        for (name, variant), version in sorted(
-            requested.items(), key=lambda item: (item[0][0], item[0][1] or "")
-        )
-    )
+        (version,) = versions
+        locked = {head_locks[v].get(name) for v in declared}
+        if len(locked) > 1:
+            words += [f"{name}=={version}@{v}" for v in declared]
+        else:
+            words.append(f"{name}=={version}")
+    return tuple(words)
 
 
 def safe_derive(

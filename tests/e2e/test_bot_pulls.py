@@ -1,0 +1,123 @@
+"""End to end: a Renovate pull request that only updated uv.lock gets the other variant's lock pushed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from uv import find_uv_bin
+
+from tests.e2e.harness import ServerProcess
+from tests.fakegithub.server import FakeGitHub, Repo
+from tests.support.gitrepos import branch_log, commit_all, git, show
+from tests.support.webhooks import payload
+from tests.support.wheels import WheelSpec, build_wheelhouse
+
+pytestmark = pytest.mark.slow
+BRANCH = "renovate/alpha-1.x"
+MANIFEST = """[project]
+name = "svc"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = [
+    "alpha>=1.0",{extra}
+]
+
+[tool.uv]
+no-index = true
+find-links = ["wheelhouse"]
+"""
+
+
+def uv_lock(cwd: Path, *args: str) -> None:
+    env = {"PATH": os.environ["PATH"], "HOME": str(cwd), "UV_PYTHON_DOWNLOADS": "never", "UV_NO_CACHE": "1"}
+    subprocess.run([find_uv_bin(), "lock", "--quiet", *args], cwd=cwd, env=env, check=True)
+
+
+def lock_variant(work: Path) -> None:
+    """uv.vllm.lock from pyproject.vllm.toml, the way the bot does it: swapped into place."""
+    scratch = work.parent / "scratch"
+    shutil.copytree(work, scratch, ignore=shutil.ignore_patterns(".git"))
+    shutil.copy(scratch / "pyproject.vllm.toml", scratch / "pyproject.toml")
+    (scratch / "uv.lock").unlink(missing_ok=True)
+    uv_lock(scratch)
+    shutil.copy(scratch / "uv.lock", work / "uv.vllm.lock")
+    shutil.rmtree(scratch)
+
+
+def renovate_repo(tmp: Path) -> tuple[Repo, str]:
+    work = tmp / "svc"
+    (work / "wheelhouse").mkdir(parents=True)
+    build_wheelhouse([WheelSpec("alpha", "1.0"), WheelSpec("beta", "1.0")], work / "wheelhouse")
+    (work / "pyproject.toml").write_text(MANIFEST.format(extra=""))
+    (work / "pyproject.vllm.toml").write_text(MANIFEST.format(extra='\n    "beta==1.0",'))
+    uv_lock(work)
+    lock_variant(work)
+    git(work, "init", "-q", "-b", "main")
+    commit_all(work, "initial")
+    build_wheelhouse([WheelSpec("alpha", "1.1")], work / "wheelhouse")
+    base = commit_all(work, "wheelhouse: alpha 1.1")
+    git(work, "checkout", "-q", "-b", BRANCH)
+    uv_lock(work, "--upgrade-package", "alpha")
+    commit_all(work, "chore(deps): update dependency alpha to v1.1")
+    bare = tmp / "svc.git"
+    git(tmp, "clone", "-q", "--bare", str(work), str(bare))
+    return Repo("Codertocat/Hello-World", bare), base
+
+
+def pull_event(name: str, repo: Repo, base: str, *, sender: str) -> dict[str, Any]:
+    data = payload(name)
+    data["repository"].update(clone_url=repo.clone_url, default_branch="main")
+    pull = data["pull_request"]
+    pull["user"].update(login="renovate[bot]", type="Bot")
+    pull["head"].update(ref=BRANCH, sha=repo.ref(BRANCH))
+    pull["head"]["repo"].update(full_name=repo.full_name, clone_url=repo.clone_url)
+    pull["base"].update(ref="main", sha=base)
+    data["sender"]["login"] = sender
+    return data
+
+
+async def test_renovate_lock_only_pull_request_gets_the_other_variant_locked(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    repo, base = renovate_repo(tmp_path)
+    fake.repos[repo.full_name] = repo
+    fake.add_pull(repo.full_name, 2, head=BRANCH, base="main", author="renovate[bot]")
+    assert 'name = "alpha"\nversion = "1.0"' in show(repo.bare, BRANCH, "uv.vllm.lock")
+    status, _ = await server.deliver("pull_request", pull_event("pull_request.opened", repo, base,
+                                                                sender="renovate[bot]"))  # fmt: skip
+    assert status == 202
+    await server.idle()
+
+    assert 'name = "alpha"\nversion = "1.1"' in show(repo.bare, BRANCH, "uv.vllm.lock")
+    assert 'name = "beta"\nversion = "1.0"' in show(repo.bare, BRANCH, "uv.vllm.lock")
+    authors = [author for author, _ in branch_log(repo.bare, BRANCH)]
+    assert authors[0] == "upgrade-deps[bot]" and authors[-1] == "tester"
+    head = repo.ref(BRANCH)
+    [final] = [run for run in fake.check_runs.values() if run["head_sha"] == head]
+    assert final["conclusion"] == "success", final["output"]
+    [summary] = fake.comments_on(2)
+    assert "alpha" in summary["body"]
+
+    # The bot's own push fires `synchronize`; it must not start another job.
+    again = pull_event("pull_request.synchronize", repo, base, sender="upgrade-deps[bot]")
+    status, _ = await server.deliver("pull_request", again)
+    assert status == 200
+    assert (await server.health())["jobs"] == {"done": 1}
+
+
+async def test_pull_request_by_a_person_is_left_alone(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    repo, base = renovate_repo(tmp_path)
+    fake.repos[repo.full_name] = repo
+    data = pull_event("pull_request.opened", repo, base, sender="Codertocat")
+    data["pull_request"]["user"].update(login="Codertocat", type="User")
+    assert (await server.deliver("pull_request", data))[0] == 202
+    assert (await server.idle()) == {"done": 1}
+    before = repo.ref(BRANCH)
+    assert fake.check_runs == {} and fake.comments == {} and repo.ref(BRANCH) == before
