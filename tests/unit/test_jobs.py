@@ -1,0 +1,78 @@
+"""The SQLite job store: redelivery, per-subject serialisation, coalescing, crash recovery, records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.jobs import JobStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> JobStore:
+    return JobStore(tmp_path / "jobs.sqlite3")
+
+
+def test_wal_mode_and_redelivery_makes_no_second_job(store: JobStore) -> None:
+    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    first = store.add(delivery="d1", subject="o/r#1", kind="command", spec="{}")
+    again = store.add(delivery="d1", subject="o/r#1", kind="command", spec="{}")
+    assert first is not None and again is None
+    assert len(store.jobs()) == 1
+
+
+def test_jobs_of_one_subject_run_one_at_a_time(store: JobStore) -> None:
+    a = store.add(delivery="a", subject="o/r#1", kind="command", spec="{}")
+    b = store.add(delivery="b", subject="o/r#1", kind="command", spec="{}")
+    c = store.add(delivery="c", subject="o/r#2", kind="command", spec="{}")
+    first = store.claim()
+    second = store.claim()
+    assert first is not None and second is not None
+    assert (first.id, second.id) == (a, c)  # b waits for a
+    assert store.claim() is None
+    store.finish(a or 0, "done")
+    third = store.claim()
+    assert third is not None and third.id == b
+
+
+def test_superseded_queued_jobs_are_coalesced(store: JobStore) -> None:
+    old = store.add(delivery="1", subject="o/r#5", kind="bot-pull", spec="{}", coalesce="o/r#5:pull")
+    running = store.claim()
+    assert running is not None and running.id == old
+    queued = store.add(delivery="2", subject="o/r#5", kind="bot-pull", spec="{}", coalesce="o/r#5:pull")
+    newest = store.add(delivery="3", subject="o/r#5", kind="bot-pull", spec="{}", coalesce="o/r#5:pull")
+    states = {job.id: job.state for job in store.jobs()}
+    assert states == {old: "running", queued: "superseded", newest: "queued"}
+
+
+def test_running_jobs_are_queued_again_after_a_crash(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    job_id = store.add(delivery="x", subject="s", kind="command", spec="{}")
+    assert store.claim() is not None
+    store.record(job_id or 0, "check:current", "77")
+    store.close()  # the process dies here
+    reopened = JobStore(tmp_path / "jobs.sqlite3")
+    assert reopened.recover() == 1
+    job = reopened.claim()
+    assert job is not None and job.id == job_id and job.attempts == 2
+    assert reopened.recorded(job.id, "check:current") == "77"
+
+
+def test_retry_waits_until_due(store: JobStore) -> None:
+    job_id = store.add(delivery="x", subject="s", kind="command", spec="{}") or 0
+    assert store.claim() is not None
+    store.retry(job_id, delay=30, error="GitHub answered 502")
+    assert store.claim() is None
+    due = store.next_due()
+    assert due is not None
+    job = store.claim(now=due + 1)
+    assert job is not None and job.id == job_id
+
+
+def test_check_runs_map_back_to_their_job(store: JobStore) -> None:
+    job_id = store.add(delivery="x", subject="s", kind="command", spec='{"a": 1}') or 0
+    store.link_check_run(9001, job_id)
+    job = store.job_for_check_run(9001)
+    assert job is not None and job.spec == '{"a": 1}'
+    assert store.job_for_check_run(1) is None

@@ -1,0 +1,49 @@
+"""Settings from an environment mapping: every problem named, secrets never echoed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+from tests.support.appkeys import key_pair
+
+
+def test_valid_environment(tmp_path: Path) -> None:
+    env = {"GITHUB_APP_ID": "12", "GITHUB_PRIVATE_KEY": key_pair()[0], "GITHUB_WEBHOOK_SECRET": "s",
+           "UPGRADE_DEPS_DB": str(tmp_path / "db.sqlite3")}  # fmt: skip
+    settings = load_settings(env)
+    assert settings.app_id == "12" and settings.api_url == "https://api.github.com"
+    assert settings.db_path == tmp_path / "db.sqlite3" and settings.workers == 2
+    assert "PRIVATE" not in repr(settings) and "'s'" not in repr(settings)
+
+
+def test_key_from_path_and_enterprise_url(tmp_path: Path) -> None:
+    key = tmp_path / "app.pem"
+    key.write_text(key_pair()[0])
+    env = {"GITHUB_APP_ID": "12", "GITHUB_PRIVATE_KEY_PATH": str(key), "GITHUB_WEBHOOK_SECRET": "s",
+           "GITHUB_API_URL": "https://ghe.example/api/v3/",
+           "UPGRADE_DEPS_DB": str(tmp_path / "x")}  # fmt: skip
+    settings = load_settings(env)
+    assert settings.api_url == "https://ghe.example/api/v3" and settings.private_key.startswith("-----BEGIN")
+
+
+def test_every_problem_is_listed_once(tmp_path: Path) -> None:
+    env = {"GITHUB_APP_ID": "abc", "GITHUB_PRIVATE_KEY_PATH": str(tmp_path / "none.pem"),
+           "UPGRADE_DEPS_WORKERS": "0"}  # fmt: skip
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env)
+    assert caught.value.problems == [
+        "GITHUB_APP_ID: 'abc' is not a number",
+        f"GITHUB_PRIVATE_KEY_PATH: cannot read {tmp_path / 'none.pem'} (No such file or directory)",
+        "GITHUB_WEBHOOK_SECRET is required: unsigned webhooks are never accepted",
+        "UPGRADE_DEPS_WORKERS: '0' is not a positive number",
+    ]
+
+
+def test_both_key_sources_is_ambiguous() -> None:
+    env = {"GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": "x", "GITHUB_PRIVATE_KEY_PATH": "y",
+           "GITHUB_WEBHOOK_SECRET": "s"}  # fmt: skip
+    with pytest.raises(SettingsError, match="both set; set only one"):
+        load_settings(env)
