@@ -53,6 +53,7 @@ class FakeGitHub:
     tokens: dict[str, int] = field(default_factory=dict)  # token -> installation
     holds: dict[str, asyncio.Event] = field(default_factory=dict)  # "METHOD operationId" -> released
     held: dict[str, asyncio.Event] = field(default_factory=dict)
+    failures: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)  # operationId -> answer
     spec: RestSpec = field(default_factory=RestSpec)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     url: str = ""
@@ -105,6 +106,9 @@ class FakeGitHub:
         if problems:
             return self._reject(request, "; ".join(problems), 422)
         self.requests.append((request.method, request.path, body))
+        if op.operation_id in self.failures:
+            status, extra = self.failures.pop(op.operation_id)
+            return web.json_response({"message": "injected failure"}, status=status, headers=extra)
         if op.operation_id in self.holds:
             released = self.holds.pop(op.operation_id)
             self.held[op.operation_id].set()

@@ -1,0 +1,85 @@
+"""bot.github against the fake GitHub: tokens cached and refreshed once, batching, errors without tokens."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from bot.errors import GitHubError, TransientError
+from bot.github import GitHub
+from tests.e2e.harness import APP_ID, start_fake
+from tests.fakegithub.server import FakeGitHub
+from tests.support.appkeys import key_pair
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeGitHub]:
+    fake, runner = await start_fake()
+    yield fake
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def github(fake: FakeGitHub) -> AsyncIterator[GitHub]:
+    async with aiohttp.ClientSession() as session:
+        yield GitHub(session, app_id=str(APP_ID), private_key=key_pair()[0], api_url=fake.url)
+
+
+async def test_app_identity(github: GitHub) -> None:
+    app = await github.app()
+    assert (
+        app.bot_login == "upgrade-deps[bot]"
+        and app.bot_email == f"{APP_ID}+upgrade-deps[bot]@users.noreply.github.com"
+    )
+
+
+async def test_concurrent_jobs_refresh_the_token_once(fake: FakeGitHub, github: GitHub) -> None:
+    tokens = await asyncio.gather(*(github.token(7) for _ in range(10)))
+    assert len(set(tokens)) == 1
+    assert [path for method, path, _ in fake.requests if path.endswith("/access_tokens")] == [
+        "/app/installations/7/access_tokens"
+    ]
+    await github.token(8)
+    assert len(fake.tokens) == 2
+
+
+async def test_annotations_go_in_batches_of_fifty(fake: FakeGitHub, github: GitHub) -> None:
+    run_id = await github.create_check_run(
+        7, "o/r", head_sha="a" * 40, name="upgrade-deps", title="t", summary="s"
+    )
+    notes = [
+        {"path": "a.py", "start_line": i, "end_line": i, "annotation_level": "warning", "message": f"m{i}"}
+        for i in range(1, 121)
+    ]
+    sent = await github.complete_check_run(7, "o/r", run_id, conclusion="failure", title="T", summary="S",
+                                           text="X", annotations=notes)  # fmt: skip
+    assert sent == 120
+    run = fake.check_runs[run_id]
+    assert [a["start_line"] for a in run["annotations"]] == list(range(1, 121))
+    assert run["status"] == "completed" and run["conclusion"] == "failure"
+    patches = [body for method, path, body in fake.requests if method == "PATCH"]
+    assert [len(body["output"]["annotations"]) for body in patches] == [50, 50, 20]
+    assert [body.get("status") for body in patches] == [None, None, "completed"]
+    assert fake.errors == []
+
+
+async def test_secondary_rate_limit_is_transient_with_retry_after(fake: FakeGitHub, github: GitHub) -> None:
+    fake.failures["issues/create-comment"] = (403, {"Retry-After": "42"})
+    with pytest.raises(TransientError) as caught:
+        await github.comment(7, "o/r", 1, "hi")
+    assert caught.value.retry_after == 42.0
+    fake.failures["issues/create-comment"] = (502, {})
+    with pytest.raises(TransientError):
+        await github.comment(7, "o/r", 1, "hi")
+
+
+async def test_refusals_name_the_call_never_the_token(fake: FakeGitHub, github: GitHub) -> None:
+    token = await github.token(7)
+    fake.failures["pulls/create"] = (422, {})
+    with pytest.raises(GitHubError) as caught:
+        await github.create_pull(7, "o/r", title="t", head="h", base="main", body="b")
+    assert "POST /repos/o/r/pulls" in str(caught.value) and token not in str(caught.value)
+    assert caught.value.status == 422
