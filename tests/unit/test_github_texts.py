@@ -1,0 +1,70 @@
+"""Golden files for every github-* template; untrusted values are neutralised. UPDATE_GOLDEN=1 rewrites them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.errors import OUTCOMES
+from bot.model import Finding, Request, Unresolved, UpgradeResult
+from bot.plan import SUMMARY_MARKER, make_plan
+from bot.report import render
+from bot.request import USAGE
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+EVIL = "@octocat <img src=x> `tick`"
+MARKER = "<!-- upgrade-deps:reply 1 -->"
+RESULT = UpgradeResult(
+    request=Request((), "sglang==0.5.10"), outcome="breaking", date="2026-01-01", error=EVIL,
+    findings=(Finding(file="src/app/engine.py", line=5, column=11, package="sglang", symbol="ServerArgs",
+                      kind="keyword-removed", severity="error", message=f"tp_size removed {EVIL}",
+                      old_signature="ServerArgs(model_path, tp_size=1)",
+                      new_signature="ServerArgs(model_path, tensor_parallel_size=1)"),),
+    unresolved=(Unresolved("conflict", f"needs a person {EVIL}"),),
+)  # fmt: skip
+CASES: dict[str, tuple[str, dict[str, Any]]] = {
+    "check-progress-lock": ("github-check-progress.txt.j2", {"step": "lock vllm"}),
+    "check-progress-push": ("github-check-progress.txt.j2", {"step": "push"}),
+    "check-running": ("github-check-running.md.j2", {"request": EVIL}),
+    "check-summary": ("github-check-summary.md.j2", {"r": RESULT, "outcome": OUTCOMES["breaking"],
+                                                      "audit_only": False, "pushed": True, "branch": "feature"}),
+    "check-summary-fork": ("github-check-summary.md.j2", {"r": RESULT, "outcome": OUTCOMES["breaking"],
+                                                           "audit_only": True, "pushed": False, "branch": "x"}),
+    "check-superseded": ("github-check-superseded.md.j2", {"sha": "0123456789abcdef"}),
+    "check-failed": ("github-check-failed.md.j2", {"reason": "git clone failed ```\n@someone"}),
+    "reply-help": ("github-reply-help.md.j2", {"marker": MARKER, "usage": USAGE}),
+    "reply-malformed": ("github-reply-malformed.md.j2", {"marker": MARKER, "problem": EVIL, "usage": USAGE}),
+    "reply-refused": ("github-reply-refused.md.j2", {"marker": MARKER, "author": EVIL, "role": "read"}),
+    "reply-opened": ("github-reply-opened.md.j2", {"marker": MARKER, "outcome": OUTCOMES["landed"],
+                                                    "url": "https://github.example/o/r/pull/7"}),
+    "reply-failed": ("github-reply-failed.md.j2", {"marker": MARKER, "reason": "boom"}),
+    "pr-title": ("github-pr-title.txt.j2", {"items": ["sglang==0.5.10", "torch==2.10.0@vllm"]}),
+    "pr-body": ("github-pr-body.md.j2", {"marker": SUMMARY_MARKER, "author": EVIL, "number": 4,
+                                          "summary": "SUMMARY"}),
+    "comment-summary-fork": ("github-comment-summary.md.j2", {"marker": SUMMARY_MARKER, "summary": "SUMMARY",
+                                                               "audit_only": True}),
+    "review": ("github-review.md.j2", {"count": 2}),
+    "review-comment": ("github-review-comment.md.j2", {"marker": "<!-- k -->", "f": RESULT.findings[0]}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_golden(name: str) -> None:
+    template, context = CASES[name]
+    text = render(template, **context)
+    path = GOLDEN / f"{name}.md"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text()
+    assert "@octocat" not in text
+    # Inside a code span HTML is shown, not rendered; anywhere else it must be escaped.
+    assert "<img" not in text.replace("`` @\u200boctocat <img src=x> `tick` ``", "")
+
+
+def test_plan_text_is_neutralised() -> None:
+    plan = make_plan(RESULT, audit_only=False, pushed=False, branch="b")
+    for text in (plan.summary, plan.text, *[note.body for note in plan.notes]):
+        assert "@octocat" not in text and "<img" not in text
