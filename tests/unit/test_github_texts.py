@@ -1,4 +1,4 @@
-"""Golden files for every github-* template; untrusted values are neutralised. UPDATE_GOLDEN=1 rewrites them."""
+"""Golden files for every github-* template; untrusted values neutralised. UPDATE_GOLDEN=1 rewrites them."""
 
 from __future__ import annotations
 
