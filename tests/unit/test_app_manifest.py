@@ -11,9 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_manifest_permissions_events_and_hook() -> None:
     manifest = yaml.safe_load((ROOT / "app.yaml").read_text())
-    assert manifest["default_permissions"] == {
-        "contents": "write", "pull_requests": "write", "issues": "write", "checks": "write", "metadata": "read",
-    }  # fmt: skip
+    write = {"contents", "pull_requests", "issues", "checks"}
+    assert manifest["default_permissions"] == {**dict.fromkeys(write, "write"), "metadata": "read"}
     assert manifest["default_events"] == ["issue_comment", "pull_request", "check_run", "check_suite"]
     assert manifest["hook_attributes"]["url"].endswith("/webhook") and manifest["name"] == "upgrade-deps"
     assert set(manifest) <= {"name", "url", "description", "hook_attributes", "redirect_url", "callback_urls",
