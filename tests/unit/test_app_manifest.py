@@ -15,6 +15,18 @@ def test_manifest_permissions_events_and_hook() -> None:
     assert manifest["default_permissions"] == {**dict.fromkeys(write, "write"), "metadata": "read"}
     assert manifest["default_events"] == ["issue_comment", "pull_request", "check_run", "check_suite"]
     assert manifest["hook_attributes"]["url"].endswith("/webhook") and manifest["name"] == "upgrade-deps"
-    assert set(manifest) <= {"name", "url", "description", "hook_attributes", "redirect_url", "callback_urls",
-                             "setup_url", "public", "default_permissions", "default_events", "request_oauth_on_install",
-                             "setup_on_update"}  # fmt: skip
+    known = {
+        "name",
+        "url",
+        "description",
+        "hook_attributes",
+        "redirect_url",
+        "callback_urls",
+        "setup_url",
+        "public",
+        "default_permissions",
+        "default_events",
+        "request_oauth_on_install",
+        "setup_on_update",
+    }
+    assert set(manifest) <= known
