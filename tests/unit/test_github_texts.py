@@ -25,14 +25,13 @@ RESULT = UpgradeResult(
                       new_signature="ServerArgs(model_path, tensor_parallel_size=1)"),),
     unresolved=(Unresolved("conflict", f"needs a person {EVIL}"),),
 )  # fmt: skip
+SUMMARY = {"r": RESULT, "outcome": OUTCOMES["breaking"], "branch": "feature"}
 CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "check-progress-lock": ("github-check-progress.txt.j2", {"step": "lock vllm"}),
     "check-progress-push": ("github-check-progress.txt.j2", {"step": "push"}),
     "check-running": ("github-check-running.md.j2", {"request": EVIL}),
-    "check-summary": ("github-check-summary.md.j2", {"r": RESULT, "outcome": OUTCOMES["breaking"],
-                                                      "audit_only": False, "pushed": True, "branch": "feature"}),
-    "check-summary-fork": ("github-check-summary.md.j2", {"r": RESULT, "outcome": OUTCOMES["breaking"],
-                                                           "audit_only": True, "pushed": False, "branch": "x"}),
+    "check-summary": ("github-check-summary.md.j2", {**SUMMARY, "audit_only": False, "pushed": True}),
+    "check-summary-fork": ("github-check-summary.md.j2", {**SUMMARY, "audit_only": True, "pushed": False}),
     "check-superseded": ("github-check-superseded.md.j2", {"sha": "0123456789abcdef"}),
     "check-failed": ("github-check-failed.md.j2", {"reason": "git clone failed ```\n@someone"}),
     "reply-help": ("github-reply-help.md.j2", {"marker": MARKER, "usage": USAGE}),

@@ -1,4 +1,4 @@
-"""Publishing against the fake GitHub: review comments only on diff lines, summary edited in place, once per job."""
+"""Publishing against the fake GitHub: review comments on diff lines only, summary edited in place."""
 
 from __future__ import annotations
 
