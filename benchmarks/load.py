@@ -1,0 +1,285 @@
+"""Load benchmark: webhook deliveries/s accepted and persisted, with p50/p99 acknowledgement latency.
+
+Runs three servers one after the other on this machine, each for --duration seconds at --rate deliveries/s
+(open loop: latency is measured from when a delivery was due, so a server that falls behind shows it):
+  bare          an aiohttp handler that only checks the signature and inserts one row (the baseline)
+  service       the real `upgrade-deps serve` with its SQLite job store and two workers
+  service-busy  the same while both workers run real jobs (clone, derive, publish) the whole time
+The payload is the real pull_request.opened delivery (about 28 KB). Afterwards the jobs in each
+database are counted: every accepted delivery must be exactly one job.
+
+    .venv/bin/python benchmarks/load.py [--duration 60] [--rate 1000] [--only service]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.appkeys import key_pair  # noqa: E402
+from tests.support.gitrepos import EXAMPLE, bare_from, git  # noqa: E402
+from tests.support.webhooks import FIXTURES, sign  # noqa: E402
+
+SECRET = "benchmark-secret"
+
+
+@dataclass(frozen=True)
+class Figures:
+    name: str
+    sent: int
+    accepted: int
+    elapsed: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    jobs: int
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<13} {self.accepted / self.elapsed:8.0f}/s  p50 {self.p50_ms:6.1f} ms  "
+            f"p99 {self.p99_ms:7.1f} ms  max {self.max_ms:7.1f} ms  accepted {self.accepted}/{self.sent}  "
+            f"jobs {self.jobs} ({'ok' if self.jobs == self.accepted else 'MISMATCH'})"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def wait_ready(url: str, process: asyncio.subprocess.Process) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(300):
+            if process.returncode is not None:
+                raise SystemExit(f"{url}: process exited {process.returncode}")
+            try:
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit(f"{url} did not come up")
+
+
+async def start(*argv: str, env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
+    handle = log.open("ab")
+    return await asyncio.create_subprocess_exec(*argv, cwd=ROOT, env=env, stdout=handle, stderr=handle)
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), 30)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def load(
+    url: str, body: bytes, *, prefix: str, rate: float, duration: float
+) -> tuple[int, int, list[float]]:
+    """Open-loop load: delivery i is due at start + i/rate; latency counts from when it was due."""
+    signature = sign(body, SECRET)
+    latencies: list[float] = []
+    accepted = 0
+    total = int(rate * duration)
+    connector = aiohttp.TCPConnector(limit=256)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one(index: int, due: float) -> None:
+            nonlocal accepted
+            headers = {
+                "Content-Type": "application/json",
+                "X-GitHub-Event": "pull_request",
+                "X-GitHub-Delivery": f"{prefix}-{index}",
+                "X-Hub-Signature-256": signature,
+            }
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+                if response.status == 202:
+                    accepted += 1
+            latencies.append(time.perf_counter() - due)
+
+        tasks: set[asyncio.Task[None]] = set()
+        begin = time.perf_counter()
+        for index in range(total):
+            due = begin + index / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            task = asyncio.create_task(one(index, due))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        await asyncio.gather(*tasks)
+    return total, accepted, latencies
+
+
+def figures(
+    name: str, sent: int, accepted: int, latencies: list[float], elapsed: float, jobs: int
+) -> Figures:
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return Figures(
+        name, sent, accepted, elapsed, statistics.median(ordered) * 1000, p99 * 1000, ordered[-1] * 1000, jobs
+    )
+
+
+def count(db: Path, prefix: str) -> int:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT COUNT(*) FROM jobs WHERE delivery LIKE ?", (f"{prefix}-%",)).fetchone()
+        return int(row[0])
+
+
+async def run_bare(work: Path, body: bytes, rate: float, duration: float) -> Figures:
+    port, db = free_port(), work / "bare.sqlite3"
+    process = await start(
+        sys.executable,
+        str(ROOT / "benchmarks" / "bare_handler.py"),
+        "--port",
+        str(port),
+        "--db",
+        str(db),
+        "--secret",
+        SECRET,
+        env=dict(os.environ),
+        log=work / "bare.log",
+    )
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}/healthz", process)
+        begin = time.perf_counter()
+        sent, accepted, latencies = await load(
+            f"http://127.0.0.1:{port}/webhook", body, prefix="bare", rate=rate, duration=duration
+        )
+        elapsed = time.perf_counter() - begin
+    finally:
+        await stop(process)
+    return figures("bare", sent, accepted, latencies, elapsed, count(db, "bare"))
+
+
+async def run_service(
+    work: Path, name: str, body: bytes, rate: float, duration: float, fake_args: list[str]
+) -> Figures:
+    private, public = key_pair()
+    (work / "public.pem").write_text(public)
+    fake_port, port, db = free_port(), free_port(), work / f"{name}.sqlite3"
+    fake = await start(
+        sys.executable,
+        "-m",
+        "tests.fakegithub",
+        "--port",
+        str(fake_port),
+        "--public-key",
+        str(work / "public.pem"),
+        *fake_args,
+        env=dict(os.environ),
+        log=work / "fake.log",
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(work),
+        "GITHUB_APP_ID": "4242",
+        "GITHUB_PRIVATE_KEY": private,
+        "GITHUB_WEBHOOK_SECRET": SECRET,
+        "GITHUB_API_URL": f"http://127.0.0.1:{fake_port}",
+        "UPGRADE_DEPS_DB": str(db),
+        "UPGRADE_DEPS_WORKERS": "2",
+    }
+    server = None
+    try:
+        await asyncio.sleep(1.0)
+        server = await start(
+            sys.executable, "-m", "bot.cli", "serve", "--port", str(port), env=env, log=work / f"{name}.log"
+        )
+        await wait_ready(f"http://127.0.0.1:{port}/healthz", server)
+        begin = time.perf_counter()
+        sent, accepted, latencies = await load(
+            f"http://127.0.0.1:{port}/webhook", body, prefix=name, rate=rate, duration=duration
+        )
+        elapsed = time.perf_counter() - begin
+        with sqlite3.connect(db) as conn:
+            done = conn.execute(
+                "SELECT COUNT(*) FROM jobs WHERE state IN ('done','failed','superseded')"
+            ).fetchone()
+        print(f"  ({name}: {done[0]} jobs finished or coalesced by the workers during the run)", flush=True)
+    finally:
+        if server is not None:
+            await stop(server)
+        await stop(fake)
+    return figures(name, sent, accepted, latencies, elapsed, count(db, name))
+
+
+def busy_payload(work: Path) -> tuple[bytes, list[str]]:
+    """The pull_request.opened payload, as Renovate opening a PR on a real local repository."""
+    _, bare = bare_from(EXAMPLE, work, "busy")
+    git(bare, "branch", "renovate/torch", "main")
+    data: dict[str, Any] = json.loads((FIXTURES / "pull_request.opened.json").read_text())
+    data["repository"].update(clone_url=bare.as_uri(), default_branch="main")
+    pull = data["pull_request"]
+    pull["user"].update(login="renovate[bot]", type="Bot")
+    head_sha = git(bare, "rev-parse", "main").strip()
+    pull["head"].update(ref="renovate/torch", sha=head_sha)
+    pull["head"]["repo"].update(clone_url=bare.as_uri())
+    pull["base"].update(ref="main", sha=head_sha)
+    name = data["repository"]["full_name"]
+    args = [
+        "--repo",
+        f"{name}={bare}",
+        "--pull",
+        f"{name}#{pull['number']}=renovate/torch:main:renovate[bot]",
+    ]
+    return json.dumps(data).encode(), args
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--only", choices=("bare", "service", "service-busy"))
+    args = parser.parse_args()
+    body = (FIXTURES / "pull_request.opened.json").read_bytes()
+    print(
+        f"payload {len(body)} bytes; {args.rate:.0f} deliveries/s for {args.duration:.0f} s each; "
+        f"{os.cpu_count()} CPUs",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="upgrade-deps-bench-") as tmp:
+        work = Path(tmp)
+        results = []
+        if args.only in (None, "bare"):
+            results.append(await run_bare(work, body, args.rate, args.duration))
+            print(results[-1].line(), flush=True)
+        if args.only in (None, "service"):
+            results.append(await run_service(work, "service", body, args.rate, args.duration, []))
+            print(results[-1].line(), flush=True)
+        if args.only in (None, "service-busy"):
+            busy, fake_args = busy_payload(work)
+            results.append(await run_service(work, "service-busy", busy, args.rate, args.duration, fake_args))
+            print(results[-1].line(), flush=True)
+    print("\nsummary:")
+    for result in results:
+        print(result.line())
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
