@@ -23,7 +23,12 @@ async def lock_all(ctx: Context, targets: list[Target]) -> bool:
     """Lock every variant a target touches; False when a variant could not be locked."""
     pins: dict[str, list[str]] = {}
     for target in targets:
-        pins.setdefault(target.variant, []).append(f"{target.item.name}=={target.item.version}")
+        pinned = pins.setdefault(target.variant, [])
+        # A URL or [tool.uv.sources] pin decides the version itself; asking uv for another one would
+        # only fail. Lock without it and let the landed check name the declaration that kept it.
+        manifest = ctx.manifests[target.variant]
+        if not any(d.url for d in target.declarations) and manifest.source_of(target.item.name) is None:
+            pinned.append(f"{target.item.name}=={target.item.version}")
     protected = {target.item.name for target in targets}
     for variant in ctx.variants:
         if variant.name not in pins:
