@@ -84,6 +84,16 @@ def _move_pins(ctx: Context, name: str, diagnosis: Diagnosis) -> None:
             declarations=tuple(changed),
         )
         ctx.resolutions.append(resolution)
+        family = ctx.config.packages.get(move.package)
+        if family is not None and family.family:
+            ctx.warnings.append(
+                Warning_(
+                    f"{move.package} (family {family.family}) was not in the request but its pin had to move "
+                    f"from {old} to {move.new_specifier}; review it as a co-upgrade",
+                    file=manifest.display,
+                    line=move.declaration.line,
+                )
+            )
         ctx.snapshot(render("commit-resolve.txt.j2", resolution=resolution), [manifest.display])
 
 

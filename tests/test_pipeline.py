@@ -234,3 +234,44 @@ async def test_lock_files_parse_as_toml_after_the_run(tmp_path: Path, environ: d
     await run_upgrade(repo, ["transformers==4.57.1"], environ=environ)
     for name in ("uv.lock", "uv.vllm.lock"):
         assert tomllib.loads((repo / name).read_text())["package"]
+
+
+async def test_moving_a_family_members_pin_warns_about_the_co_upgrade(
+    tmp_path: Path, environ: dict[str, str]
+) -> None:
+    config = '[package.sglang]\nfamily = "inference"\n[package.transformers]\nfamily = "inference"\n'
+    repo = dual_repo(tmp_path, **{".github/upgrade-deps.toml": config})
+    result = await run_upgrade(repo, ["sglang==0.5.10"], environ=environ)
+    assert result.outcome == "landed", result
+    [warning] = [w for w in result.warnings if "co-upgrade" in w.message]
+    assert warning.message.startswith("transformers (family inference) was not in the request")
+    assert (warning.file, warning.line) == ("pyproject.toml", 8)
+
+
+async def test_marker_split_versions_are_all_kept_in_the_baseline(tmp_path: Path) -> None:
+    from bot.lockfile import parse_lock
+
+    text = """\
+version = 1
+requires-python = ">=3.11"
+
+[[package]]
+name = "demo"
+version = "0.1.0"
+source = { virtual = "." }
+
+[[package]]
+name = "torch"
+version = "2.9.1"
+source = { registry = "https://pypi.org/simple" }
+resolution-markers = ["sys_platform == 'darwin'"]
+
+[[package]]
+name = "torch"
+version = "2.9.1+cu129"
+source = { registry = "https://download.pytorch.org/whl/cu129" }
+resolution-markers = ["sys_platform == 'linux'"]
+"""
+    lock = parse_lock(text, display="uv.lock")
+    assert lock.versions() == {"torch": ("2.9.1", "2.9.1+cu129")}
+    assert lock.roots == {"demo"}
