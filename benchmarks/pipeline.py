@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.support.repos import git, make_repo, uv_binary, uv_env
+from tests.support.repos import copy_example, make_repo, uv_binary, uv_env
 from tests.support.wheels import WheelSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,12 +65,7 @@ find-links = ["wheelhouse"]
 
 
 def example_repo(root: Path) -> Path:
-    repo = root / "repo"
-    shutil.copytree(ROOT / "examples" / "dual-backend", repo)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "example")
-    return repo
+    return copy_example(ROOT, root / "repo")
 
 
 def bare_uv(

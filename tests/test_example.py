@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.repos import git
-
-
-def copy_example(project_root: Path, tmp_path: Path) -> Path:
-    repo = tmp_path / "example"
-    shutil.copytree(project_root / "examples" / "dual-backend", repo)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "example")
-    return repo
+from tests.support.repos import copy_example, git
 
 
 def run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -28,7 +18,7 @@ def run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_example_upgrade_lands_and_prints_the_summary(project_root: Path, tmp_path: Path) -> None:
-    repo = copy_example(project_root, tmp_path)
+    repo = copy_example(project_root, tmp_path / "example")
     done = run(repo, "sglang==0.5.10", "transformers==4.57.1")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "| sglang | 0.5.9 | 0.5.10 | sglang |" in done.stdout
@@ -42,7 +32,7 @@ def test_the_example_upgrade_lands_and_prints_the_summary(project_root: Path, tm
 
 
 def test_an_explicit_config_file_replaces_the_repositorys(project_root: Path, tmp_path: Path) -> None:
-    repo = copy_example(project_root, tmp_path)
+    repo = copy_example(project_root, tmp_path / "example")
     config = tmp_path / "only-vllm.toml"
     config.write_text('[[variant]]\nname = "vllm"\nmanifest = "pyproject.vllm.toml"\n')
     done = run(repo, "--config", str(config), "transformers==4.57.1")

@@ -148,3 +148,12 @@ def snapshot(repo: Path) -> dict[str, bytes]:
     """Every tracked file's bytes, to prove a refused run changed nothing."""
     names = git(repo, "ls-files").splitlines()
     return {name: (repo / name).read_bytes() for name in names}
+
+
+def copy_example(project_root: Path, dest: Path) -> Path:
+    """A committed copy of the bundled example repository at `dest`."""
+    shutil.copytree(project_root / "examples" / "dual-backend", dest)
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-qm", "example")
+    return dest
