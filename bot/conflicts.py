@@ -20,7 +20,8 @@ from bot.uv import Locker
 
 # Used only to explain, never to decide: uv rewords these between releases.
 _DEPENDS = re.compile(
-    r"(?P<who>[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?(?:[=<>!~]=?[^\s,]+)?) depends on "
+    r"(?P<all>all versions of )?(?P<who>[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?(?:[=<>!~]=?[^\s,]+)?)"
+    r" depends? on "
     r"(?P<what>[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?(?:[=<>!~]=?[^\s,]+)?)"
 )
 _IGNORED = ("__pycache__", ".venv", "node_modules", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache")
@@ -48,13 +49,22 @@ def explain(output: str) -> str:
     clauses = []
     for match in _DEPENDS.finditer(output):
         who, what = match.group("who"), match.group("what")
-        if f"{who} requires {what}" not in clauses:
-            clauses.append(f"{who} requires {what}")
+        if who == "project":  # "your project depends on ...": our own request, not an upstream one
+            continue
+        clause = f"{'every version of ' if match.group('all') else ''}{who} requires {what}"
+        if clause not in clauses:
+            clauses.append(clause)
     if clauses:
         return "; ".join(clauses)
-    for line in output.splitlines():
-        if line.strip().startswith(("error:", "×", "╰─▶", "cause:")):
-            return line.strip()
+    lines = [line.strip() for line in output.splitlines()]
+    for index, line in enumerate(lines):
+        if line.startswith(("cause:", "╰─▶")):
+            paragraph = [line.split(":", 1)[1] if line.startswith("cause:") else line[3:]]
+            paragraph += [more for more in lines[index + 1 :] if more and not more.startswith("hint:")]
+            return " ".join(" ".join(paragraph).split())
+    for line in lines:
+        if line.startswith(("error:", "×")):
+            return line
     return output.strip().splitlines()[-1] if output.strip() else "uv gave no explanation"
 
 

@@ -23,7 +23,12 @@ async def lock_all(ctx: Context, targets: list[Target]) -> bool:
     """Lock every variant a target touches; False when a variant could not be locked."""
     pins: dict[str, list[str]] = {}
     for target in targets:
-        pins.setdefault(target.variant, []).append(f"{target.item.name}=={target.item.version}")
+        pinned = pins.setdefault(target.variant, [])
+        # A URL or [tool.uv.sources] pin decides the version itself; asking uv for another one would
+        # only fail. Lock without it and let the landed check name the declaration that kept it.
+        manifest = ctx.manifests[target.variant]
+        if not any(d.url for d in target.declarations) and manifest.source_of(target.item.name) is None:
+            pinned.append(f"{target.item.name}=={target.item.version}")
     protected = {target.item.name for target in targets}
     for variant in ctx.variants:
         if variant.name not in pins:
@@ -79,6 +84,16 @@ def _move_pins(ctx: Context, name: str, diagnosis: Diagnosis) -> None:
             declarations=tuple(changed),
         )
         ctx.resolutions.append(resolution)
+        family = ctx.config.packages.get(move.package)
+        if family is not None and family.family:
+            ctx.warnings.append(
+                Warning_(
+                    f"{move.package} (family {family.family}) was not in the request but its pin had to move "
+                    f"from {old} to {move.new_specifier}; review it as a co-upgrade",
+                    file=manifest.display,
+                    line=move.declaration.line,
+                )
+            )
         ctx.snapshot(render("commit-resolve.txt.j2", resolution=resolution), [manifest.display])
 
 

@@ -54,7 +54,9 @@ async def run_upgrade(
         )
     files = FileTransaction(repo)
     try:
-        ctx = _prepare(repo, request, config_path, files, progress or _quiet, environ, trusted, uv_timeout)
+        ctx = await _prepare(
+            repo, request, config_path, files, progress or _quiet, environ, trusted, uv_timeout
+        )
         result = await _run_steps(ctx)
     except UpgradeDepsError as exc:
         files.restore()
@@ -71,14 +73,15 @@ async def run_upgrade(
     return result
 
 
-def _prepare(
+async def _prepare(
     repo: Path, request: Request, config_path: Path | None, files: FileTransaction, progress: Progress,
     environ: Mapping[str, str], trusted: bool, uv_timeout: float,
 ) -> Context:  # fmt: skip
-    git = gitrepo.open_repo(repo)
+    env = child_env(environ)
+    git_dir = await gitrepo.git_dir(repo, env=env)
     # A run killed in the middle of a swap left the originals here: put them back first.
-    restore_swap(repo, Path(git.git_dir) / SWAP_DIR)
-    gitrepo.ensure_clean(git, ignore=(SUMMARY,))
+    restore_swap(repo, git_dir / SWAP_DIR)
+    await gitrepo.ensure_clean(repo, env=env, ignore=(SUMMARY,))
     config = load_config(repo, config_path)
     variants = discover_variants(repo, config)
     manifests = {}
@@ -96,7 +99,7 @@ def _prepare(
         manifests=manifests,
         baseline=baseline,
         focused=_focused(config, manifests),
-        locker=Locker(repo, env=child_env(environ), timeout=uv_timeout, git_dir=Path(git.git_dir)),
+        locker=Locker(repo, env=env, timeout=uv_timeout, git_dir=git_dir),
         files=files,
         progress=progress,
         environ=environ,

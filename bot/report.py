@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from bot import markdown
 from bot.errors import OUTCOMES
 from bot.model import Section, UpgradeResult
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 SECTIONS = ("checklists", "pins", "lock", "containers", "audit", "verify")
@@ -18,6 +19,8 @@ SECTIONS = ("checklists", "pins", "lock", "containers", "audit", "verify")
 
 @cache
 def environment() -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,

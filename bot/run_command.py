@@ -6,11 +6,19 @@ import argparse
 import asyncio
 import os
 import sys
+import threading
 from pathlib import Path
 
 from bot.errors import OUTCOMES
-from bot.pipeline import SUMMARY, run_upgrade
-from bot.report import render_summary
+
+
+def _warm_imports() -> None:
+    """Import what the last steps need while the first ones wait on uv (start-up counts)."""
+    import git  # noqa: F401
+
+    from bot.report import environment
+
+    environment().get_template("upgrade-summary.md.j2")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -19,8 +27,17 @@ def main(args: argparse.Namespace) -> int:
         print(f"upgrade-deps: --repo {args.repo}: not a directory", file=sys.stderr)
         return OUTCOMES["refused"].exit_code
 
+    from bot.pipeline import SUMMARY, run_upgrade
+    from bot.report import render_summary
+
+    warming: list[threading.Thread] = []
+
     async def progress(step: str) -> None:
         print(f"upgrade-deps: {step}", file=sys.stderr)
+        if step.startswith("lock") and not warming:
+            # uv is about to run: the interpreter is idle, so the imports cost no wall time there.
+            warming.append(threading.Thread(target=_warm_imports, daemon=True, name="warm-imports"))
+            warming[0].start()
 
     try:
         result = asyncio.run(
