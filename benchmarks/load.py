@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.appkeys import key_pair  # noqa: E402
-from tests.support.gitrepos import EXAMPLE, bare_from, git  # noqa: E402
+from tests.support.gitrepos import bare_from  # noqa: E402
+from tests.support.repos import git  # noqa: E402
 from tests.support.webhooks import FIXTURES, sign  # noqa: E402
 
 SECRET = "benchmark-secret"
@@ -231,7 +232,7 @@ async def run_service(
 
 def busy_payload(work: Path) -> tuple[bytes, list[str]]:
     """The pull_request.opened payload, as Renovate opening a PR on a real local repository."""
-    _, bare = bare_from(EXAMPLE, work, "busy")
+    _, bare = bare_from(work, "busy")
     git(bare, "branch", "renovate/torch", "main")
     data: dict[str, Any] = json.loads((FIXTURES / "pull_request.opened.json").read_text())
     data["repository"].update(clone_url=bare.as_uri(), default_branch="main")

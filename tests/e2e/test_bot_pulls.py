@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from uv import find_uv_bin
 
 from tests.e2e.harness import ServerProcess
 from tests.fakegithub.server import FakeGitHub, Repo
-from tests.support.gitrepos import branch_log, commit_all, git, show
+from tests.support.gitrepos import branch_log, commit_all, show, with_bare
+from tests.support.repos import GIT_ENV, git, lock, uv_binary, uv_env
 from tests.support.webhooks import payload
 from tests.support.wheels import WheelSpec, build_wheelhouse
 
@@ -34,19 +32,7 @@ find-links = ["wheelhouse"]
 
 
 def uv_lock(cwd: Path, *args: str) -> None:
-    env = {"PATH": os.environ["PATH"], "HOME": str(cwd), "UV_PYTHON_DOWNLOADS": "never", "UV_NO_CACHE": "1"}
-    subprocess.run([find_uv_bin(), "lock", "--quiet", *args], cwd=cwd, env=env, check=True)
-
-
-def lock_variant(work: Path) -> None:
-    """uv.vllm.lock from pyproject.vllm.toml, the way the bot does it: swapped into place."""
-    scratch = work.parent / "scratch"
-    shutil.copytree(work, scratch, ignore=shutil.ignore_patterns(".git"))
-    shutil.copy(scratch / "pyproject.vllm.toml", scratch / "pyproject.toml")
-    (scratch / "uv.lock").unlink(missing_ok=True)
-    uv_lock(scratch)
-    shutil.copy(scratch / "uv.lock", work / "uv.vllm.lock")
-    shutil.rmtree(scratch)
+    subprocess.run([uv_binary(), "lock", "--quiet", *args], cwd=cwd, env=uv_env(), check=True)
 
 
 def renovate_repo(tmp: Path) -> tuple[Repo, str]:
@@ -55,8 +41,8 @@ def renovate_repo(tmp: Path) -> tuple[Repo, str]:
     build_wheelhouse([WheelSpec("alpha", "1.0"), WheelSpec("beta", "1.0")], work / "wheelhouse")
     (work / "pyproject.toml").write_text(MANIFEST.format(extra=""))
     (work / "pyproject.vllm.toml").write_text(MANIFEST.format(extra='\n    "beta==1.0",'))
-    uv_lock(work)
-    lock_variant(work)
+    lock(work)
+    lock(work, "pyproject.vllm.toml", "uv.vllm.lock")
     git(work, "init", "-q", "-b", "main")
     commit_all(work, "initial")
     build_wheelhouse([WheelSpec("alpha", "1.1")], work / "wheelhouse")
@@ -64,9 +50,7 @@ def renovate_repo(tmp: Path) -> tuple[Repo, str]:
     git(work, "checkout", "-q", "-b", BRANCH)
     uv_lock(work, "--upgrade-package", "alpha")
     commit_all(work, "chore(deps): update dependency alpha to v1.1")
-    bare = tmp / "svc.git"
-    git(tmp, "clone", "-q", "--bare", str(work), str(bare))
-    return Repo("Codertocat/Hello-World", bare), base
+    return Repo("Codertocat/Hello-World", with_bare(work, tmp, "svc")), base
 
 
 def pull_event(name: str, repo: Repo, base: str, *, sender: str) -> dict[str, Any]:
@@ -96,7 +80,7 @@ async def test_renovate_lock_only_pull_request_gets_the_other_variant_locked(
     assert 'name = "alpha"\nversion = "1.1"' in show(repo.bare, BRANCH, "uv.vllm.lock")
     assert 'name = "beta"\nversion = "1.0"' in show(repo.bare, BRANCH, "uv.vllm.lock")
     authors = [author for author, _ in branch_log(repo.bare, BRANCH)]
-    assert authors[0] == "upgrade-deps[bot]" and authors[-1] == "tester"
+    assert authors[0] == "upgrade-deps[bot]" and authors[-1] == GIT_ENV["GIT_AUTHOR_NAME"]
     head = repo.ref(BRANCH)
     [final] = [run for run in fake.check_runs.values() if run["head_sha"] == head]
     assert final["conclusion"] == "success", final["output"]

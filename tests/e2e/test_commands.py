@@ -9,7 +9,8 @@ import pytest
 
 from tests.e2e.harness import ServerProcess, until
 from tests.fakegithub.server import FakeGitHub, Repo
-from tests.support.gitrepos import EXAMPLE, bare_from, branch_log, git, show
+from tests.support.gitrepos import bare_from, branch_log, show
+from tests.support.repos import git
 from tests.support.webhooks import payload
 
 pytestmark = pytest.mark.slow
@@ -34,7 +35,7 @@ def pr_comment(repo: Repo, body: str, number: int) -> dict[str, Any]:
 
 
 def origin(fake: FakeGitHub, tmp: Path, name: str = "Codertocat/Hello-World") -> Repo:
-    _, bare = bare_from(EXAMPLE, tmp, name.replace("/", "_"))
+    _, bare = bare_from(tmp, name.replace("/", "_"))
     repo = Repo(name, bare)
     fake.repos[name] = repo
     return repo
@@ -151,7 +152,7 @@ async def test_fork_pull_request_is_audited_never_pushed(
     fake: FakeGitHub, server: ServerProcess, tmp_path: Path
 ) -> None:
     repo = origin(fake, tmp_path, "all-contributors/all-contributors-bot")
-    _, fork_bare = bare_from(EXAMPLE, tmp_path, "fork")
+    _, fork_bare = bare_from(tmp_path, "fork")
     fork = Repo("someone/all-contributors-bot", fork_bare)
     git(fork.bare, "branch", "patch-1", "main")
     fake.add_pull(repo.full_name, 1, head="patch-1", base="main", author="someone", head_repo=fork)

@@ -17,7 +17,8 @@ from bot.publish import Publisher
 from tests.e2e.harness import APP_ID, start_fake
 from tests.fakegithub.server import FakeGitHub, Repo
 from tests.support.appkeys import key_pair
-from tests.support.gitrepos import EXAMPLE, bare_from, commit_all, git
+from tests.support.gitrepos import bare_from, commit_all
+from tests.support.repos import git
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def finding(line: int) -> Finding:
 
 
 async def test_review_and_summary(fake: FakeGitHub, github: GitHub, tmp_path: Path) -> None:
-    work, bare = bare_from(EXAMPLE, tmp_path, "origin")
+    work, bare = bare_from(tmp_path, "origin")
     git(work, "checkout", "-q", "-b", "feature")
     engine = work / "src/app/engine.py"
     engine.write_text(engine.read_text() + "\n\nargs = ServerArgs('m', tp_size=2)\n")

@@ -9,14 +9,15 @@ import pytest
 
 from bot.errors import ToolError
 from bot.sandbox import Identity, Sandbox
-from tests.support.gitrepos import EXAMPLE, bare_from, commit_all, git
+from tests.support.gitrepos import bare_from, commit_all
+from tests.support.repos import git
 
 TOKEN = "ghs_secret_token_123"
 BOT = Identity("upgrade-deps[bot]", "1+upgrade-deps[bot]@users.noreply.github.com")
 
 
 async def test_clone_commit_push_and_cleanup(tmp_path: Path) -> None:
-    work, bare = bare_from(EXAMPLE, tmp_path, "origin")
+    work, bare = bare_from(tmp_path, "origin")
     async with Sandbox(environ=dict(os.environ), token=TOKEN, identity=BOT) as box:
         head = await box.clone(bare.as_uri(), ref="main")
         assert head == git(work, "rev-parse", "HEAD").strip()
@@ -35,7 +36,7 @@ async def test_clone_commit_push_and_cleanup(tmp_path: Path) -> None:
 
 
 async def test_branch_that_moved_is_never_overwritten(tmp_path: Path) -> None:
-    work, bare = bare_from(EXAMPLE, tmp_path, "origin")
+    work, bare = bare_from(tmp_path, "origin")
     async with Sandbox(environ=dict(os.environ), token=None, identity=BOT) as box:
         await box.clone(bare.as_uri(), ref="main")
         (work / "OTHER.md").write_text("someone else\n")
