@@ -41,6 +41,15 @@ def origin(fake: FakeGitHub, tmp: Path, name: str = "Codertocat/Hello-World") ->
     return repo
 
 
+def same_repo_pull(fake: FakeGitHub, tmp: Path, *, role: str) -> Repo:
+    """Pull request #1 from branch `feature` of the repository itself; the commenter has `role`."""
+    repo = origin(fake, tmp, "all-contributors/all-contributors-bot")
+    git(repo.bare, "branch", "feature", "main")
+    fake.add_pull(repo.full_name, 1, head="feature", base="main", author="jakebolam")
+    fake.roles["jakebolam"] = role
+    return repo
+
+
 async def test_issue_comment_opens_a_pull_request_with_pushed_commits(
     fake: FakeGitHub, server: ServerProcess, tmp_path: Path
 ) -> None:
@@ -73,10 +82,7 @@ async def test_issue_comment_opens_a_pull_request_with_pushed_commits(
 async def test_pr_comment_pushes_to_the_pull_request_branch(
     fake: FakeGitHub, server: ServerProcess, tmp_path: Path
 ) -> None:
-    repo = origin(fake, tmp_path, "all-contributors/all-contributors-bot")
-    git(repo.bare, "branch", "feature", "main")
-    fake.add_pull(repo.full_name, 1, head="feature", base="main", author="jakebolam")
-    fake.roles["jakebolam"] = "maintain"
+    repo = same_repo_pull(fake, tmp_path, role="maintain")
     old_head = repo.ref("feature")
     status, _ = await server.deliver("issue_comment", pr_comment(repo, f"/upgrade-deps {REQUEST}", 1))
     assert status == 202
@@ -183,10 +189,7 @@ async def test_redelivery_makes_one_job(fake: FakeGitHub, server: ServerProcess,
 async def test_killed_server_resumes_its_job_and_posts_once(
     fake: FakeGitHub, server: ServerProcess, tmp_path: Path
 ) -> None:
-    repo = origin(fake, tmp_path, "all-contributors/all-contributors-bot")
-    git(repo.bare, "branch", "feature", "main")
-    fake.add_pull(repo.full_name, 1, head="feature", base="main", author="jakebolam")
-    fake.roles["jakebolam"] = "write"
+    repo = same_repo_pull(fake, tmp_path, role="write")
     release = fake.hold("checks/update")  # the first progress update: the job is mid-run
     await server.deliver("issue_comment", pr_comment(repo, f"/upgrade-deps {REQUEST}", 1))
     await until(fake.held["checks/update"].is_set, what="the job to reach its first progress update")
