@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 DEFAULT_API_URL = "https://api.github.com"
+# Never handed on: children inherit environments (GitPython runs git with ours); repository code runs there.
+SECRETS = ("GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET")
 DEFAULT_DB = "upgrade-deps.sqlite3"
 
 
@@ -111,10 +113,17 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         db_path=db,
         workers=int(workers),
         uv_timeout=uv_timeout,
-        environ=dict(environ),
+        environ={key: value for key, value in environ.items() if key not in SECRETS},
     )
 
 
 def from_process() -> Settings:
-    """Settings from this process's environment."""
-    return load_settings(os.environ)
+    """Settings from this process's environment, whose secrets are then removed from it.
+
+    Anything this process starts without an explicit environment (git through GitPython) would
+    otherwise inherit the app's private key and webhook secret.
+    """
+    settings = load_settings(os.environ)
+    for key in SECRETS:
+        os.environ.pop(key, None)
+    return settings

@@ -203,3 +203,19 @@ async def test_killed_server_resumes_its_job_and_posts_once(
     assert len(fake.check_runs) == 2  # the first head's run (reused after restart) and the pushed head's
     assert sorted(run["conclusion"] for run in fake.check_runs.values()) == ["neutral", "success"]
     assert len(fake.comments_on(1)) == 1
+
+
+async def test_upgrade_that_cannot_land_fails_the_check_and_pushes_nothing(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    repo = same_repo_pull(fake, tmp_path, role="admin")
+    head = repo.ref("feature")
+    await server.deliver("issue_comment", pr_comment(repo, "/upgrade-deps sglang==9.9.9", 1))
+    await server.idle()
+    assert repo.ref("feature") == head
+    [run] = fake.check_runs.values()
+    assert run["head_sha"] == head and run["conclusion"] == "failure"
+    assert run["output"]["title"] == "Upgrade did not land"
+    assert "sglang" in run["output"]["text"]
+    [summary] = fake.comments_on(1)
+    assert "<!-- upgrade-deps:summary -->" in summary["body"] and "did not land" in summary["body"]

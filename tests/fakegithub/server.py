@@ -57,6 +57,7 @@ class FakeGitHub:
     spec: RestSpec = field(default_factory=RestSpec)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     url: str = ""
+    token_expiry: str = "2999-01-01T00:00:00Z"
 
     # Test helpers
     def hold(self, operation_id: str) -> asyncio.Event:
@@ -148,7 +149,7 @@ class FakeGitHub:
     ) -> web.Response:
         token = f"ghs_fake{next(self.ids)}"
         self.tokens[token] = int(p["installation_id"])
-        return web.json_response({"token": token, "expires_at": "2999-01-01T00:00:00Z"}, status=201)
+        return web.json_response({"token": token, "expires_at": self.token_expiry}, status=201)
 
     async def op_repos_get_collaborator_permission_level(
         self, r: web.Request, p: dict[str, str], b: Any

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 
 from bot.errors import GitHubError, TransientError
-from bot.github import GitHub
+from bot.github import TOKEN_MARGIN, GitHub
 from tests.e2e.harness import APP_ID, start_fake
 from tests.fakegithub.server import FakeGitHub
 from tests.support.appkeys import key_pair
@@ -44,6 +45,16 @@ async def test_concurrent_jobs_refresh_the_token_once(fake: FakeGitHub, github: 
     ]
     await github.token(8)
     assert len(fake.tokens) == 2
+
+
+async def test_token_is_refreshed_shortly_before_it_expires(fake: FakeGitHub, github: GitHub) -> None:
+    soon = datetime.now(UTC) + timedelta(seconds=TOKEN_MARGIN - 60)
+    fake.token_expiry = soon.strftime("%Y-%m-%dT%H:%M:%SZ")
+    first = await github.token(7)
+    fake.token_expiry = "2999-01-01T00:00:00Z"
+    second = await github.token(7)
+    third = await github.token(7)
+    assert first != second == third
 
 
 async def test_annotations_go_in_batches_of_fifty(fake: FakeGitHub, github: GitHub) -> None:

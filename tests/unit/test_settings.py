@@ -17,6 +17,9 @@ def test_valid_environment(tmp_path: Path) -> None:
     assert settings.app_id == "12" and settings.api_url == "https://api.github.com"
     assert settings.db_path == tmp_path / "db.sqlite3" and settings.workers == 2
     assert "PRIVATE" not in repr(settings) and "'s'" not in repr(settings)
+    # What the service hands to children (uv, git, repository commands) holds no secret.
+    assert "GITHUB_PRIVATE_KEY" not in settings.environ and "GITHUB_WEBHOOK_SECRET" not in settings.environ
+    assert settings.environ["GITHUB_APP_ID"] == "12"
 
 
 def test_key_from_path_and_enterprise_url(tmp_path: Path) -> None:
