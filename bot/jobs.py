@@ -184,6 +184,13 @@ class JobStore:
             "INSERT OR REPLACE INTO check_runs (check_run_id, job_id) VALUES (?, ?)", (check_run_id, job_id)
         )
 
+    def job_for_head(self, head_sha: str) -> Job | None:
+        """The latest job that ran a check on `head_sha` (for a re-run of the whole check suite)."""
+        row = self._db.execute(
+            "SELECT job_id FROM published WHERE what=? ORDER BY job_id DESC LIMIT 1", (f"check:{head_sha}",)
+        ).fetchone()
+        return None if row is None else self.get(int(row[0]))
+
     def job_for_check_run(self, check_run_id: int) -> Job | None:
         row = self._db.execute(
             "SELECT job_id FROM check_runs WHERE check_run_id=?", (check_run_id,)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import re
 import tomllib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -105,6 +106,7 @@ class JobRunner:
             body = render("github-reply-malformed.md.j2", marker=marker, problem=str(exc), usage=USAGE)
             await publisher.reply(c.number, "malformed", body)
             return
+        self.s.store.record(job.id, "request", json.dumps(list(c.words)))
         if c.is_pull:
             pull = await self.s.github.pull(t.installation, t.repo, c.number)
             await self._on_pull(job, t, pull, c.words, request.raw)
@@ -212,14 +214,19 @@ class JobRunner:
 
     async def _rerun(self, job: Job, r: Rerun) -> None:
         t = r.target
-        original = self.s.store.job_for_check_run(r.check_run_id) if r.check_run_id else None
+        store = self.s.store
+        original = (
+            store.job_for_check_run(r.check_run_id) if r.check_run_id else store.job_for_head(r.head_sha)
+        )
         number = r.pulls[0] if r.pulls else None
         if number is None:
             return
         pull = await self.s.github.pull(t.installation, t.repo, number)
-        spec = jobspec.loads(original.kind, original.spec) if original else None
-        if isinstance(spec, Command):
-            await self._on_pull(job, t, pull, spec.words, " ".join(spec.words))
+        asked = store.recorded(original.id, "request") if original else None
+        if asked is not None:  # the same command again (a re-run of a re-run keeps it too)
+            store.record(job.id, "request", asked)
+            again: tuple[str, ...] = tuple(json.loads(asked))
+            await self._on_pull(job, t, pull, again, " ".join(again))
             return
         words = await self._derive(t, pull)
         if words:

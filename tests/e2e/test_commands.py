@@ -111,6 +111,17 @@ async def test_pr_comment_pushes_to_the_pull_request_branch(
     assert fake.comments[summary["id"]].get("edits", 0) >= 1
     assert repo.ref("feature") == new_head
 
+    # Re-run all checks (check_suite): found through the head the earlier jobs checked.
+    suite = payload("check_suite.rerequested")
+    suite["repository"].update(clone_url=repo.clone_url, full_name=repo.full_name, default_branch="main")
+    suite["check_suite"].update(head_sha=new_head, head_branch="feature", pull_requests=[{"number": 1}])
+    suite["check_suite"]["app"]["id"] = 4242
+    before = len(fake.check_runs)
+    assert (await server.deliver("check_suite", suite))[0] == 202
+    await server.idle()
+    assert len(fake.check_runs) == before + 1
+    assert max(fake.check_runs.values(), key=lambda run: run["id"])["conclusion"] == "neutral"
+
 
 def run_id(fake: FakeGitHub, head: str | None) -> int:
     return next(run["id"] for run in fake.check_runs.values() if run["head_sha"] == head)

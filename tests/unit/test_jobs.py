@@ -76,3 +76,6 @@ def test_check_runs_map_back_to_their_job(store: JobStore) -> None:
     job = store.job_for_check_run(9001)
     assert job is not None and job.spec == '{"a": 1}'
     assert store.job_for_check_run(1) is None
+    store.record(job_id, "check:abc", "9001")
+    by_head = store.job_for_head("abc")
+    assert by_head is not None and by_head.id == job_id and store.job_for_head("def") is None
