@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from bot.errors import OUTCOMES
 from bot.github import GitHub
 from bot.jobs import JobStore
 from bot.jobspec import Target
@@ -28,6 +29,7 @@ class Publisher:
         self.bot_login = bot_login
         self._last_progress = 0.0
         self._title = ""
+        self._summary = ""
 
     def _args(self) -> tuple[int, str]:
         return self.target.installation, self.target.repo
@@ -51,22 +53,34 @@ class Publisher:
         """The in-progress check run on `head_sha` (created once per job and head)."""
         what = f"check:{head_sha}"
         title = render("github-check-progress.txt.j2", step="checkout")
-        summary = render("github-check-running.md.j2", request=request)
+        self._summary = render("github-check-running.md.j2", request=request)
         existing = self.store.recorded(self.job_id, what)
         if existing is not None:
             check_id = int(existing)
-            fields = {"status": "in_progress", "output": {"title": title, "summary": summary}}
+            fields = {"status": "in_progress", "output": {"title": title, "summary": self._summary}}
             await self.github.update_check_run(*self._args(), check_id, fields)
         else:
             check_id = await self.github.create_check_run(
-                *self._args(), head_sha=head_sha, name=CHECK_NAME, title=title, summary=summary
+                *self._args(), head_sha=head_sha, name=CHECK_NAME, title=title, summary=self._summary
             )
             self.store.record(self.job_id, what, str(check_id))
             self.store.link_check_run(check_id, self.job_id)
-        if self.store.recorded(self.job_id, "check:current") is None or existing is None:
-            self.store.record(self.job_id, "check:current", str(check_id))
-        self._summary = summary
+        await self._move_on(head_sha, check_id)
         return check_id
+
+    async def _move_on(self, head_sha: str, check_id: int) -> None:
+        """Make `check_id` the job's current run; one left on an older head is completed as moved on."""
+        current = self.store.recorded(self.job_id, "check:current")
+        if current is not None and int(current) != check_id and not self._done(int(current)):
+            output = {"title": render("github-check-superseded-title.txt.j2", sha=head_sha),
+                      "summary": render("github-check-superseded.md.j2", sha=head_sha)}  # fmt: skip
+            fields = {"status": "completed", "conclusion": "neutral", "output": output}
+            await self.github.update_check_run(*self._args(), int(current), fields)
+            self.store.record(self.job_id, f"done:{current}", "neutral")
+        self.store.record(self.job_id, "check:current", str(check_id))
+
+    def _done(self, check_id: int) -> bool:
+        return self.store.recorded(self.job_id, f"done:{check_id}") is not None
 
     async def progress(self, step: str) -> None:
         """Show the step under way in the check run's title (at most once a second)."""
@@ -76,44 +90,38 @@ class Publisher:
         if current is None or title == self._title or now - self._last_progress < PROGRESS_INTERVAL:
             return
         self._title, self._last_progress = title, now
-        output = {"title": title, "summary": getattr(self, "_summary", title)}
+        output = {"title": title, "summary": self._summary or title}
         await self.github.update_check_run(*self._args(), int(current), {"output": output})
 
     async def finish_check(self, head_sha: str, plan: Plan, request: str) -> None:
-        """Complete the run on `head_sha` with the plan; a run left on an older head says where it went."""
-        started = self.store.recorded(self.job_id, "check:current")
+        """Complete the run on `head_sha` with the plan; annotations go 50 a call, resuming after a crash."""
         on_head = self.store.recorded(self.job_id, f"check:{head_sha}")
-        check_id = int(on_head) if on_head is not None else await self.start_check(head_sha, request)
-        if (
-            started is not None
-            and int(started) != check_id
-            and self.store.recorded(self.job_id, "check:moved") is None
-        ):
-            text = render("github-check-superseded.md.j2", sha=head_sha)
-            await self.github.update_check_run(*self._args(), int(started), {
-                "status": "completed", "conclusion": "neutral",
-                "output": {"title": plan.title, "summary": bound(text)},
-            })  # fmt: skip
-            self.store.record(self.job_id, "check:moved", started)
-        if self.store.recorded(self.job_id, "check:done") is not None:
+        if on_head is None:
+            check_id = await self.start_check(head_sha, request)
+        else:
+            check_id = int(on_head)
+            await self._move_on(head_sha, check_id)
+        if self._done(check_id):
             return
-        sent = int(self.store.recorded(self.job_id, "annotations") or 0)
+        sent = int(self.store.recorded(self.job_id, f"annotations:{check_id}") or 0)
         sent = await self.github.complete_check_run(
             *self._args(), check_id, conclusion=plan.conclusion, title=plan.title, summary=plan.summary,
             text=plan.text, annotations=plan.annotations, sent=sent,
         )  # fmt: skip
-        self.store.record(self.job_id, "annotations", str(sent))
-        self.store.record(self.job_id, "check:done", str(check_id))
+        self.store.record(self.job_id, f"annotations:{check_id}", str(sent))
+        self.store.record(self.job_id, f"done:{check_id}", plan.conclusion)
 
     async def fail_check(self, reason: str) -> None:
+        """The job failed: its current check run says why (unless it already completed)."""
         current = self.store.recorded(self.job_id, "check:current")
-        if current is None or self.store.recorded(self.job_id, "check:done") is not None:
+        if current is None or self._done(int(current)):
             return
         summary = bound(render("github-check-failed.md.j2", reason=reason))
-        fields = {"status": "completed", "conclusion": "failure",
-                  "output": {"title": "Upgrade failed", "summary": summary}}  # fmt: skip
+        outcome = OUTCOMES["error"]
+        fields = {"status": "completed", "conclusion": outcome.conclusion,
+                  "output": {"title": outcome.title, "summary": summary}}  # fmt: skip
         await self.github.update_check_run(*self._args(), int(current), fields)
-        self.store.record(self.job_id, "check:done", current)
+        self.store.record(self.job_id, f"done:{current}", outcome.conclusion)
 
     async def summary_comment(self, number: int, plan: Plan, *, audit_only: bool) -> None:
         """The one summary comment of the pull request, edited in place on every run."""

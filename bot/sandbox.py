@@ -105,9 +105,9 @@ class Sandbox:
         )
         return out.output if out.returncode == 0 else None
 
-    async def changed_files(self, base: str, head: str) -> list[str]:
-        await self.git("fetch", "--quiet", "origin", base, check=False)
-        return (await self.git("diff", "--name-only", f"{base}...{head}")).split()
+    async def fetch(self, commit: str) -> None:
+        """Make `commit` available (a pull request's base may be on a branch not cloned); best effort."""
+        await self.git("fetch", "--quiet", "origin", commit, check=False)
 
     async def push(self, branch: str) -> PushOutcome:
         """Push HEAD to `branch`, never forcing; "moved" when the branch changed under us."""

@@ -148,12 +148,23 @@ class JobRunner:
                                                           outcome=outcome, url=url))  # fmt: skip
 
     # Pull requests
-    async def _on_pull(self, job: Job, t: Target, pull: PullInfo, words: Sequence[str], raw: str) -> None:
+    async def _on_pull(
+        self,
+        job: Job,
+        t: Target,
+        pull: PullInfo,
+        words: Sequence[str],
+        raw: str,
+        *,
+        problem: str | None = None,
+    ) -> None:
         publisher = self._publisher(job, t)
         audit_only = pull.head_repo != t.repo
         plan, head = self._recorded_plan(job)
-        if plan is None and not words:
-            plan, head = self._save_plan(job, Outcome(nothing_result(), pull.head_sha, False),
+        if plan is None and (problem or not words):
+            # Nothing to run: a bot PR that moves nothing we track, or files we cannot read.
+            result = refused_result(problem) if problem else nothing_result()
+            plan, head = self._save_plan(job, Outcome(result, pull.head_sha, False),
                                          audit_only=audit_only, branch=pull.head_ref)  # fmt: skip
             await publisher.start_check(head, raw)
         if plan is None:
@@ -174,10 +185,9 @@ class JobRunner:
             return  # a bot never opens from a fork; someone imitating one does
         pull = PullInfo(b.number, b.head_ref, b.head_sha, b.head_repo, t.clone_url, b.base_ref, b.base_sha,
                         b.author, "")  # fmt: skip
-        words = await self._derive(t, pull)
-        if words is None:
-            return
-        await self._on_pull(job, t, pull, words, " ".join(words))
+        derived = await self._derive(t, pull)
+        if derived is not None:
+            await self._on_pull(job, t, pull, derived[0], " ".join(derived[0]), problem=derived[1])
 
     async def _configured_bot(self, t: Target, b: BotPull) -> bool:
         """Whether the repository's `[bots].authors` names this author (read without cloning)."""
@@ -190,7 +200,7 @@ class JobRunner:
             return False  # the job on the bot's own PR will report the broken config
         return b.author in config.bots
 
-    async def _derive(self, t: Target, pull: PullInfo) -> tuple[str, ...] | None:
+    async def _derive(self, t: Target, pull: PullInfo) -> tuple[tuple[str, ...], str | None] | None:
         """What the PR upgrades, from its diff against the base; None when its author is not a bot of ours."""
         token = await self.s.github.token(t.installation)
         async with Sandbox(environ=self.s.environ, token=token, identity=self._identity()) as box:
@@ -198,19 +208,18 @@ class JobRunner:
             try:
                 config = load_config(box.repo)
                 variants = discover_variants(box.repo, config)
-            except UpgradeDepsError:
-                return ()
+            except UpgradeDepsError as exc:
+                return (), str(exc)
             if pull.author not in config.bots:
                 return None
             snaps: dict[str, dict[str, Snapshot]] = {"base": {}, "head": {}}
-            await box.changed_files(pull.base_sha, "HEAD")
+            await box.fetch(pull.base_sha)
             for v in variants:
                 for side, ref in (("base", pull.base_sha), ("head", "HEAD")):
                     snaps[side][v.name] = Snapshot(
                         await box.file_at(ref, v.manifest), await box.file_at(ref, v.lock)
                     )
-            words, _problem = safe_derive(variants, snaps["base"], snaps["head"])
-            return words
+            return safe_derive(variants, snaps["base"], snaps["head"])
 
     async def _rerun(self, job: Job, r: Rerun) -> None:
         t = r.target
@@ -228,9 +237,9 @@ class JobRunner:
             again: tuple[str, ...] = tuple(json.loads(asked))
             await self._on_pull(job, t, pull, again, " ".join(again))
             return
-        words = await self._derive(t, pull)
-        if words:
-            await self._on_pull(job, t, pull, words, " ".join(words))
+        derived = await self._derive(t, pull)
+        if derived is not None:
+            await self._on_pull(job, t, pull, derived[0], " ".join(derived[0]), problem=derived[1])
 
     # The work itself
     def _identity(self) -> Identity:
@@ -273,6 +282,13 @@ class JobRunner:
         if text is None:
             return None, ""
         return Plan.loads(text), self.s.store.recorded(job.id, "head") or ""
+
+
+def refused_result(problem: str) -> UpgradeResult:
+    """The result for a bot pull request whose manifests, locks or config cannot be read."""
+    return UpgradeResult(
+        request=Request((), ""), outcome="refused", date=datetime.date.today().isoformat(), error=problem
+    )
 
 
 def nothing_result() -> UpgradeResult:

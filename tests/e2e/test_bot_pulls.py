@@ -53,12 +53,12 @@ def renovate_repo(tmp: Path) -> tuple[Repo, str]:
     return Repo("Codertocat/Hello-World", with_bare(work, tmp, "svc")), base
 
 
-def pull_event(name: str, repo: Repo, base: str, *, sender: str) -> dict[str, Any]:
+def pull_event(name: str, repo: Repo, base: str, *, sender: str, branch: str = BRANCH) -> dict[str, Any]:
     data = payload(name)
     data["repository"].update(clone_url=repo.clone_url, default_branch="main")
     pull = data["pull_request"]
     pull["user"].update(login="renovate[bot]", type="Bot")
-    pull["head"].update(ref=BRANCH, sha=repo.ref(BRANCH))
+    pull["head"].update(ref=branch, sha=repo.ref(branch))
     pull["head"]["repo"].update(full_name=repo.full_name, clone_url=repo.clone_url)
     pull["base"].update(ref="main", sha=base)
     data["sender"]["login"] = sender
@@ -105,3 +105,23 @@ async def test_pull_request_by_a_person_is_left_alone(
     assert (await server.idle()) == {"done": 1}
     before = repo.ref(BRANCH)
     assert fake.check_runs == {} and fake.comments == {} and repo.ref(BRANCH) == before
+
+
+async def test_bot_pull_request_with_a_corrupt_lock_is_refused_by_name(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    repo, base = renovate_repo(tmp_path)
+    work = tmp_path / "svc"
+    git(work, "checkout", "-q", "-b", "renovate/broken", "main")
+    (work / "uv.vllm.lock").write_text("version = [not toml\n")
+    commit_all(work, "chore(deps): lock file maintenance")
+    git(work, "push", "-q", "origin", "renovate/broken")
+    fake.repos[repo.full_name] = repo
+    fake.add_pull(repo.full_name, 2, head="renovate/broken", base="main", author="renovate[bot]")
+    data = pull_event("pull_request.opened", repo, base, sender="renovate[bot]", branch="renovate/broken")
+    assert (await server.deliver("pull_request", data))[0] == 202
+    await server.idle()
+    [run] = fake.check_runs.values()
+    assert run["conclusion"] == "action_required" and run["head_sha"] == repo.ref("renovate/broken")
+    assert "uv.vllm.lock" in run["output"]["summary"] and "not valid TOML" in run["output"]["summary"]
+    assert len(branch_log(repo.bare, "renovate/broken")) == 1  # nothing pushed

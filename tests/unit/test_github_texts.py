@@ -33,6 +33,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "check-summary": ("github-check-summary.md.j2", {**SUMMARY, "audit_only": False, "pushed": True}),
     "check-summary-fork": ("github-check-summary.md.j2", {**SUMMARY, "audit_only": True, "pushed": False}),
     "check-superseded": ("github-check-superseded.md.j2", {"sha": "0123456789abcdef"}),
+    "check-superseded-title": ("github-check-superseded-title.txt.j2", {"sha": "0123456789abcdef"}),
     "check-failed": ("github-check-failed.md.j2", {"reason": "git clone failed ```\n@someone"}),
     "reply-help": ("github-reply-help.md.j2", {"marker": MARKER, "usage": USAGE}),
     "reply-malformed": ("github-reply-malformed.md.j2", {"marker": MARKER, "problem": EVIL, "usage": USAGE}),
