@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from argparse import Namespace
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -18,12 +19,10 @@ from gidgethub.sansio import Event, validate_event
 
 from bot import jobspec
 from bot.errors import UpgradeDepsError
-from bot.github import GitHub
+from bot.github import AppInfo, GitHub
 from bot.jobs import JobStore
-from bot.pipeline import run_upgrade
-from bot.service import JobRunner, Services
 from bot.settings import Settings, SettingsError, from_process
-from bot.worker import WorkerPool
+from bot.workerproc import handover
 from handlers import router
 from handlers.intake import AppIdentity, Intake
 
@@ -38,7 +37,67 @@ class Hooks:
     secret: str
     store: JobStore
     identity: AppIdentity
-    pool: WorkerPool | None
+    wake: Callable[[], None] | None = None
+
+
+class WorkerProcess:
+    """The workers run in a child process, restarted if it dies; the server only wakes it up."""
+
+    def __init__(self, settings: Settings, app: AppInfo) -> None:
+        self.settings = settings
+        self.app = app
+        self.process: asyncio.subprocess.Process | None = None
+        self._stopping = False
+        self._pending = False
+        self._supervisor: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._spawn()
+        self._supervisor = asyncio.create_task(self._supervise(), name="worker-supervisor")
+
+    async def _spawn(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.workerproc", stdin=asyncio.subprocess.PIPE
+        )
+        assert self.process.stdin is not None
+        # Settings go through the pipe: never in argv (visible to every user) nor in an environment.
+        self.process.stdin.write(handover(self.settings, self.app))
+
+    async def _supervise(self) -> None:
+        while not self._stopping and self.process is not None:
+            code = await self.process.wait()
+            if self._stopping:
+                return
+            log.error("worker process exited with %s; starting another", code)
+            await asyncio.sleep(1.0)
+            await self._spawn()
+
+    def wake(self) -> None:
+        """Tell the workers a job is waiting (once per event-loop turn, however many arrived)."""
+        if not self._pending:
+            self._pending = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._pending = False
+        if self.process is not None and self.process.stdin is not None and self.process.returncode is None:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                self.process.stdin.write(b"\n")
+
+    async def stop(self) -> None:
+        """Close the pipe: the workers stop; jobs cut short stay 'running' and re-run at next start."""
+        self._stopping = True
+        if self.process is None or self.process.returncode is not None:
+            return
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), 30)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+        if self._supervisor is not None:
+            await self._supervisor
 
 
 def _reply(status: int, message: str) -> web.Response:
@@ -82,8 +141,8 @@ async def accept(request: web.Request, hooks: Hooks) -> web.Response:
         )  # fmt: skip
         if job_id is not None:
             created.append(job_id)
-    if hooks.pool is not None:
-        hooks.pool.wake()
+    if hooks.wake is not None:
+        hooks.wake()
     return web.json_response({"jobs": created, "redelivery": not created}, status=202)
 
 
@@ -102,7 +161,6 @@ def make_app(hooks: Hooks) -> web.Application:
 
 
 async def serve(settings: Settings, host: str, port: int) -> int:
-    store = JobStore(settings.db_path)
     async with aiohttp.ClientSession() as session:
         github = GitHub(
             session, app_id=settings.app_id, private_key=settings.private_key, api_url=settings.api_url
@@ -112,26 +170,24 @@ async def serve(settings: Settings, host: str, port: int) -> int:
         except UpgradeDepsError as exc:
             print(f"upgrade-deps serve: cannot read the app from {settings.api_url}: {exc}", file=sys.stderr)
             return 1
-        services = Services(github=github, store=store, app=app_info, environ=settings.environ,
-                            upgrade=run_upgrade, uv_timeout=settings.uv_timeout)  # fmt: skip
-        runner = JobRunner(services)
-        pool = WorkerPool(store, runner.run, size=settings.workers, on_failure=runner.failed)
-        hooks = Hooks(settings.webhook_secret, store, AppIdentity(app_info.id, app_info.bot_login), pool)
-        web_runner = web.AppRunner(make_app(hooks), access_log=None)
-        await web_runner.setup()
-        await web.TCPSite(web_runner, host, port).start()
-        pool.start()
-        print(f"upgrade-deps serve: listening on http://{host}:{port} as {app_info.bot_login}", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            await stop.wait()
-        finally:
-            await web_runner.cleanup()
-            await pool.stop()
-            store.close()
+    store = JobStore(settings.db_path)
+    workers = WorkerProcess(settings, app_info)
+    hooks = Hooks(settings.webhook_secret, store, AppIdentity(app_info.id, app_info.bot_login), workers.wake)
+    web_runner = web.AppRunner(make_app(hooks), access_log=None)
+    await web_runner.setup()
+    await web.TCPSite(web_runner, host, port).start()
+    await workers.start()
+    print(f"upgrade-deps serve: listening on http://{host}:{port} as {app_info.bot_login}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await web_runner.cleanup()
+        await workers.stop()
+        store.close()
     return 0
 
 

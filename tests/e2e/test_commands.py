@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +232,17 @@ async def test_upgrade_that_cannot_land_fails_the_check_and_pushes_nothing(
     assert "sglang" in run["output"]["text"]
     [summary] = fake.comments_on(1)
     assert "<!-- upgrade-deps:summary -->" in summary["body"] and "did not land" in summary["body"]
+
+
+async def test_worker_process_that_dies_is_replaced(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    assert server.process is not None
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
+    [worker] = [pid for pid in children if "bot.workerproc" in Path(f"/proc/{pid}/cmdline").read_text()]
+    os.kill(int(worker), signal.SIGKILL)
+    repo = origin(fake, tmp_path)
+    fake.roles["Codertocat"] = "write"
+    await server.deliver("issue_comment", issue_comment(repo, f"/upgrade-deps {REQUEST}"))
+    assert (await server.idle()) == {"done": 1}
+    assert len(fake.pulls) == 1
