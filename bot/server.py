@@ -19,10 +19,10 @@ from gidgethub.sansio import Event, validate_event
 
 from bot import jobspec
 from bot.errors import UpgradeDepsError
-from bot.github import AppInfo, GitHub
+from bot.github import GitHub
 from bot.jobs import JobStore
 from bot.settings import Settings, SettingsError, from_process
-from bot.workerproc import handover
+from bot.workerproc import WorkerProcess
 from handlers import router
 from handlers.intake import AppIdentity, Intake
 
@@ -38,66 +38,6 @@ class Hooks:
     store: JobStore
     identity: AppIdentity
     wake: Callable[[], None] | None = None
-
-
-class WorkerProcess:
-    """The workers run in a child process, restarted if it dies; the server only wakes it up."""
-
-    def __init__(self, settings: Settings, app: AppInfo) -> None:
-        self.settings = settings
-        self.app = app
-        self.process: asyncio.subprocess.Process | None = None
-        self._stopping = False
-        self._pending = False
-        self._supervisor: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        await self._spawn()
-        self._supervisor = asyncio.create_task(self._supervise(), name="worker-supervisor")
-
-    async def _spawn(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.workerproc", stdin=asyncio.subprocess.PIPE
-        )
-        assert self.process.stdin is not None
-        # Settings go through the pipe: never in argv (visible to every user) nor in an environment.
-        self.process.stdin.write(handover(self.settings, self.app))
-
-    async def _supervise(self) -> None:
-        while not self._stopping and self.process is not None:
-            code = await self.process.wait()
-            if self._stopping:
-                return
-            log.error("worker process exited with %s; starting another", code)
-            await asyncio.sleep(1.0)
-            await self._spawn()
-
-    def wake(self) -> None:
-        """Tell the workers a job is waiting (once per event-loop turn, however many arrived)."""
-        if not self._pending:
-            self._pending = True
-            asyncio.get_running_loop().call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self._pending = False
-        if self.process is not None and self.process.stdin is not None and self.process.returncode is None:
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                self.process.stdin.write(b"\n")
-
-    async def stop(self) -> None:
-        """Close the pipe: the workers stop; jobs cut short stay 'running' and re-run at next start."""
-        self._stopping = True
-        if self.process is None or self.process.returncode is not None:
-            return
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        try:
-            await asyncio.wait_for(self.process.wait(), 30)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
-        if self._supervisor is not None:
-            await self._supervisor
 
 
 def _reply(status: int, message: str) -> web.Response:

@@ -1,4 +1,4 @@
-"""The job workers' own process: `serve` starts it so jobs never share an event loop with webhooks."""
+"""The job workers' own process (both sides): jobs never share an event loop with the webhook server."""
 
 from __future__ import annotations
 
@@ -31,6 +31,66 @@ def handover(settings: Settings, app: AppInfo) -> bytes:
     """The first line the server writes to the worker process: its settings (never in argv or env)."""
     data: dict[str, Any] = {**asdict(settings), "db_path": str(settings.db_path), "app": asdict(app)}
     return json.dumps(data).encode() + b"\n"
+
+
+class WorkerProcess:
+    """The workers run in a child process, restarted if it dies; the server only wakes it up."""
+
+    def __init__(self, settings: Settings, app: AppInfo) -> None:
+        self.settings = settings
+        self.app = app
+        self.process: asyncio.subprocess.Process | None = None
+        self._stopping = False
+        self._pending = False
+        self._supervisor: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._spawn()
+        self._supervisor = asyncio.create_task(self._supervise(), name="worker-supervisor")
+
+    async def _spawn(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.workerproc", stdin=asyncio.subprocess.PIPE
+        )
+        assert self.process.stdin is not None
+        # Settings go through the pipe: never in argv (visible to every user) nor in an environment.
+        self.process.stdin.write(handover(self.settings, self.app))
+
+    async def _supervise(self) -> None:
+        while not self._stopping and self.process is not None:
+            code = await self.process.wait()
+            if self._stopping:
+                return
+            log.error("worker process exited with %s; starting another", code)
+            await asyncio.sleep(1.0)
+            await self._spawn()
+
+    def wake(self) -> None:
+        """Tell the workers a job is waiting (once per event-loop turn, however many arrived)."""
+        if not self._pending:
+            self._pending = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._pending = False
+        if self.process is not None and self.process.stdin is not None and self.process.returncode is None:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                self.process.stdin.write(b"\n")
+
+    async def stop(self) -> None:
+        """Close the pipe: the workers stop; jobs cut short stay 'running' and re-run at next start."""
+        self._stopping = True
+        if self.process is None or self.process.returncode is not None:
+            return
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), 30)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+        if self._supervisor is not None:
+            await self._supervisor
 
 
 def _settings(data: Mapping[str, Any]) -> tuple[Settings, AppInfo]:
