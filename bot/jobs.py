@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,17 @@ FINAL = ("done", "failed", "superseded")
 
 
 @dataclass(frozen=True)
+class NewJob:
+    """A job to persist, as the webhook endpoint made it."""
+
+    delivery: str
+    subject: str
+    kind: str
+    spec: str
+    coalesce: str | None = None
+
+
+@dataclass(frozen=True)
 class Job:
     """One unit of work as stored; `spec` is the JSON the handler that accepted it wrote."""
 
@@ -75,27 +87,39 @@ class JobStore:
         self, *, delivery: str, subject: str, kind: str, spec: str, coalesce: str | None = None
     ) -> int | None:
         """Persist a job; None when this delivery was already recorded (a redelivery)."""
+        return self.add_many([NewJob(delivery, subject, kind, spec, coalesce)])[0]
+
+    def add_many(self, jobs: Sequence[NewJob]) -> list[int | None]:
+        """Persist several jobs in one transaction (one commit for a burst of deliveries).
+
+        For each: its id, or None when its delivery was already recorded. A new job supersedes the
+        queued jobs with its coalesce key.
+        """
         now = time.time()
         db = self._db
+        ids: list[int | None] = []
         db.execute("BEGIN IMMEDIATE")
         try:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO jobs (delivery, subject, kind, coalesce_key, spec, created, updated)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (delivery, subject, kind, coalesce, spec, now, now),
-            )
-            job_id = cursor.lastrowid if cursor.rowcount else None
-            if job_id is not None and coalesce is not None:
-                db.execute(
-                    "UPDATE jobs SET state='superseded', updated=?, error=?"
-                    " WHERE coalesce_key=? AND state='queued' AND id<?",
-                    (now, f"superseded by delivery {delivery}", coalesce, job_id),
+            for job in jobs:
+                cursor = db.execute(
+                    "INSERT OR IGNORE INTO jobs"
+                    " (delivery, subject, kind, coalesce_key, spec, created, updated)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (job.delivery, job.subject, job.kind, job.coalesce, job.spec, now, now),
                 )
+                job_id = cursor.lastrowid if cursor.rowcount else None
+                if job_id is not None and job.coalesce is not None:
+                    db.execute(
+                        "UPDATE jobs SET state='superseded', updated=?, error=?"
+                        " WHERE coalesce_key=? AND state='queued' AND id<?",
+                        (now, f"superseded by delivery {job.delivery}", job.coalesce, job_id),
+                    )
+                ids.append(job_id)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        return job_id
+        return ids
 
     def recover(self) -> int:
         """Jobs that were running when the process died go back to the queue; returns how many."""

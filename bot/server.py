@@ -20,7 +20,7 @@ from gidgethub.sansio import Event, validate_event
 from bot import jobspec
 from bot.errors import UpgradeDepsError
 from bot.github import GitHub
-from bot.jobs import JobStore
+from bot.jobs import JobStore, NewJob
 from bot.settings import Settings, SettingsError, from_process
 from bot.workerproc import WorkerProcess
 from handlers import router
@@ -28,6 +28,35 @@ from handlers.intake import AppIdentity, Intake
 
 log = logging.getLogger("upgrade-deps.server")
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+
+
+class GroupCommit:
+    """Deliveries that arrive in the same event-loop turn are persisted in one transaction.
+
+    Each request still waits for its own row to be committed before it is acknowledged.
+    """
+
+    def __init__(self, store: JobStore) -> None:
+        self.store = store
+        self._pending: list[tuple[NewJob, asyncio.Future[int | None]]] = []
+
+    async def add(self, job: NewJob) -> int | None:
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append((job, future))
+        return await future
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        try:
+            ids = self.store.add_many([job for job, _ in batch])
+        except Exception as exc:  # every waiting request answers 500, none is lost silently
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        for (_, future), job_id in zip(batch, ids, strict=True):
+            future.set_result(job_id)
 
 
 @dataclass(frozen=True)
@@ -38,6 +67,7 @@ class Hooks:
     store: JobStore
     identity: AppIdentity
     wake: Callable[[], None] | None = None
+    commits: GroupCommit | None = None
 
 
 def _reply(status: int, message: str) -> web.Response:
@@ -73,12 +103,12 @@ async def accept(request: web.Request, hooks: Hooks) -> web.Response:
     if not intake.accepted:
         return _reply(200, "nothing to do for this delivery")
     created = []
+    commits = hooks.commits or GroupCommit(hooks.store)
     for index, spec in enumerate(intake.accepted):
         key = delivery if index == 0 else f"{delivery}/{index}"
-        job_id = hooks.store.add(
-            delivery=key, subject=jobspec.subject(spec), kind=jobspec.kind_of(spec),
-            spec=jobspec.dumps(spec), coalesce=jobspec.coalesce_key(spec),
-        )  # fmt: skip
+        job = NewJob(key, jobspec.subject(spec), jobspec.kind_of(spec), jobspec.dumps(spec),
+                     jobspec.coalesce_key(spec))  # fmt: skip
+        job_id = await commits.add(job)
         if job_id is not None:
             created.append(job_id)
     if hooks.wake is not None:
@@ -112,7 +142,8 @@ async def serve(settings: Settings, host: str, port: int) -> int:
             return 1
     store = JobStore(settings.db_path)
     workers = WorkerProcess(settings, app_info)
-    hooks = Hooks(settings.webhook_secret, store, AppIdentity(app_info.id, app_info.bot_login), workers.wake)
+    identity = AppIdentity(app_info.id, app_info.bot_login)
+    hooks = Hooks(settings.webhook_secret, store, identity, workers.wake, GroupCommit(store))
     web_runner = web.AppRunner(make_app(hooks), access_log=None)
     await web_runner.setup()
     await web.TCPSite(web_runner, host, port).start()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.jobs import JobStore
+from bot.jobs import JobStore, NewJob
 
 
 @pytest.fixture
@@ -79,3 +79,10 @@ def test_check_runs_map_back_to_their_job(store: JobStore) -> None:
     store.record(job_id, "check:abc", "9001")
     by_head = store.job_for_head("abc")
     assert by_head is not None and by_head.id == job_id and store.job_for_head("def") is None
+
+
+def test_a_burst_is_one_transaction_with_redeliveries_inside(store: JobStore) -> None:
+    jobs = [NewJob(f"d{i % 3}", "o/r#1", "bot-pull", "{}", "o/r#1:pull") for i in range(5)]
+    ids = store.add_many(jobs)
+    assert [job_id is not None for job_id in ids] == [True, True, True, False, False]
+    assert [job.state for job in store.jobs()] == ["superseded", "superseded", "queued"]
