@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 import sys
@@ -13,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
+import orjson
 from aiohttp import web
 from gidgethub import ValidationFailure
 from gidgethub.sansio import Event, validate_event
@@ -88,8 +88,8 @@ async def accept(request: web.Request, hooks: Hooks) -> web.Response:
     if not event_name or not delivery:
         return _reply(400, "missing X-GitHub-Event or X-GitHub-Delivery header")
     try:
-        data = json.loads(body)
-    except ValueError:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
         return _reply(400, "body is not JSON")
     if not isinstance(data, dict):
         return _reply(400, "body is not a JSON object")
