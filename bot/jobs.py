@@ -68,16 +68,28 @@ class Job:
 
 
 class JobStore:
-    """Jobs and what each has published, in one SQLite file in WAL mode (one process owns it)."""
+    """Jobs and what each has published, in one SQLite file in WAL mode.
 
-    def __init__(self, path: Path) -> None:
+    Two processes share it: the webhook server (inserts only) and the worker process.
+    """
+
+    def __init__(self, path: Path, *, wait: bool = True) -> None:
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=5.0 if wait else 0
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a committed job survives a crash of this process; only an OS crash
         # can lose the last transactions, which GitHub lets an operator redeliver.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
+        if not wait:
+            # The webhook server must never sleep in SQLite's busy handler or copy pages in a
+            # checkpoint with its event loop stopped: it retries later instead, and the worker
+            # process's connection does the checkpoints.
+            self._db.execute("PRAGMA busy_timeout=0")
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
+        else:
+            self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -128,19 +140,23 @@ class JobStore:
         )
         return cursor.rowcount
 
+    _CLAIMABLE = (
+        "SELECT id, delivery, subject, kind, spec, attempts FROM jobs AS j"
+        " WHERE state='queued' AND not_before<=?"
+        " AND NOT EXISTS (SELECT 1 FROM jobs AS r WHERE r.subject=j.subject AND r.state='running')"
+        " ORDER BY id LIMIT 1"
+    )
+
     def claim(self, now: float | None = None) -> Job | None:
         """The oldest due job whose subject has nothing running, marked running; None if none."""
         now = time.time() if now is None else now
         db = self._db
+        # Look without the write lock first: most wake-ups find nothing to take.
+        if db.execute(self._CLAIMABLE, (now,)).fetchone() is None:
+            return None
         db.execute("BEGIN IMMEDIATE")
         try:
-            row = db.execute(
-                "SELECT id, delivery, subject, kind, spec, attempts FROM jobs AS j"
-                " WHERE state='queued' AND not_before<=?"
-                " AND NOT EXISTS (SELECT 1 FROM jobs AS r WHERE r.subject=j.subject AND r.state='running')"
-                " ORDER BY id LIMIT 1",
-                (now,),
-            ).fetchone()
+            row = db.execute(self._CLAIMABLE, (now,)).fetchone()
             if row is not None:
                 db.execute(
                     "UPDATE jobs SET state='running', attempts=attempts+1, updated=? WHERE id=?",

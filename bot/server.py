@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 import sys
 from argparse import Namespace
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from handlers.intake import AppIdentity, Intake
 
 log = logging.getLogger("upgrade-deps.server")
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+RETRY_LOCKED = 0.002  # seconds before trying a write again that found the database locked
 
 
 class GroupCommit:
@@ -39,24 +41,41 @@ class GroupCommit:
     def __init__(self, store: JobStore) -> None:
         self.store = store
         self._pending: list[tuple[NewJob, asyncio.Future[int | None]]] = []
+        self._retrying = False
 
     async def add(self, job: NewJob) -> int | None:
         future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        if not self._pending:
+        if not self._pending and not self._retrying:
             asyncio.get_running_loop().call_soon(self._flush)
         self._pending.append((job, future))
         return await future
 
     def _flush(self) -> None:
-        batch, self._pending = self._pending, []
+        batch, self._pending, self._retrying = self._pending, [], False
+        if not batch:
+            return
         try:
             ids = self.store.add_many([job for job, _ in batch])
-        except Exception as exc:  # every waiting request answers 500, none is lost silently
-            for _, future in batch:
-                future.set_exception(exc)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                self._fail(batch, exc)
+                return
+            # The worker process holds the write lock for a moment: try again shortly, with any
+            # deliveries that arrived meanwhile, instead of sleeping with the event loop stopped.
+            self._pending = batch + self._pending
+            self._retrying = True
+            asyncio.get_running_loop().call_later(RETRY_LOCKED, self._flush)
+            return
+        except Exception as exc:
+            self._fail(batch, exc)
             return
         for (_, future), job_id in zip(batch, ids, strict=True):
             future.set_result(job_id)
+
+    @staticmethod
+    def _fail(batch: list[tuple[NewJob, asyncio.Future[int | None]]], exc: Exception) -> None:
+        for _, future in batch:  # every waiting request answers 500; none is dropped silently
+            future.set_exception(exc)
 
 
 @dataclass(frozen=True)
@@ -140,7 +159,7 @@ async def serve(settings: Settings, host: str, port: int) -> int:
         except UpgradeDepsError as exc:
             print(f"upgrade-deps serve: cannot read the app from {settings.api_url}: {exc}", file=sys.stderr)
             return 1
-    store = JobStore(settings.db_path)
+    store = JobStore(settings.db_path, wait=False)
     workers = WorkerProcess(settings, app_info)
     identity = AppIdentity(app_info.id, app_info.bot_login)
     hooks = Hooks(settings.webhook_secret, store, identity, workers.wake, GroupCommit(store))
