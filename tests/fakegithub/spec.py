@@ -34,6 +34,7 @@ class RestSpec:
     def __init__(self, path: Path = SPEC_PATH) -> None:
         self.document: dict[str, Any] = json.loads(path.read_text())
         self.operations: list[Operation] = []
+        self._validators: dict[str, Draft4Validator] = {}
         for template, item in self.document["paths"].items():
             # {path} of the contents API spans several segments (x-multi-segment in the description).
             regex = re.sub(
@@ -68,8 +69,10 @@ class RestSpec:
             return [] if body in (None, b"", {}) else [f"{operation.operation_id} takes no body"]
         if body is None:
             return [f"{operation.operation_id}: a JSON body is required"] if operation.body_required else []
-        schema = {**self.document, "$ref": operation.body_pointer}
-        validator = Draft4Validator(schema)
+        validator = self._validators.get(operation.body_pointer)
+        if validator is None:
+            validator = Draft4Validator({**self.document, "$ref": operation.body_pointer})
+            self._validators[operation.body_pointer] = validator
         return [
             f"{operation.operation_id}: {'/'.join(map(str, e.path))}: {e.message}"
             for e in validator.iter_errors(body)
