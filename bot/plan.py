@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bot.botlabel import LabelledUpdate
 from bot.errors import OUTCOMES
-from bot.model import UpgradeResult
+from bot.model import Request, UpgradeResult
 from bot.report import render, render_summary
 
 OUTPUT_LIMIT = 65535  # characters in output.summary and output.text
 TITLE_LIMIT = 255
 SUMMARY_MARKER = "<!-- upgrade-deps:summary -->"
 LEVELS = {"error": "failure", "warning": "warning", "info": "notice"}
+
+
+@dataclass(frozen=True)
+class BotLabel:
+    """Who opened a bot pull request and what its own text says it updates (a label, not a decision)."""
+
+    author: str
+    updates: tuple[LabelledUpdate, ...]
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,9 @@ def finding_key(path: str, line: int, package: str, symbol: str, kind: str) -> s
     return f"<!-- upgrade-deps:finding {json.dumps([path, line, package, symbol, kind])} -->"
 
 
-def make_plan(result: UpgradeResult, *, audit_only: bool, pushed: bool, branch: str) -> Plan:
+def make_plan(
+    result: UpgradeResult, *, audit_only: bool, pushed: bool, branch: str, bot: BotLabel | None = None
+) -> Plan:
     outcome = OUTCOMES.get(result.outcome, OUTCOMES["error"])
     report = render_summary(result)
     notes = tuple(
@@ -106,6 +118,7 @@ def make_plan(result: UpgradeResult, *, audit_only: bool, pushed: bool, branch: 
         audit_only=audit_only,
         pushed=pushed,
         branch=branch,
+        bot=bot,
     )
     return Plan(
         outcome=result.outcome,
@@ -135,3 +148,18 @@ def commentable_lines(patch: str) -> set[int]:
         elif row.startswith("\\"):
             continue  # "\ No newline at end of file"
     return lines
+
+
+def refused_result(problem: str) -> UpgradeResult:
+    """The result for a bot pull request whose manifests, locks or config cannot be read."""
+    return UpgradeResult(
+        request=Request((), ""), outcome="refused", date=datetime.date.today().isoformat(), error=problem
+    )
+
+
+def nothing_result() -> UpgradeResult:
+    """The result for a bot pull request that moves nothing upgrade-deps tracks."""
+    text = render("github-botpr-nothing.md.j2").strip()
+    return UpgradeResult(
+        request=Request((), ""), outcome="nothing", date=datetime.date.today().isoformat(), error=text
+    )

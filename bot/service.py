@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
 import tomllib
@@ -10,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot import jobspec
+from bot.botlabel import label
 from bot.botpr import Snapshot, safe_derive
 from bot.config import CONFIG_PATH, discover_variants, load_config, parse_config
 from bot.errors import OUTCOMES, BadArgumentsError, TransientError, UpgradeDepsError
@@ -17,7 +17,7 @@ from bot.github import AppInfo, GitHub, PullInfo
 from bot.jobs import Job, JobStore
 from bot.jobspec import BotPull, Command, Rerun, Target
 from bot.model import Request, UpgradeResult
-from bot.plan import SUMMARY_MARKER, Plan, make_plan
+from bot.plan import SUMMARY_MARKER, BotLabel, Plan, make_plan, nothing_result, refused_result
 from bot.publish import Publisher
 from bot.report import render
 from bot.request import USAGE, parse_request
@@ -157,6 +157,7 @@ class JobRunner:
         raw: str,
         *,
         problem: str | None = None,
+        bot: BotLabel | None = None,
     ) -> None:
         publisher = self._publisher(job, t)
         audit_only = pull.head_repo != t.repo
@@ -164,7 +165,7 @@ class JobRunner:
         if plan is None and (problem or not words):
             # Nothing to run: a bot PR that moves nothing we track, or files we cannot read.
             result = refused_result(problem) if problem else nothing_result()
-            plan, head = self._save_plan(job, Outcome(result, pull.head_sha, False),
+            plan, head = self._save_plan(job, Outcome(result, pull.head_sha, False), bot=bot,
                                          audit_only=audit_only, branch=pull.head_ref)  # fmt: skip
             await publisher.start_check(head, raw)
         if plan is None:
@@ -172,7 +173,7 @@ class JobRunner:
             done = await self._work(job, t, url, pull.head_ref, words, branch=pull.head_ref,
                                     trusted=not audit_only, push=not audit_only, start=None,
                                     publisher=publisher, raw=raw)  # fmt: skip
-            plan, head = self._save_plan(job, done, audit_only=audit_only, branch=pull.head_ref)
+            plan, head = self._save_plan(job, done, audit_only=audit_only, branch=pull.head_ref, bot=bot)
         await publisher.finish_check(head, plan, raw)
         await publisher.summary_comment(pull.number, plan, audit_only=audit_only)
         await publisher.review(pull.number, head, plan)
@@ -187,7 +188,8 @@ class JobRunner:
                         b.author, "")  # fmt: skip
         derived = await self._derive(t, pull)
         if derived is not None:
-            await self._on_pull(job, t, pull, derived[0], " ".join(derived[0]), problem=derived[1])
+            bot = BotLabel(b.author, label(b.title, b.body))
+            await self._on_pull(job, t, pull, derived[0], " ".join(derived[0]), problem=derived[1], bot=bot)
 
     async def _configured_bot(self, t: Target, b: BotPull) -> bool:
         """Whether the repository's `[bots].authors` names this author (read without cloning)."""
@@ -271,8 +273,10 @@ class JobRunner:
                     return Outcome(result, await box.head(), True)
         raise TransientError(f"branch {branch} kept moving while upgrade-deps worked; will try again")
 
-    def _save_plan(self, job: Job, done: Outcome, *, audit_only: bool, branch: str) -> tuple[Plan, str]:
-        plan = make_plan(done.result, audit_only=audit_only, pushed=done.pushed, branch=branch)
+    def _save_plan(
+        self, job: Job, done: Outcome, *, audit_only: bool, branch: str, bot: BotLabel | None = None
+    ) -> tuple[Plan, str]:
+        plan = make_plan(done.result, audit_only=audit_only, pushed=done.pushed, branch=branch, bot=bot)
         self.s.store.record(job.id, "plan", plan.dumps())
         self.s.store.record(job.id, "head", done.head)
         return plan, done.head
@@ -282,18 +286,3 @@ class JobRunner:
         if text is None:
             return None, ""
         return Plan.loads(text), self.s.store.recorded(job.id, "head") or ""
-
-
-def refused_result(problem: str) -> UpgradeResult:
-    """The result for a bot pull request whose manifests, locks or config cannot be read."""
-    return UpgradeResult(
-        request=Request((), ""), outcome="refused", date=datetime.date.today().isoformat(), error=problem
-    )
-
-
-def nothing_result() -> UpgradeResult:
-    """The result for a bot pull request that moves nothing upgrade-deps tracks."""
-    text = render("github-botpr-nothing.md.j2").strip()
-    return UpgradeResult(
-        request=Request((), ""), outcome="nothing", date=datetime.date.today().isoformat(), error=text
-    )

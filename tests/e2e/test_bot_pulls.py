@@ -72,8 +72,9 @@ async def test_renovate_lock_only_pull_request_gets_the_other_variant_locked(
     fake.repos[repo.full_name] = repo
     fake.add_pull(repo.full_name, 2, head=BRANCH, base="main", author="renovate[bot]")
     assert 'name = "alpha"\nversion = "1.0"' in show(repo.bare, BRANCH, "uv.vllm.lock")
-    status, _ = await server.deliver("pull_request", pull_event("pull_request.opened", repo, base,
-                                                                sender="renovate[bot]"))  # fmt: skip
+    opened = pull_event("pull_request.opened", repo, base, sender="renovate[bot]")
+    opened["pull_request"]["title"] = "chore(deps): update dependency alpha to v1.1"
+    status, _ = await server.deliver("pull_request", opened)
     assert status == 202
     await server.idle()
 
@@ -84,6 +85,7 @@ async def test_renovate_lock_only_pull_request_gets_the_other_variant_locked(
     head = repo.ref(BRANCH)
     [final] = [run for run in fake.check_runs.values() if run["head_sha"] == head]
     assert final["conclusion"] == "success", final["output"]
+    assert "pull request says it updates `alpha` `1.1`" in final["output"]["summary"]
     [summary] = fake.comments_on(2)
     assert "alpha" in summary["body"]
 

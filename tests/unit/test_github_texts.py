@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from bot.botlabel import LabelledUpdate
 from bot.errors import OUTCOMES
 from bot.model import Finding, Request, Unresolved, UpgradeResult
-from bot.plan import SUMMARY_MARKER, make_plan
+from bot.plan import SUMMARY_MARKER, BotLabel, make_plan
 from bot.report import render
 from bot.request import USAGE
 
@@ -25,13 +26,16 @@ RESULT = UpgradeResult(
                       new_signature="ServerArgs(model_path, tensor_parallel_size=1)"),),
     unresolved=(Unresolved("conflict", f"needs a person {EVIL}"),),
 )  # fmt: skip
-SUMMARY = {"r": RESULT, "outcome": OUTCOMES["breaking"], "branch": "feature"}
+LABELS = (LabelledUpdate("alpha", "1.0", "1.1"), LabelledUpdate(EVIL, None, "2"))
+SUMMARY = {"r": RESULT, "outcome": OUTCOMES["breaking"], "branch": "feature", "bot": None}
 CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "check-progress-lock": ("github-check-progress.txt.j2", {"step": "lock vllm"}),
     "check-progress-push": ("github-check-progress.txt.j2", {"step": "push"}),
     "check-running": ("github-check-running.md.j2", {"request": EVIL}),
     "check-summary": ("github-check-summary.md.j2", {**SUMMARY, "audit_only": False, "pushed": True}),
     "check-summary-fork": ("github-check-summary.md.j2", {**SUMMARY, "audit_only": True, "pushed": False}),
+    "check-summary-bot": ("github-check-summary.md.j2", {**SUMMARY, "audit_only": False, "pushed": True,
+                                                          "bot": BotLabel("renovate[bot]", LABELS)}),
     "check-superseded": ("github-check-superseded.md.j2", {"sha": "0123456789abcdef"}),
     "check-superseded-title": ("github-check-superseded-title.txt.j2", {"sha": "0123456789abcdef"}),
     "check-failed": ("github-check-failed.md.j2", {"reason": "git clone failed ```\n@someone"}),
