@@ -1,0 +1,145 @@
+"""Step 4: reads the container files, checks new tags in their registries, writes only verified edits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from bot import containers
+from bot.config import Config, ContainerRule
+from bot.errors import RegistryError
+from bot.model import ContainerChange, Request, Unresolved, VersionChange
+from bot.registry import RegistryClient, parse_image
+from bot.wording import say
+
+_SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".tox"}
+Check = tuple[Literal["exists", "missing", "error"], str]
+
+
+@dataclass(frozen=True)
+class ContainerOutcome:
+    """What step 4 did: every written, deferred and proposed reference, and what needs a person."""
+
+    changes: tuple[ContainerChange, ...] = ()
+    unresolved: tuple[Unresolved, ...] = ()
+
+
+def _read(repo: Path, relative: str) -> str:
+    with open(repo / relative, encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+def rule_files(repo: Path, rule: ContainerRule) -> list[str]:
+    """The repository files the rule's globs match (inside the repository only)."""
+    root = repo.resolve()
+    found: set[str] = set()
+    for pattern in rule.files:
+        if pattern.startswith("/") or ".." in Path(pattern).parts:
+            continue
+        for path in repo.glob(pattern):
+            if path.is_file() and path.resolve().is_relative_to(root):
+                found.add(path.relative_to(repo).as_posix())
+    return sorted(found)
+
+
+def dockerfiles(repo: Path) -> Iterator[str]:
+    """Every Dockerfile of the repository (`Dockerfile`, `Dockerfile.x`, `x.Dockerfile`)."""
+    for path in sorted(repo.rglob("*")):
+        relative = path.relative_to(repo)
+        if _SKIP_DIRS.intersection(relative.parts) or not path.is_file():
+            continue
+        name = path.name.lower()
+        if name.startswith("dockerfile") or name.endswith(".dockerfile"):
+            yield relative.as_posix()
+
+
+async def _check(registry: RegistryClient, image: str, tag: str) -> Check:
+    try:
+        return await registry.tag_exists(parse_image(image, tag)), ""
+    except RegistryError as exc:
+        return "error", str(exc)
+
+
+async def update_containers(
+    repo: Path,
+    config: Config,
+    changes: Sequence[VersionChange],
+    request: Request,
+    *,
+    registry: RegistryClient,
+) -> ContainerOutcome:
+    """Apply the `[[container]]` rules for `changes`, writing only tags that exist in their registry.
+
+    Missing tags and unreachable registries defer the edit (reported, non-blocking); FROM lines of
+    packages without a rule are proposed, never written. On a write failure every file is restored.
+    """
+    changed_packages = {change.package for change in changes}
+    unresolved: list[Unresolved] = []
+    rules: list[tuple[ContainerRule, dict[str, str]]] = []
+    for rule in config.containers:
+        if rule.package not in changed_packages:
+            continue
+        files = rule_files(repo, rule)
+        if not files:
+            message = say("containers", "no_files", package=rule.package, globs=list(rule.files))
+            unresolved.append(Unresolved("container", message, config.source, blocking=False))
+        rules.append((rule, {file: _read(repo, file) for file in files}))
+    scanned = {file: _read(repo, file) for file in dockerfiles(repo)}
+    plan = containers.plan(rules, scanned, changes, request)
+    unresolved += plan.unresolved
+    wanted = {(e.image, e.tag) for e in (*plan.edits, *plan.proposals) if e.image and e.tag and not e.problem}
+    keys = sorted(wanted, key=str)
+    results = await asyncio.gather(*(_check(registry, image, tag) for image, tag in keys if image and tag))
+    checks: dict[tuple[str | None, str | None], Check] = dict(zip(keys, results, strict=True))
+    out: list[ContainerChange] = []
+    to_write: list[containers.Edit] = []
+    for edit in plan.edits:
+        reason = edit.problem or _deferral(edit, checks)
+        if reason:
+            out.append(edit.change("deferred", reason))
+            message = say("containers", "deferred_item", file=edit.file, line=edit.line, old=edit.old,
+                          new=edit.new, reason=reason)  # fmt: skip
+            unresolved.append(Unresolved("tag-deferred", message, edit.file, edit.line, blocking=False))
+        else:
+            out.append(edit.change("written"))
+            to_write.append(edit)
+    for edit in plan.proposals:
+        state = checks.get((edit.image, edit.tag), ("error", ""))[0]
+        exists = {"exists": "yes", "missing": "no"}.get(state, "unknown")
+        out.append(edit.change("proposed", say("containers", "proposed", exists=exists)))
+    _write(repo, to_write, {**scanned, **{f: t for _, files in rules for f, t in files.items()}})
+    return ContainerOutcome(tuple(sorted(out, key=lambda c: (c.file, c.line))), tuple(unresolved))
+
+
+def _deferral(edit: containers.Edit, checks: Mapping[tuple[str | None, str | None], Check]) -> str:
+    if edit.image is None or edit.tag is None:
+        return ""  # a version mapping, not an image: nothing to look up
+    state, reason = checks[(edit.image, edit.tag)]
+    if state == "missing":
+        return say("containers", "tag_not_published", image=edit.image, tag=edit.tag)
+    if state == "error":
+        return say("containers", "registry_unreachable", image=edit.image, tag=edit.tag, reason=reason)
+    return ""
+
+
+def _write(repo: Path, edits: Sequence[containers.Edit], texts: Mapping[str, str]) -> None:
+    """Write every edited file; if one write fails, put back those already written and re-raise."""
+    by_file: dict[str, list[containers.Edit]] = {}
+    for edit in edits:
+        by_file.setdefault(edit.file, []).append(edit)
+    new_texts = {file: containers.apply(texts[file], group) for file, group in by_file.items()}
+    files = list(new_texts)
+    done = 0
+    try:
+        for file in files:
+            done += 1
+            with open(repo / file, "w", encoding="utf-8", newline="") as handle:
+                handle.write(new_texts[file])
+    except BaseException:
+        for file in files[:done]:  # the one that failed may be half-written: restore it too
+            with open(repo / file, "w", encoding="utf-8", newline="") as handle:
+                handle.write(texts[file])
+        raise
