@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +28,24 @@ class ContainerOutcome:
     unresolved: tuple[Unresolved, ...] = ()
 
 
-def _read(repo: Path, relative: str) -> str:
-    with open(repo / relative, encoding="utf-8", newline="") as handle:
-        return handle.read()
+def _read(repo: Path, relative: str) -> str | None:
+    """The file's text with its line endings as they are; None when it is not UTF-8 text."""
+    try:
+        with open(repo / relative, encoding="utf-8", newline="") as handle:
+            return handle.read()
+    except UnicodeDecodeError:
+        return None
+
+
+def _texts(repo: Path, files: Iterator[str] | list[str], unresolved: list[Unresolved]) -> dict[str, str]:
+    texts = {}
+    for file in files:
+        text = _read(repo, file)
+        if text is None:
+            unresolved.append(Unresolved("container", say("containers", "not_text"), file, blocking=False))
+        else:
+            texts[file] = text
+    return texts
 
 
 def rule_files(repo: Path, rule: ContainerRule) -> list[str]:
@@ -47,13 +63,13 @@ def rule_files(repo: Path, rule: ContainerRule) -> list[str]:
 
 def dockerfiles(repo: Path) -> Iterator[str]:
     """Every Dockerfile of the repository (`Dockerfile`, `Dockerfile.x`, `x.Dockerfile`)."""
-    for path in sorted(repo.rglob("*")):
-        relative = path.relative_to(repo)
-        if _SKIP_DIRS.intersection(relative.parts) or not path.is_file():
-            continue
-        name = path.name.lower()
-        if name.startswith("dockerfile") or name.endswith(".dockerfile"):
-            yield relative.as_posix()
+    for directory, subdirs, names in os.walk(repo):
+        subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS)  # pruned, never walked
+        for name in sorted(names):
+            lower = name.lower()
+            path = Path(directory) / name
+            if (lower.startswith("dockerfile") or lower.endswith(".dockerfile")) and path.is_file():
+                yield path.relative_to(repo).as_posix()
 
 
 async def _check(registry: RegistryClient, image: str, tag: str) -> Check:
@@ -86,8 +102,8 @@ async def update_containers(
         if not files:
             message = say("containers", "no_files", package=rule.package, globs=list(rule.files))
             unresolved.append(Unresolved("container", message, config.source, blocking=False))
-        rules.append((rule, {file: _read(repo, file) for file in files}))
-    scanned = {file: _read(repo, file) for file in dockerfiles(repo)}
+        rules.append((rule, _texts(repo, files, unresolved)))
+    scanned = _texts(repo, dockerfiles(repo), unresolved)
     plan = containers.plan(rules, scanned, changes, request)
     unresolved += plan.unresolved
     wanted = {(e.image, e.tag) for e in (*plan.edits, *plan.proposals) if e.image and e.tag and not e.problem}

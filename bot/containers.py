@@ -228,6 +228,7 @@ def plan(
         if not used:
             message = say("containers", "tag_unused", tag=request.image_tag)
             unresolved.append(Unresolved("container", message, blocking=False))
+    edits = [edit for edit in edits if edit.old != edit.new]  # already at the new version
     covered = {rule.package for rule, _ in rules}
     proposals = [
         p for change in changes if change.package not in covered

@@ -137,3 +137,20 @@ async def test_template_rules_need_no_registry_and_unmatched_globs_are_reported(
     ).read_text() == 'RUN if [ "$VARIANT" = "vllm" ]; then TORCH_VER="2.10.0"; fi\n'
     assert [(u.kind, u.blocking) for u in outcome.unresolved] == [("container", False)]
     assert "docker/*.Dockerfile" in outcome.unresolved[0].message
+
+
+async def test_scan_skips_tool_directories_and_reports_binary_files(
+    tmp_path: Path, registry: Registry, client: RegistryClient
+) -> None:
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "Dockerfile").write_text(f"FROM {registry.host}/acme/base:2.9.1-cuda12\n")
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "gpu.Dockerfile").write_text(f"FROM {registry.host}/acme/base:2.9.1-cuda12\n")
+    (tmp_path / "Dockerfile.bin").write_bytes(b"\xff\xfe\x00FROM")
+    outcome = await update_containers(tmp_path, parse_config({}), TORCH, REQUEST, registry=client)
+    assert [(c.file, c.status, c.new) for c in outcome.changes] == [
+        ("docker/gpu.Dockerfile", "proposed", "2.10.0-cuda12")
+    ]
+    assert [(u.file, u.message) for u in outcome.unresolved] == [
+        ("Dockerfile.bin", "not read for container references: the file is not UTF-8 text")
+    ]

@@ -184,3 +184,12 @@ def test_bad_container_rules_name_the_key(entry: dict[str, str], problem: str) -
     with pytest.raises(ConfigError, match=r"\[\[container\]\] #1 key") as caught:
         parse_config({"container": [{"package": "x", "files": ["Dockerfile"], **entry}]})
     assert problem in str(caught.value)
+
+
+def test_references_already_at_the_new_version_are_not_changes() -> None:
+    rule = ContainerRule("sglang", ("Dockerfile",), image=SGLANG_IMAGE)
+    text = "FROM lmsysorg/sglang:v0.5.11-runtime\nFROM lmsysorg/sglang:v0.5.10-cu130-runtime\n"
+    plan = containers.plan(
+        [(rule, {"Dockerfile": text})], {}, [_change("sglang", "0.5.10", "0.5.11")], _request()
+    )
+    assert [(e.line, e.new) for e in plan.edits] == [(2, "v0.5.11-cu130-runtime")]
