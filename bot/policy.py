@@ -88,9 +88,10 @@ def check_policy(
 ) -> list[Unresolved]:
     """Policy violations with file and line.
 
-    Pin style (`[policy] pins = "range"`) is advisory, so non-blocking: the upgrade is correct either
-    way and old pins should not stop it. A violated `[[policy.pair]]` is blocking: the resolved
-    combination is known not to work. `new_locks` is variant -> lock; `manifests` path -> Manifest.
+    Pin style (`[policy] pins = "range"`) is advisory, so non-blocking and of its own kind
+    ("pin-style"): the upgrade is correct either way and old pins should not fail its check run.
+    A violated `[[policy.pair]]` is blocking: the resolved combination is known not to work.
+    `new_locks` is variant -> lock; `manifests` is path -> Manifest.
     """
     pins = _pin_violations(manifests, new_locks) if config.policy.pins == "range" else []
     return pins + _pair_violations(config, new_locks)
@@ -117,7 +118,7 @@ def _pin_violations(manifests: Mapping[str, Manifest], new_locks: Mapping[str, L
                 kind, suggestion = problem
                 message = say("policy", kind, requirement=declaration.requirement, suggestion=suggestion)
                 found.append(
-                    Unresolved("policy", message, declaration.manifest, declaration.line, blocking=False)
+                    Unresolved("pin-style", message, declaration.manifest, declaration.line, blocking=False)
                 )
     return found
 

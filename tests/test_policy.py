@@ -80,6 +80,7 @@ def test_range_policy_flags_exact_pins_and_uncapped_ranges_with_lines() -> None:
     config = parse_config({"policy": {"pins": "range"}})
     locks = {"default": parse_lock(_lock(requests="2.32.3", torch="2.7.1"), display="uv.lock")}
     found = check_policy(config, {"pyproject.toml": Manifest(MANIFEST, display="pyproject.toml")}, locks)
+    assert {u.kind for u in found} == {"pin-style"}
     assert [(u.file, u.line, u.blocking, u.message) for u in found] == [
         ("pyproject.toml", 5, False,
          "exact pin torch==2.7.1: the repository's policy asks for ranges (>=2.7.1,<3)"),
