@@ -1,12 +1,8 @@
-"""Renders the short messages steps 4 and 7 hand to the report from `templates/messages/` (pure)."""
+"""Renders the short messages of steps 4 and 7 and the policy checks from `templates/messages/` (pure)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import jinja2
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "messages"
+from bot.report import environment
 
 
 def say(group: str, key: str, **values: object) -> str:
@@ -14,11 +10,5 @@ def say(group: str, key: str, **values: object) -> str:
 
     Plain text: the report neutralises untrusted values when it puts them into Markdown.
     """
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=False,
-    )
-    macro = getattr(environment.get_template(f"{group}.j2").module, key)
+    macro = getattr(environment().get_template(f"messages/{group}.j2").module, key)
     return " ".join(str(macro(**values)).split())

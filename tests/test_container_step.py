@@ -7,12 +7,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from support.registry import Registry, free_port, run_registry
 
 from bot.config import parse_config
 from bot.container_step import update_containers
 from bot.model import Request, Requested, VersionChange
 from bot.registry import RegistryClient
+from tests.support.registry import Registry, free_port, run_registry
 
 SGLANG = [VersionChange("sglang", ("0.5.10",), ("0.5.11",), ("default",), requested=True, focused=True)]
 TORCH = [VersionChange("torch", ("2.9.1",), ("2.10.0",), ("vllm",), requested=True, focused=True)]

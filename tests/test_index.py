@@ -11,12 +11,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from support.registry import free_port
 
 from bot.index import yanked_for_request, yanked_versions
 from bot.lockfile import parse_lock
 from bot.policy import check_request
 from bot.request import parse_request
+from tests.support.registry import free_port
 
 TORCH_PAGE = """<!DOCTYPE html><html><body>
 <a href="/f/torch-2.9.1-py3-none-any.whl">torch-2.9.1-py3-none-any.whl</a>

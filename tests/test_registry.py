@@ -7,10 +7,10 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from support.registry import Registry, TokenIssuer, free_port, run_registry
 
 from bot.errors import RegistryError
 from bot.registry import ImageRef, RegistryClient, is_loopback, parse_challenge, parse_image
+from tests.support.registry import Registry, TokenIssuer, free_port, run_registry
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -14,15 +15,18 @@ BOT = ("upgrade-deps[bot]", "123+upgrade-deps[bot]@users.noreply.github.com")
 HUMAN = ("Ada Maintainer", "ada@example.com")
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True, env=env)
+    return done.stdout.strip()
 
 
 def commit(repo: Path, who: tuple[str, str], message: str, **files: str) -> str:
     for name, text in files.items():
         (repo / name).write_text(text)
     git(repo, "add", "-A")
-    git(repo, "-c", f"user.name={who[0]}", "-c", f"user.email={who[1]}", "commit", "-qm", message)
+    identity = {f"GIT_{role}_{part}": value for role in ("AUTHOR", "COMMITTER")
+                for part, value in (("NAME", who[0]), ("EMAIL", who[1]))}  # fmt: skip
+    git(repo, "commit", "-qm", message, env={**os.environ, **identity})
     return git(repo, "rev-parse", "HEAD")
 
 
