@@ -116,8 +116,7 @@ async def update_containers(
         reason = edit.problem or _deferral(edit, checks)
         if reason:
             out.append(edit.change("deferred", reason))
-            message = say("containers", "deferred_item", file=edit.file, line=edit.line, old=edit.old,
-                          new=edit.new, reason=reason)  # fmt: skip
+            message = say("containers", "deferred_item", old=edit.old, new=edit.new, reason=reason)
             unresolved.append(Unresolved("tag-deferred", message, edit.file, edit.line, blocking=False))
         else:
             out.append(edit.change("written"))

@@ -70,7 +70,7 @@ async def test_published_tags_are_written_missing_ones_deferred(
     ]
     deferred = outcome.changes[2]
     assert deferred.reason == (
-        f"deferred: tag not published: {registry.host}/lmsysorg/sglang:v0.5.11-cu130-runtime "
+        f"tag not published: {registry.host}/lmsysorg/sglang:v0.5.11-cu130-runtime "
         "does not exist in its registry"
     )
     assert outcome.changes[3].reason.endswith("; the tag exists in its registry")
