@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -14,6 +14,7 @@ from bot.config import Config, ContainerRule
 from bot.errors import RegistryError
 from bot.model import ContainerChange, Request, Unresolved, VersionChange
 from bot.registry import RegistryClient, parse_image
+from bot.report import render
 from bot.wording import say
 
 _SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".tox"}
@@ -26,6 +27,14 @@ class ContainerOutcome:
 
     changes: tuple[ContainerChange, ...] = ()
     unresolved: tuple[Unresolved, ...] = ()
+    files: tuple[str, ...] = ()  # the files written, in order
+
+    def commit_message(self) -> str:
+        """The message of the commit holding the written files."""
+        written = [c for c in self.changes if c.status == "written"]
+        deferred = [c for c in self.changes if c.status == "deferred"]
+        packages = sorted({c.package for c in written})
+        return render("commit-containers.txt.j2", packages=packages, written=written, deferred=deferred)
 
 
 def _read(repo: Path, relative: str) -> str | None:
@@ -86,11 +95,14 @@ async def update_containers(
     request: Request,
     *,
     registry: RegistryClient,
+    write: Callable[[str, str], None] | None = None,
 ) -> ContainerOutcome:
     """Apply the `[[container]]` rules for `changes`, writing only tags that exist in their registry.
 
     Missing tags and unreachable registries defer the edit (reported, non-blocking); FROM lines of
-    packages without a rule are proposed, never written. On a write failure every file is restored.
+    packages without a rule are proposed, never written. `write(path, text)` writes a file (the
+    pipeline passes its FileTransaction's); without it, files are written here and all restored if
+    one write fails.
     """
     changed_packages = {change.package for change in changes}
     unresolved: list[Unresolved] = []
@@ -125,8 +137,15 @@ async def update_containers(
         state = checks.get((edit.image, edit.tag), ("error", ""))[0]
         exists = {"exists": "yes", "missing": "no"}.get(state, "unknown")
         out.append(edit.change("proposed", say("containers", "proposed", exists=exists)))
-    _write(repo, to_write, {**scanned, **{f: t for _, files in rules for f, t in files.items()}})
-    return ContainerOutcome(tuple(sorted(out, key=lambda c: (c.file, c.line))), tuple(unresolved))
+    texts = {**scanned, **{f: t for _, files in rules for f, t in files.items()}}
+    new_texts = _new_texts(to_write, texts)
+    if write is None:
+        _write(repo, new_texts, texts)
+    else:
+        for file, text in new_texts.items():
+            write(file, text)
+    changes_out = tuple(sorted(out, key=lambda c: (c.file, c.line)))
+    return ContainerOutcome(changes_out, tuple(unresolved), tuple(new_texts))
 
 
 def _deferral(edit: containers.Edit, checks: Mapping[tuple[str | None, str | None], Check]) -> str:
@@ -140,12 +159,15 @@ def _deferral(edit: containers.Edit, checks: Mapping[tuple[str | None, str | Non
     return ""
 
 
-def _write(repo: Path, edits: Sequence[containers.Edit], texts: Mapping[str, str]) -> None:
-    """Write every edited file; if one write fails, put back those already written and re-raise."""
+def _new_texts(edits: Sequence[containers.Edit], texts: Mapping[str, str]) -> dict[str, str]:
     by_file: dict[str, list[containers.Edit]] = {}
     for edit in edits:
         by_file.setdefault(edit.file, []).append(edit)
-    new_texts = {file: containers.apply(texts[file], group) for file, group in by_file.items()}
+    return {file: containers.apply(texts[file], group) for file, group in by_file.items()}
+
+
+def _write(repo: Path, new_texts: Mapping[str, str], texts: Mapping[str, str]) -> None:
+    """Write every edited file; if one write fails, put back those already written and re-raise."""
     files = list(new_texts)
     done = 0
     try:

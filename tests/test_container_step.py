@@ -12,6 +12,7 @@ from bot.config import parse_config
 from bot.container_step import update_containers
 from bot.model import Request, Requested, VersionChange
 from bot.registry import RegistryClient
+from bot.transaction import FileTransaction
 from tests.support.registry import Registry, free_port, run_registry
 
 SGLANG = [VersionChange("sglang", ("0.5.10",), ("0.5.11",), ("default",), requested=True, focused=True)]
@@ -154,3 +155,34 @@ async def test_scan_skips_tool_directories_and_reports_binary_files(
     assert [(u.file, u.message) for u in outcome.unresolved] == [
         ("Dockerfile.bin", "not read for container references: the file is not UTF-8 text")
     ]
+
+
+async def test_pipeline_write_hook_and_commit_message(
+    tmp_path: Path, registry: Registry, client: RegistryClient
+) -> None:
+    repo = _repo(tmp_path, registry.host)
+    before = (repo / "Dockerfile").read_text()
+    files = FileTransaction(repo)
+    outcome = await update_containers(
+        repo,
+        _config(registry.host),
+        SGLANG,
+        REQUEST,
+        registry=client,
+        write=files.write,  # type: ignore[arg-type]
+    )
+    assert outcome.files == ("Dockerfile", "container/context.yaml")
+    assert files.changed() == ["Dockerfile", "container/context.yaml"]
+    missing = f"{registry.host}/lmsysorg/sglang:v0.5.11-cu130-runtime does not exist in its registry"
+    assert outcome.commit_message() == (
+        "Update container references for sglang\n\n"
+        "Every new image tag below was found in its registry before it was written.\n\n"
+        "- Dockerfile:1: v0.5.10-runtime -> v0.5.11-runtime\n"
+        "- Dockerfile:2: v0.5.10-runtime -> v0.5.11-runtime\n"
+        "- container/context.yaml:1: v0.5.10-runtime -> v0.5.11-runtime\n"
+        "\nDeferred (not written):\n\n"
+        f"- Dockerfile:3: v0.5.11-cu130-runtime: tag not published: {missing}\n"
+        f"- container/context.yaml:3: v0.5.11-cu130-runtime: tag not published: {missing}\n"
+    )
+    files.restore()
+    assert (repo / "Dockerfile").read_text() == before
