@@ -182,6 +182,7 @@ http:
 @contextmanager
 def run_registry(root: Path, *, issuer: TokenIssuer | None = None, realm: str = "") -> Iterator[Registry]:
     """Start the registry with filesystem storage under `root` (token auth when `issuer` is given)."""
+    root.mkdir(parents=True, exist_ok=True)
     port = free_port()
     auth = ""
     if issuer is not None:
