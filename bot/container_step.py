@@ -88,6 +88,13 @@ async def _check(registry: RegistryClient, image: str, tag: str) -> Check:
         return "error", str(exc)
 
 
+async def _check_image(
+    registry: RegistryClient, image: str, tags: set[str]
+) -> dict[tuple[str | None, str | None], Check]:
+    """One image's tags one after another, so its anonymous token is fetched once; images in parallel."""
+    return {(image, tag): await _check(registry, image, tag) for tag in sorted(tags)}
+
+
 async def update_containers(
     repo: Path,
     config: Config,
@@ -118,10 +125,14 @@ async def update_containers(
     scanned = _texts(repo, dockerfiles(repo), unresolved)
     plan = containers.plan(rules, scanned, changes, request)
     unresolved += plan.unresolved
-    wanted = {(e.image, e.tag) for e in (*plan.edits, *plan.proposals) if e.image and e.tag and not e.problem}
-    keys = sorted(wanted, key=str)
-    results = await asyncio.gather(*(_check(registry, image, tag) for image, tag in keys if image and tag))
-    checks: dict[tuple[str | None, str | None], Check] = dict(zip(keys, results, strict=True))
+    wanted: dict[str, set[str]] = {}
+    for edit in (*plan.edits, *plan.proposals):
+        if edit.image and edit.tag and not edit.problem:
+            wanted.setdefault(edit.image, set()).add(edit.tag)
+    found = await asyncio.gather(
+        *(_check_image(registry, image, tags) for image, tags in sorted(wanted.items()))
+    )
+    checks: dict[tuple[str | None, str | None], Check] = {k: v for group in found for k, v in group.items()}
     out: list[ContainerChange] = []
     to_write: list[containers.Edit] = []
     for edit in plan.edits:

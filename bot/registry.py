@@ -85,14 +85,21 @@ class RegistryClient:
     def __init__(self, *, session: aiohttp.ClientSession, timeout: float = 20.0) -> None:
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        # Anonymous pull tokens by (registry, repository), reused for the other tags of one image
+        # within this client's life (one job); a rejected one is fetched again.
+        self._tokens: dict[tuple[str, str], str] = {}
 
     async def tag_exists(self, ref: ImageRef) -> Literal["exists", "missing"]:
         """HEAD the tag's manifest; raise RegistryError (reason safe to show) when no answer is possible."""
         url = f"{ref.base_url}/v2/{ref.repository}/manifests/{quote(ref.tag, safe='')}"
         headers = {"Accept": MANIFEST_TYPES}
+        key = (ref.registry, ref.repository)
+        if key in self._tokens:
+            headers["Authorization"] = f"Bearer {self._tokens[key]}"
         status, challenge = await self._head(url, headers, ref)
         if status == 401 and challenge is not None:
-            headers["Authorization"] = f"Bearer {await self._token(challenge, ref)}"
+            self._tokens[key] = await self._token(challenge, ref)
+            headers["Authorization"] = f"Bearer {self._tokens[key]}"
             status, _ = await self._head(url, headers, ref)
         if status == 200:
             return "exists"

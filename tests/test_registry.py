@@ -65,6 +65,18 @@ async def test_bearer_token_flow_against_token_authenticated_registry(
         {"scope": "repository:acme/runtime:pull", "service": "test-registry"}
     ]
     assert await client.tag_exists(ImageRef(ref.registry, ref.repository, "2.11.0-cuda12")) == "missing"
+    assert len(token_registry.issuer.asked) == 1  # the token of the first check was reused
+
+
+async def test_a_rejected_cached_token_is_replaced(token_registry: Registry) -> None:
+    assert token_registry.issuer is not None
+    async with aiohttp.ClientSession() as session:
+        client = RegistryClient(session=session, timeout=5)
+        ref = parse_image(f"{token_registry.host}/acme/runtime", "2.10.0-cuda12")
+        client._tokens[(ref.registry, ref.repository)] = "not-a-valid-token"
+        token_registry.issuer.asked.clear()
+        assert await client.tag_exists(ref) == "exists"
+        assert len(token_registry.issuer.asked) == 1
 
 
 async def test_registry_rejects_a_token_it_cannot_verify(tmp_path: Path, client: RegistryClient) -> None:
