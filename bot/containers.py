@@ -63,13 +63,17 @@ def values_for(version: str) -> dict[str, str]:
     return {"version": version, "major": str(release[0]), "minor": str(release[1]), "patch": str(release[2])}
 
 
-def pattern_for(template: str) -> str:
-    """A regex for `template`: literal text escaped, each placeholder any value of its kind."""
+def pattern_for(template: str, *, local: bool = False) -> str:
+    """A regex for `template`: literal text escaped, each placeholder any value of its kind.
+
+    `local` admits a local version label (`2.9.1+cu128`): fine in shell text, never in an image tag.
+    """
     parts, seen, position = [], set(), 0
     for match in _PLACEHOLDER.finditer(template):
         parts.append(re.escape(template[position : match.start()]))
         name = match.group(1)
-        parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>{_GROUP[name]})")
+        group = _GROUP[name] + (r"(?:\+[A-Za-z0-9.]+)?" if local and name == "version" else "")
+        parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>{group})")
         seen.add(name)
         position = match.end()
     parts.append(re.escape(template[position:]))
@@ -156,7 +160,7 @@ def template_edits(rule: ContainerRule, file: str, text: str, version: str) -> l
     new_text = fill(rule.template, values_for(version))
     return [
         Edit(file, m.start(), m.end(), _line(text, m.start()), rule.package, m.group(0), new_text)
-        for m in re.finditer(pattern_for(rule.template), text)
+        for m in re.finditer(pattern_for(rule.template, local=True), text)
     ]
 
 
@@ -218,6 +222,10 @@ def plan(
         for file, text in sorted(files.items()):
             found += image_edits(rule, file, text, version) if rule.image else []
             found += template_edits(rule, file, text, version) if rule.template else []
+        if not found and files:
+            where = ", ".join(sorted(files))
+            message = say("containers", "matched_nothing", package=rule.package, files=where)
+            unresolved.append(Unresolved("container", message, sorted(files)[0], blocking=False))
         if rule.image and rule.tag:
             found, _ = explicit_tags(found, rule.tag, fallback=True)
         if rule.image and rule.package in requested:

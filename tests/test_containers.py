@@ -193,3 +193,26 @@ def test_references_already_at_the_new_version_are_not_changes() -> None:
         [(rule, {"Dockerfile": text})], {}, [_change("sglang", "0.5.10", "0.5.11")], _request()
     )
     assert [(e.line, e.new) for e in plan.edits] == [(2, "v0.5.11-cu130-runtime")]
+
+
+def test_template_versions_may_carry_a_local_label() -> None:
+    rule = ContainerRule("torch", ("Dockerfile",), template='TORCH_VER="{version}"')
+    text = 'ENV TORCH_VER="2.9.1+cu128"\n'
+    plan = containers.plan(
+        [(rule, {"Dockerfile": text})], {}, [_change("torch", "2.9.1+cu128", "2.10.0+cu128")], _request()
+    )
+    assert _applied(plan, "Dockerfile", text) == 'ENV TORCH_VER="2.10.0+cu128"\n'
+
+
+def test_a_rule_that_finds_nothing_in_its_files_is_reported() -> None:
+    rule = ContainerRule("torch", ("Dockerfile",), template='TORCH_VERSION="{version}"')
+    text = 'ENV TORCH_VER="2.9.1"\n'
+    plan = containers.plan(
+        [(rule, {"Dockerfile": text})], {}, [_change("torch", "2.9.1", "2.10.0")], _request()
+    )
+    assert plan.edits == ()
+    assert [(u.kind, u.file, u.blocking, u.message) for u in plan.unresolved] == [
+        ("container", "Dockerfile", False,
+         "container rule for torch found nothing to update in Dockerfile: "
+         "check its image or template against the files"),
+    ]  # fmt: skip
