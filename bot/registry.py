@@ -6,7 +6,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 
@@ -79,6 +79,15 @@ def parse_challenge(header: str) -> dict[str, str] | None:
     return found if "realm" in found else None
 
 
+def realm_allowed(realm: str, ref: ImageRef) -> bool:
+    """Token services are followed over HTTPS only, or plain HTTP on loopback for a loopback registry:
+    a registry must not steer the bot to plain-HTTP services elsewhere (cloud metadata, intranet)."""
+    parts = urlsplit(realm)
+    if parts.scheme == "https" and parts.netloc:
+        return True
+    return parts.scheme == "http" and is_loopback(ref.registry) and is_loopback(parts.netloc)
+
+
 class RegistryClient:
     """Checks tags over the OCI distribution API; anonymous only, never sends stored credentials."""
 
@@ -125,6 +134,8 @@ class RegistryClient:
         challenge = parse_challenge(challenge_header)
         if challenge is None:
             raise RegistryError(f"{ref.registry} asks for authentication other than anonymous bearer tokens")
+        if not realm_allowed(challenge["realm"], ref):
+            raise RegistryError(f"{ref.registry} names a token service that is not HTTPS; not followed")
         params = {"scope": challenge.get("scope") or f"repository:{ref.repository}:pull"}
         if "service" in challenge:
             params["service"] = challenge["service"]

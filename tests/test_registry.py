@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from bot.errors import RegistryError
-from bot.registry import ImageRef, RegistryClient, is_loopback, parse_challenge, parse_image
+from bot.registry import ImageRef, RegistryClient, is_loopback, parse_challenge, parse_image, realm_allowed
 from tests.support.registry import Registry, TokenIssuer, free_port, run_registry
 
 
@@ -128,3 +128,13 @@ def test_challenge_parsing() -> None:
         "scope": "repository:a/b:pull",
     }
     assert parse_challenge('Basic realm="x"') is None
+
+
+def test_token_services_are_followed_over_https_or_on_loopback_only() -> None:
+    hub, local = parse_image("lmsysorg/sglang", "v1"), parse_image("127.0.0.1:5000/a/b", "1")
+    assert realm_allowed("https://auth.docker.io/token", hub)
+    assert not realm_allowed("http://169.254.169.254/latest/meta-data", hub)
+    assert not realm_allowed("http://127.0.0.1:8080/token", hub)
+    assert realm_allowed("http://127.0.0.1:8080/token", local)
+    assert not realm_allowed("http://10.0.0.5/token", local)
+    assert not realm_allowed("file:///etc/passwd", local)
