@@ -140,7 +140,9 @@ class RegistryClient:
         if "service" in challenge:
             params["service"] = challenge["service"]
         try:
-            get = self._session.get(challenge["realm"], params=params, timeout=self._timeout)
+            get = self._session.get(
+                challenge["realm"], params=params, timeout=self._timeout, allow_redirects=False
+            )  # the realm was vetted; where it might redirect was not
             async with get as response:
                 if response.status != 200:
                     raise RegistryError(
