@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-
-import aiohttp
-import pytest
 
 from bot.config import parse_config
 from bot.container_step import update_containers
 from bot.model import Request, Requested, VersionChange
 from bot.registry import RegistryClient
 from bot.transaction import FileTransaction
-from tests.support.registry import Registry, free_port, run_registry
+from tests.support.registry import Registry, free_port
+
+pytest_plugins = ["tests.support.registry_fixtures"]
 
 SGLANG = [VersionChange("sglang", ("0.5.10",), ("0.5.11",), ("default",), requested=True, focused=True)]
 TORCH = [VersionChange("torch", ("2.9.1",), ("2.10.0",), ("vllm",), requested=True, focused=True)]
 REQUEST = Request((Requested("sglang", "sglang", "0.5.11"),), raw="sglang==0.5.11")
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    with run_registry(tmp_path_factory.mktemp("registry")) as running:
-        running.push("lmsysorg/sglang", "v0.5.11-runtime")  # the cu130 runtime image is not published
-        running.push("acme/base", "2.10.0-cuda12")
-        yield running
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[RegistryClient]:
-    async with aiohttp.ClientSession() as session:
-        yield RegistryClient(session=session, timeout=5)
 
 
 def _repo(tmp_path: Path, host: str) -> Path:

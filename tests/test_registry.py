@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -12,12 +12,7 @@ from bot.errors import RegistryError
 from bot.registry import ImageRef, RegistryClient, is_loopback, parse_challenge, parse_image, realm_allowed
 from tests.support.registry import Registry, TokenIssuer, free_port, run_registry
 
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    with run_registry(tmp_path_factory.mktemp("registry")) as running:
-        running.push("lmsysorg/sglang", "v0.5.11-runtime")
-        yield running
+pytest_plugins = ["tests.support.registry_fixtures"]
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +24,6 @@ def token_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registr
     ):
         running.push("acme/runtime", "2.10.0-cuda12")
         yield running
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[RegistryClient]:
-    async with aiohttp.ClientSession() as session:
-        yield RegistryClient(session=session, timeout=5)
 
 
 async def test_existing_and_missing_tags(registry: Registry, client: RegistryClient) -> None:
