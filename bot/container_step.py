@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +18,15 @@ from bot.report import render
 from bot.wording import say
 
 _SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".tox"}
-Check = tuple[Literal["exists", "missing", "error"], str]
+
+
+@dataclass(frozen=True)
+class TagState:
+    """What the registry said of one tag: its state, the digest when it exists, the reason otherwise."""
+
+    state: Literal["exists", "missing", "error"]
+    digest: str = ""
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,16 +89,17 @@ def dockerfiles(repo: Path) -> Iterator[str]:
                 yield path.relative_to(repo).as_posix()
 
 
-async def _check(registry: RegistryClient, image: str, tag: str) -> Check:
+async def _check(registry: RegistryClient, image: str, tag: str) -> TagState:
     try:
-        return await registry.tag_exists(parse_image(image, tag)), ""
+        digest = await registry.manifest_digest(parse_image(image, tag))
     except RegistryError as exc:
-        return "error", str(exc)
+        return TagState("error", reason=str(exc))
+    return TagState("missing") if digest is None else TagState("exists", digest=digest)
 
 
 async def _check_image(
     registry: RegistryClient, image: str, tags: set[str]
-) -> dict[tuple[str | None, str | None], Check]:
+) -> dict[tuple[str | None, str | None], TagState]:
     """One image's tags one after another, so its anonymous token is fetched once; images in parallel."""
     return {(image, tag): await _check(registry, image, tag) for tag in sorted(tags)}
 
@@ -127,25 +136,27 @@ async def update_containers(
     unresolved += plan.unresolved
     wanted: dict[str, set[str]] = {}
     for edit in (*plan.edits, *plan.proposals):
-        if edit.image and edit.tag and not edit.problem:
+        if edit.image and edit.tag:
             wanted.setdefault(edit.image, set()).add(edit.tag)
     found = await asyncio.gather(
         *(_check_image(registry, image, tags) for image, tags in sorted(wanted.items()))
     )
-    checks: dict[tuple[str | None, str | None], Check] = {k: v for group in found for k, v in group.items()}
+    checks = {key: state for group in found for key, state in group.items()}
     out: list[ContainerChange] = []
     to_write: list[containers.Edit] = []
-    for edit in plan.edits:
-        reason = edit.problem or _deferral(edit, checks)
+    for planned in plan.edits:
+        settled, reason = _settle(planned, checks)
+        if settled is None:
+            continue  # a pinned reference already at the new tag's digest
         if reason:
-            out.append(edit.change("deferred", reason))
-            message = say("containers", "deferred_item", old=edit.old, new=edit.new, reason=reason)
-            unresolved.append(Unresolved("tag-deferred", message, edit.file, edit.line, blocking=False))
+            out.append(settled.change("deferred", reason))
+            message = say("containers", "deferred_item", old=settled.old, new=settled.new, reason=reason)
+            unresolved.append(Unresolved("tag-deferred", message, settled.file, settled.line, blocking=False))
         else:
-            out.append(edit.change("written"))
-            to_write.append(edit)
+            out.append(settled.change("written"))
+            to_write.append(settled)
     for edit in plan.proposals:
-        state = checks.get((edit.image, edit.tag), ("error", ""))[0]
+        state = checks.get((edit.image, edit.tag), TagState("error")).state
         exists = {"exists": "yes", "missing": "no"}.get(state, "unknown")
         out.append(edit.change("proposed", say("containers", "proposed", exists=exists)))
     texts = {**scanned, **{f: t for _, files in rules for f, t in files.items()}}
@@ -159,15 +170,27 @@ async def update_containers(
     return ContainerOutcome(changes_out, tuple(unresolved), tuple(new_texts))
 
 
-def _deferral(edit: containers.Edit, checks: Mapping[tuple[str | None, str | None], Check]) -> str:
+def _settle(
+    edit: containers.Edit, checks: Mapping[tuple[str | None, str | None], TagState]
+) -> tuple[containers.Edit | None, str]:
+    """The edit as it will be written (a pinned one with its new digest) and why it is deferred, if
+    it is; None when there is nothing to change after all."""
     if edit.image is None or edit.tag is None:
-        return ""  # a version mapping, not an image: nothing to look up
-    state, reason = checks[(edit.image, edit.tag)]
-    if state == "missing":
-        return say("containers", "tag_not_published", image=edit.image, tag=edit.tag)
-    if state == "error":
-        return say("containers", "registry_unreachable", image=edit.image, tag=edit.tag, reason=reason)
-    return ""
+        return edit, ""  # a version mapping, not an image: nothing to look up
+    found = checks[(edit.image, edit.tag)]
+    if found.state == "missing":
+        return edit, say("containers", "tag_not_published", image=edit.image, tag=edit.tag)
+    if found.state == "error":
+        reason = say(
+            "containers", "registry_unreachable", image=edit.image, tag=edit.tag, reason=found.reason
+        )
+        return edit, reason
+    if not edit.pinned:
+        return edit, ""
+    if not found.digest:
+        return edit, say("containers", "digest_pinned")
+    pinned = replace(edit, new=f"{edit.new}@{found.digest}")
+    return (None, "") if pinned.new == edit.old else (pinned, "")
 
 
 def _new_texts(edits: Sequence[containers.Edit], texts: Mapping[str, str]) -> dict[str, str]:

@@ -29,8 +29,9 @@ _FROM = re.compile(
 class Edit:
     """One planned replacement: `old` at [start, end) of `file` becomes `new`.
 
-    `image` and `tag` name what must exist in a registry before the edit may be written;
-    `problem` says why it can never be written automatically (it is then deferred).
+    `image` and `tag` name what must exist in a registry before the edit may be written. A
+    `pinned` reference carries an `@sha256:` digest (part of `old`); the new tag's digest, read from
+    the registry, is appended to `new` before writing.
     """
 
     file: str
@@ -42,7 +43,7 @@ class Edit:
     new: str
     image: str | None = None
     tag: str | None = None
-    problem: str = ""
+    pinned: bool = False
 
     def change(self, status: Literal["written", "proposed", "deferred"], reason: str = "") -> ContainerChange:
         return ContainerChange(self.file, self.line, self.package, self.old, self.new, status, reason)
@@ -129,12 +130,14 @@ def image_edits(rule: ContainerRule, file: str, text: str, version: str) -> list
     taken: list[tuple[int, int]] = []
     for match in full.finditer(text):
         start, end = match.span("tag")
+        pinned = bool(match.group("digest"))
+        if pinned:
+            end = match.end("digest")
         taken.append(match.span())
         new_tag = new_head + match.group("rest")
-        problem = say("containers", "digest_pinned") if match.group("digest") else ""
         edits.append(
-            Edit(file, start, end, _line(text, start), rule.package, match.group("tag"), new_tag,
-                 repository, new_tag, problem)
+            Edit(file, start, end, _line(text, start), rule.package, text[start:end], new_tag,
+                 repository, new_tag, pinned)
         )  # fmt: skip
     if head.startswith("{") and not suffix:
         return edits  # a bare version alone is too common to be this image's tag
@@ -236,7 +239,7 @@ def plan(
         if not used:
             message = say("containers", "tag_unused", tag=request.image_tag)
             unresolved.append(Unresolved("container", message, blocking=False))
-    edits = [edit for edit in edits if edit.old != edit.new]  # already at the new version
+    edits = [edit for edit in edits if edit.old.split("@")[0] != edit.new]  # already at the new version
     covered = {rule.package for rule, _ in rules}
     proposals = [
         p for change in changes if change.package not in covered

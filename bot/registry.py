@@ -24,6 +24,7 @@ MANIFEST_TYPES = ", ".join(
     )
 )
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -99,21 +100,25 @@ class RegistryClient:
         self._tokens: dict[tuple[str, str], str] = {}
 
     async def tag_exists(self, ref: ImageRef) -> Literal["exists", "missing"]:
-        """HEAD the tag's manifest; raise RegistryError (reason safe to show) when no answer is possible."""
+        """Whether the tag exists; RegistryError (reason safe to show) when no answer is possible."""
+        return "missing" if await self.manifest_digest(ref) is None else "exists"
+
+    async def manifest_digest(self, ref: ImageRef) -> str | None:
+        """HEAD the tag's manifest: its digest ("" if the registry sends none), None when missing."""
         url = f"{ref.base_url}/v2/{ref.repository}/manifests/{quote(ref.tag, safe='')}"
         headers = {"Accept": MANIFEST_TYPES}
         key = (ref.registry, ref.repository)
         if key in self._tokens:
             headers["Authorization"] = f"Bearer {self._tokens[key]}"
-        status, challenge = await self._head(url, headers, ref)
+        status, challenge, digest = await self._head(url, headers, ref)
         if status == 401 and challenge is not None:
             self._tokens[key] = await self._token(challenge, ref)
             headers["Authorization"] = f"Bearer {self._tokens[key]}"
-            status, _ = await self._head(url, headers, ref)
+            status, _, digest = await self._head(url, headers, ref)
         if status == 200:
-            return "exists"
+            return digest if _DIGEST.fullmatch(digest) else ""
         if status == 404:
-            return "missing"
+            return None
         if status in (401, 403):
             # Docker Hub answers 401 for repositories that do not exist or are private.
             refused = f"{ref.registry} refused anonymous access to {ref.repository}"
@@ -122,11 +127,11 @@ class RegistryClient:
             raise RegistryError(f"{ref.registry} is rate-limiting anonymous requests (HTTP 429)")
         raise RegistryError(f"{ref.registry} answered HTTP {status} for the manifest")
 
-    async def _head(self, url: str, headers: dict[str, str], ref: ImageRef) -> tuple[int, str | None]:
+    async def _head(self, url: str, headers: dict[str, str], ref: ImageRef) -> tuple[int, str | None, str]:
         try:
             async with self._session.head(url, headers=headers, timeout=self._timeout) as response:
                 challenge = response.headers.get("WWW-Authenticate")
-                return response.status, challenge
+                return response.status, challenge, response.headers.get("Docker-Content-Digest", "")
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise RegistryError(f"registry {ref.registry} unreachable ({_describe(exc)})") from None
 

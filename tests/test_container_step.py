@@ -170,3 +170,24 @@ async def test_pipeline_write_hook_and_commit_message(
     )
     files.restore()
     assert (repo / "Dockerfile").read_text() == before
+
+
+async def test_digest_pinned_references_get_the_new_tags_digest(
+    tmp_path: Path, registry: Registry, client: RegistryClient
+) -> None:
+    digest = registry.push("lmsysorg/sglang", "v0.5.11-runtime")
+    stale = "sha256:" + "0" * 64
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {registry.host}/lmsysorg/sglang:v0.5.10-runtime@{stale} AS a\n"
+        f"FROM {registry.host}/lmsysorg/sglang:v0.5.10-cu130-runtime@{stale} AS b\n"
+    )
+    outcome = await update_containers(tmp_path, _config(registry.host), SGLANG, REQUEST, registry=client)  # type: ignore[arg-type]
+    assert [(c.line, c.old, c.new, c.status) for c in outcome.changes] == [
+        (1, f"v0.5.10-runtime@{stale}", f"v0.5.11-runtime@{digest}", "written"),
+        (2, f"v0.5.10-cu130-runtime@{stale}", "v0.5.11-cu130-runtime", "deferred"),
+    ]
+    assert (tmp_path / "Dockerfile").read_text().splitlines()[0] == (
+        f"FROM {registry.host}/lmsysorg/sglang:v0.5.11-runtime@{digest} AS a"
+    )
+    again = await update_containers(tmp_path, _config(registry.host), SGLANG, REQUEST, registry=client)  # type: ignore[arg-type]
+    assert [(c.line, c.status) for c in again.changes] == [(2, "deferred")]

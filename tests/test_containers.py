@@ -121,13 +121,14 @@ def test_rule_tag_wins_over_template_and_unmatched_request_tag_is_reported() -> 
     assert "--image-tag v9-other matches no image reference" in plan.unresolved[0].message
 
 
-def test_digest_pinned_reference_is_never_rewritten_silently() -> None:
+def test_digest_pinned_reference_is_planned_with_its_digest() -> None:
     rule = ContainerRule("sglang", ("Dockerfile",), image=SGLANG_IMAGE)
-    text = "FROM lmsysorg/sglang:v0.5.10-runtime@sha256:" + "a" * 64 + "\n"
-    plan = containers.plan(
-        [(rule, {"Dockerfile": text})], {}, [_change("sglang", "0.5.10", "0.5.11")], _request()
-    )
-    assert len(plan.edits) == 1 and "pinned by digest" in plan.edits[0].problem
+    text = "FROM lmsysorg/sglang:v0.5.10-runtime@sha256:" + "a" * 64 + " AS base\n"
+    changes = [_change("sglang", "0.5.10", "0.5.11")]
+    [edit] = containers.plan([(rule, {"Dockerfile": text})], {}, changes, _request()).edits
+    assert (edit.old, edit.new, edit.tag, edit.pinned) == (
+        "v0.5.10-runtime@sha256:" + "a" * 64, "v0.5.11-runtime", "v0.5.11-runtime", True,
+    )  # fmt: skip
 
 
 def test_without_rules_from_lines_are_proposed_not_planned() -> None:
