@@ -123,13 +123,15 @@ class JobRunner:
                                     trusted=True, push=True, start=branch)  # fmt: skip
             plan, head = self._save_plan(job, done, audit_only=False, branch=branch)
         outcome = OUTCOMES[plan.outcome]
+        owner = t.repo.split("/")[0]
         if not plan.pushed:
-            body = render(
-                "github-reply-not-opened.md.j2", marker=marker, outcome=outcome, summary=plan.report
-            )
+            # The same request again: its branch may already have everything, in an open PR.
+            open_pull = await self.s.github.find_pull(t.installation, t.repo, f"{owner}:{branch}")
+            existing = open_pull[1] if open_pull else None
+            body = render("github-reply-not-opened.md.j2", marker=marker, outcome=outcome,
+                          summary=plan.report, existing=existing)  # fmt: skip
             await publisher.reply(c.number, "result", body)
             return
-        owner = t.repo.split("/")[0]
         found = self.s.store.recorded(job.id, "pull") or None
         if found is None:
             existing = await self.s.github.find_pull(t.installation, t.repo, f"{owner}:{branch}")

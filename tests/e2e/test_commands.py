@@ -80,6 +80,13 @@ async def test_issue_comment_opens_a_pull_request_with_pushed_commits(
     [reply] = fake.comments_on(1)
     assert pull["html_url"] in reply["body"]
 
+    # The same command again: nothing new to push, and the reply points at the open PR.
+    await server.deliver("issue_comment", issue_comment(repo, f"/upgrade-deps {REQUEST}"))
+    await server.idle()
+    assert len(fake.pulls) == 1 and len(branch_log(repo.bare, BRANCH)) == 2
+    again = fake.comments_on(1)[-1]
+    assert "nothing new to push" in again["body"] and pull["html_url"] in again["body"]
+
 
 async def test_pr_comment_pushes_to_the_pull_request_branch(
     fake: FakeGitHub, server: ServerProcess, tmp_path: Path
