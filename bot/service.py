@@ -127,9 +127,9 @@ class JobRunner:
         if not plan.pushed:
             # The same request again: its branch may already have everything, in an open PR.
             open_pull = await self.s.github.find_pull(t.installation, t.repo, f"{owner}:{branch}")
-            existing = open_pull[1] if open_pull else None
+            url = open_pull[1] if open_pull else None
             body = render("github-reply-not-opened.md.j2", marker=marker, outcome=outcome,
-                          summary=plan.report, existing=existing)  # fmt: skip
+                          summary=plan.report, existing=url)  # fmt: skip
             await publisher.reply(c.number, "result", body)
             return
         found = self.s.store.recorded(job.id, "pull") or None
