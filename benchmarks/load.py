@@ -51,12 +51,13 @@ class Figures:
     p99_ms: float
     max_ms: float
     jobs: int
+    load: float  # the machine's 1-minute load average when the run ended (other processes count too)
 
     def line(self) -> str:
         return (
             f"{self.name:<13} {self.accepted / self.elapsed:8.0f}/s  p50 {self.p50_ms:6.1f} ms  "
             f"p99 {self.p99_ms:7.1f} ms  max {self.max_ms:7.1f} ms  accepted {self.accepted}/{self.sent}  "
-            f"jobs {self.jobs} ({'ok' if self.jobs == self.accepted else 'MISMATCH'})"
+            f"jobs {self.jobs} ({'ok' if self.jobs == self.accepted else 'MISMATCH'})  load {self.load:.2f}"
         )
 
 
@@ -142,8 +143,9 @@ def figures(
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     return Figures(
-        name, sent, accepted, elapsed, statistics.median(ordered) * 1000, p99 * 1000, ordered[-1] * 1000, jobs
-    )
+        name, sent, accepted, elapsed, statistics.median(ordered) * 1000, p99 * 1000, ordered[-1] * 1000, jobs,
+        os.getloadavg()[0],
+    )  # fmt: skip
 
 
 def count(db: Path, prefix: str) -> int:
