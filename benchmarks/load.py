@@ -142,10 +142,10 @@ def figures(
 ) -> Figures:
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    p50 = statistics.median(ordered)
     return Figures(
-        name, sent, accepted, elapsed, statistics.median(ordered) * 1000, p99 * 1000, ordered[-1] * 1000, jobs,
-        os.getloadavg()[0],
-    )  # fmt: skip
+        name, sent, accepted, elapsed, p50 * 1000, p99 * 1000, ordered[-1] * 1000, jobs, os.getloadavg()[0]
+    )
 
 
 def count(db: Path, prefix: str) -> int:
