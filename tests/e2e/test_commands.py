@@ -253,3 +253,29 @@ async def test_worker_process_that_dies_is_replaced(
     await server.deliver("issue_comment", issue_comment(repo, f"/upgrade-deps {REQUEST}"))
     assert (await server.idle()) == {"done": 1}
     assert len(fake.pulls) == 1
+
+
+async def test_branch_that_moved_meanwhile_is_rerun_on_its_new_head(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    repo = same_repo_pull(fake, tmp_path, role="write")
+    first_head = repo.ref("feature")
+    release = fake.hold("checks/update")  # the job is mid-run when someone pushes
+    await server.deliver("issue_comment", pr_comment(repo, f"/upgrade-deps {REQUEST}", 1))
+    await until(fake.held["checks/update"].is_set, what="the job to reach its first progress update")
+    someone = tmp_path / "someone"
+    git(tmp_path, "clone", "-q", "--branch", "feature", str(repo.bare), str(someone))
+    (someone / "NOTES.md").write_text("pushed while the bot worked\n")
+    git(someone, "add", "NOTES.md")
+    git(someone, "commit", "-q", "-m", "someone else's commit")
+    git(someone, "push", "-q", "origin", "feature")
+    moved = repo.ref("feature")
+    release.set()
+    await server.idle()
+
+    log = branch_log(repo.bare, "feature")
+    assert [subject for _, subject in log][-1] == "someone else's commit"  # kept, never overwritten
+    assert len(log) == 3 and git(repo.bare, "merge-base", "--is-ancestor", moved or "", "feature") == ""
+    runs = {run["head_sha"]: run for run in fake.check_runs.values()}
+    assert runs[first_head]["conclusion"] == "neutral" and runs[moved]["conclusion"] == "neutral"
+    assert runs[repo.ref("feature")]["conclusion"] == "success"
