@@ -13,7 +13,7 @@ from tests.e2e.harness import ServerProcess, until
 from tests.fakegithub.server import FakeGitHub, Repo
 from tests.support.gitrepos import bare_from, branch_log, show
 from tests.support.repos import git
-from tests.support.webhooks import payload
+from tests.support.webhooks import SECRET, payload
 
 pytestmark = pytest.mark.slow
 REQUEST = "sglang==0.5.10 transformers==4.57.1"
@@ -247,6 +247,10 @@ async def test_worker_process_that_dies_is_replaced(
     assert server.process is not None
     children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
     [worker] = [pid for pid in children if "bot.workerproc" in Path(f"/proc/{pid}/cmdline").read_text()]
+    # The worker got its settings through the pipe: not in its environment, not on its command line
+    # (and so neither do the git and uv it starts).
+    seen = Path(f"/proc/{worker}/environ").read_bytes() + Path(f"/proc/{worker}/cmdline").read_bytes()
+    assert b"PRIVATE KEY" not in seen and SECRET.encode() not in seen
     os.kill(int(worker), signal.SIGKILL)
     repo = origin(fake, tmp_path)
     fake.roles["Codertocat"] = "write"
