@@ -42,6 +42,7 @@ class Publisher:
     async def reply(self, number: int, key: str, body: str) -> None:
         """One reply per job and key: created once, edited if the job runs again."""
         what = f"reply:{key}"
+        body = bound(body)  # GitHub refuses comments over 65,536 characters
         existing = self.store.recorded(self.job_id, what)
         if existing is not None:
             await self.github.edit_comment(*self._args(), int(existing), body)

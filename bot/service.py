@@ -17,7 +17,7 @@ from bot.github import AppInfo, GitHub, PullInfo
 from bot.jobs import Job, JobStore
 from bot.jobspec import BotPull, Command, Rerun, Target
 from bot.model import Request, UpgradeResult
-from bot.plan import SUMMARY_MARKER, BotLabel, Plan, make_plan, nothing_result, refused_result
+from bot.plan import SUMMARY_MARKER, BotLabel, Plan, bound, make_plan, nothing_result, refused_result
 from bot.publish import Publisher
 from bot.report import render
 from bot.request import USAGE, parse_request
@@ -140,7 +140,7 @@ class JobRunner:
                               summary=plan.report)  # fmt: skip
                 title = render("github-pr-title.txt.j2", items=[item.text for item in request.items])
                 existing = await self.s.github.create_pull(
-                    t.installation, t.repo, title=title, head=branch, base=t.default_branch, body=body[:65000]
+                    t.installation, t.repo, title=title, head=branch, base=t.default_branch, body=bound(body)
                 )
             self.s.store.record(job.id, "pull", f"{existing[0]} {existing[1]}")
             found = f"{existing[0]} {existing[1]}"
