@@ -224,6 +224,12 @@ async def run_service(
             f"http://127.0.0.1:{port}/webhook", body, prefix=name, rate=rate, duration=duration
         )
         elapsed = time.perf_counter() - begin
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/healthz") as response,
+        ):
+            health = await response.json()
+        print(f"  ({name}: {health['locked_retries']} writes found the database locked and were retried)")
         with sqlite3.connect(db) as conn:
             done = conn.execute(
                 "SELECT COUNT(*) FROM jobs WHERE state IN ('done','failed','superseded')"

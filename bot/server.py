@@ -42,6 +42,7 @@ class GroupCommit:
         self.store = store
         self._pending: list[tuple[NewJob, asyncio.Future[int | None]]] = []
         self._retrying = False
+        self.locked = 0  # writes that found the database locked and were retried (see /healthz)
 
     async def add(self, job: NewJob) -> int | None:
         future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
@@ -64,6 +65,7 @@ class GroupCommit:
             # deliveries that arrived meanwhile, instead of sleeping with the event loop stopped.
             self._pending = batch + self._pending
             self._retrying = True
+            self.locked += 1
             asyncio.get_running_loop().call_later(RETRY_LOCKED, self._flush)
             return
         except Exception as exc:
@@ -142,7 +144,8 @@ def make_app(hooks: Hooks) -> web.Application:
         return await accept(request, hooks)
 
     async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "jobs": hooks.store.counts()})
+        locked = hooks.commits.locked if hooks.commits else 0
+        return web.json_response({"ok": True, "jobs": hooks.store.counts(), "locked_retries": locked})
 
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)
