@@ -8,6 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import inbox
+from bot.inbox import NewJob
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY,
@@ -43,17 +46,6 @@ FINAL = ("done", "failed", "superseded")
 
 
 @dataclass(frozen=True)
-class NewJob:
-    """A job to persist, as the webhook endpoint made it."""
-
-    delivery: str
-    subject: str
-    kind: str
-    spec: str
-    coalesce: str | None = None
-
-
-@dataclass(frozen=True)
 class Job:
     """One unit of work as stored; `spec` is the JSON the handler that accepted it wrote."""
 
@@ -68,70 +60,82 @@ class Job:
 
 
 class JobStore:
-    """Jobs and what each has published, in one SQLite file in WAL mode.
+    """Jobs and what each has published, in one SQLite file in WAL mode, written by the worker process.
 
-    Two processes share it: the webhook server (inserts only) and the worker process.
+    New deliveries arrive through the inbox beside it (bot.inbox), which only the webhook server
+    writes; they become jobs here when a worker looks for work, so the two never wait for each other.
     """
 
-    def __init__(self, path: Path, *, wait: bool = True) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self._db = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=5.0 if wait else 0
-        )
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a committed job survives a crash of this process; only an OS crash
         # can lose the last transactions, which GitHub lets an operator redeliver.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        if not wait:
-            # The webhook server must never sleep in SQLite's busy handler or copy pages in a
-            # checkpoint with its event loop stopped: it retries later instead, and the worker
-            # process's connection does the checkpoints.
-            self._db.execute("PRAGMA busy_timeout=0")
-            self._db.execute("PRAGMA wal_autocheckpoint=0")
-        else:
-            self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        self._inbox = inbox.connect(path, writer=False)
 
     def close(self) -> None:
         self._db.close()
+        self._inbox.close()
 
     def add(
         self, *, delivery: str, subject: str, kind: str, spec: str, coalesce: str | None = None
     ) -> int | None:
-        """Persist a job; None when this delivery was already recorded (a redelivery)."""
+        """Persist a job through the inbox; None when this delivery was already recorded (a redelivery)."""
         return self.add_many([NewJob(delivery, subject, kind, spec, coalesce)])[0]
 
     def add_many(self, jobs: Sequence[NewJob]) -> list[int | None]:
-        """Persist several jobs in one transaction (one commit for a burst of deliveries).
+        return inbox.insert(self._inbox, jobs)
 
-        For each: its id, or None when its delivery was already recorded. A new job supersedes the
-        queued jobs with its coalesce key.
+    def _take_in(self) -> None:
+        """New deliveries in the inbox become jobs (same ids); each supersedes queued jobs of its key.
+
+        Runs inside the caller's write transaction on the job store.
         """
-        now = time.time()
         db = self._db
-        ids: list[int | None] = []
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for job in jobs:
-                cursor = db.execute(
-                    "INSERT OR IGNORE INTO jobs"
-                    " (delivery, subject, kind, coalesce_key, spec, created, updated)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (job.delivery, job.subject, job.kind, job.coalesce, job.spec, now, now),
+        last = db.execute("SELECT COALESCE(MAX(id), 0) FROM jobs").fetchone()[0]
+        rows = self._inbox.execute(
+            f"SELECT {inbox.COLUMNS} FROM deliveries WHERE id > ? ORDER BY id", (last,)
+        ).fetchall()
+        now = time.time()
+        for job_id, delivery, subject, kind, coalesce, spec, created in rows:
+            db.execute(
+                "INSERT OR IGNORE INTO jobs"
+                " (id, delivery, subject, kind, coalesce_key, spec, created, updated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, delivery, subject, kind, coalesce, spec, created, now),
+            )
+            if coalesce is not None:
+                db.execute(
+                    "UPDATE jobs SET state='superseded', updated=?, error=?"
+                    " WHERE coalesce_key=? AND state='queued' AND id<?",
+                    (now, f"superseded by delivery {delivery}", coalesce, job_id),
                 )
-                job_id = cursor.lastrowid if cursor.rowcount else None
-                if job_id is not None and job.coalesce is not None:
-                    db.execute(
-                        "UPDATE jobs SET state='superseded', updated=?, error=?"
-                        " WHERE coalesce_key=? AND state='queued' AND id<?",
-                        (now, f"superseded by delivery {job.delivery}", job.coalesce, job_id),
-                    )
-                ids.append(job_id)
-            db.execute("COMMIT")
+        if rows:
+            # The server never checkpoints its inbox; copying its log into the file is done here.
+            self._inbox.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _news(self) -> bool:
+        last = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM jobs").fetchone()[0]
+        return (
+            self._inbox.execute("SELECT 1 FROM deliveries WHERE id > ? LIMIT 1", (last,)).fetchone()
+            is not None
+        )
+
+    def sync(self) -> None:
+        """Take in new deliveries now (no write lock taken when there are none)."""
+        if not self._news():
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._take_in()
+            self._db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            self._db.execute("ROLLBACK")
             raise
-        return ids
 
     def recover(self) -> int:
         """Jobs that were running when the process died go back to the queue; returns how many."""
@@ -152,10 +156,11 @@ class JobStore:
         now = time.time() if now is None else now
         db = self._db
         # Look without the write lock first: most wake-ups find nothing to take.
-        if db.execute(self._CLAIMABLE, (now,)).fetchone() is None:
+        if not self._news() and db.execute(self._CLAIMABLE, (now,)).fetchone() is None:
             return None
         db.execute("BEGIN IMMEDIATE")
         try:
+            self._take_in()
             row = db.execute(self._CLAIMABLE, (now,)).fetchone()
             if row is not None:
                 db.execute(
@@ -191,18 +196,21 @@ class JobStore:
         return None if row is None or row[0] is None else float(row[0])
 
     def get(self, job_id: int) -> Job | None:
+        self.sync()
         row = self._db.execute(
             "SELECT id, delivery, subject, kind, spec, attempts, state, error FROM jobs WHERE id=?", (job_id,)
         ).fetchone()
         return None if row is None else Job(*row)
 
     def jobs(self) -> list[Job]:
+        self.sync()
         rows = self._db.execute(
             "SELECT id, delivery, subject, kind, spec, attempts, state, error FROM jobs ORDER BY id"
         ).fetchall()
         return [Job(*row) for row in rows]
 
     def counts(self) -> dict[str, int]:
+        self.sync()
         return dict(self._db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())
 
     # What a job has published, so a re-run after a crash edits instead of posting again.

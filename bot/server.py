@@ -21,7 +21,8 @@ from gidgethub.sansio import Event, validate_event
 from bot import jobspec
 from bot.errors import UpgradeDepsError
 from bot.github import GitHub
-from bot.jobs import JobStore, NewJob
+from bot.inbox import Inbox, NewJob
+from bot.jobs import JobStore
 from bot.settings import Settings, SettingsError, from_process
 from bot.workerproc import WorkerProcess
 from handlers import router
@@ -38,7 +39,7 @@ class GroupCommit:
     Each request still waits for its own row to be committed before it is acknowledged.
     """
 
-    def __init__(self, store: JobStore) -> None:
+    def __init__(self, store: Inbox) -> None:
         self.store = store
         self._pending: list[tuple[NewJob, asyncio.Future[int | None]]] = []
         self._retrying = False
@@ -85,7 +86,7 @@ class Hooks:
     """What the webhook endpoint needs: no GitHub client, no git: only the store."""
 
     secret: str
-    store: JobStore
+    store: Inbox
     identity: AppIdentity
     wake: Callable[[], None] | None = None
     commits: GroupCommit | None = None
@@ -162,7 +163,8 @@ async def serve(settings: Settings, host: str, port: int) -> int:
         except UpgradeDepsError as exc:
             print(f"upgrade-deps serve: cannot read the app from {settings.api_url}: {exc}", file=sys.stderr)
             return 1
-    store = JobStore(settings.db_path, wait=False)
+    JobStore(settings.db_path).close()  # both files and their tables exist before anyone uses them
+    store = Inbox(settings.db_path)
     workers = WorkerProcess(settings, app_info)
     identity = AppIdentity(app_info.id, app_info.bot_login)
     hooks = Hooks(settings.webhook_secret, store, identity, workers.wake, GroupCommit(store))

@@ -1,4 +1,4 @@
-"""The server's group commit: a write lock held by the worker process never stops the event loop."""
+"""The server's group commit: a locked inbox never stops the event loop; bursts share a commit."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from bot.jobs import JobStore, NewJob
+from bot.inbox import Inbox, NewJob, inbox_path
+from bot.jobs import JobStore
 from bot.server import GroupCommit
 
 
 async def test_locked_database_is_retried_without_blocking(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "jobs.sqlite3", wait=False)
-    other = sqlite3.connect(tmp_path / "jobs.sqlite3", isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")  # the worker process holds the write lock
-    commits = GroupCommit(store)
+    db = tmp_path / "jobs.sqlite3"
+    store = JobStore(db)
+    other = sqlite3.connect(inbox_path(db), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # someone else holds the inbox's write lock
+    commits = GroupCommit(Inbox(db))
     first = asyncio.create_task(commits.add(NewJob("d1", "s", "command", "{}")))
     second = asyncio.create_task(commits.add(NewJob("d2", "s", "command", "{}")))
     ticks = 0
@@ -28,6 +30,6 @@ async def test_locked_database_is_retried_without_blocking(tmp_path: Path) -> No
 
 
 async def test_redelivery_in_the_same_burst(tmp_path: Path) -> None:
-    commits = GroupCommit(JobStore(tmp_path / "jobs.sqlite3", wait=False))
+    commits = GroupCommit(Inbox(tmp_path / "jobs.sqlite3"))
     ids = await asyncio.gather(*(commits.add(NewJob("same", "s", "command", "{}")) for _ in range(3)))
     assert ids == [1, None, None]
