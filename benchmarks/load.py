@@ -100,10 +100,13 @@ async def stop(process: asyncio.subprocess.Process) -> None:
 
 
 async def load(
-    url: str, body: bytes, *, prefix: str, rate: float, duration: float
+    url: str, bodies: list[bytes], *, prefix: str, rate: float, duration: float
 ) -> tuple[int, int, list[float]]:
-    """Open-loop load: delivery i is due at start + i/rate; latency counts from when it was due."""
-    signature = sign(body, SECRET)
+    """Open-loop load: delivery i is due at start + i/rate; latency counts from when it was due.
+
+    The bodies are sent in turn (several pull requests keep several workers busy).
+    """
+    signed = [(body, sign(body, SECRET)) for body in bodies]
     latencies: list[float] = []
     accepted = 0
     total = int(rate * duration)
@@ -112,6 +115,7 @@ async def load(
 
         async def one(index: int, due: float) -> None:
             nonlocal accepted
+            body, signature = signed[index % len(signed)]
             headers = {
                 "Content-Type": "application/json",
                 "X-GitHub-Event": "pull_request",
@@ -173,7 +177,7 @@ async def run_bare(work: Path, body: bytes, rate: float, duration: float) -> Fig
         await wait_ready(f"http://127.0.0.1:{port}/healthz", process)
         begin = time.perf_counter()
         sent, accepted, latencies = await load(
-            f"http://127.0.0.1:{port}/webhook", body, prefix="bare", rate=rate, duration=duration
+            f"http://127.0.0.1:{port}/webhook", [body], prefix="bare", rate=rate, duration=duration
         )
         elapsed = time.perf_counter() - begin
     finally:
@@ -182,7 +186,7 @@ async def run_bare(work: Path, body: bytes, rate: float, duration: float) -> Fig
 
 
 async def run_service(
-    work: Path, name: str, body: bytes, rate: float, duration: float, fake_args: list[str]
+    work: Path, name: str, bodies: list[bytes], rate: float, duration: float, fake_args: list[str]
 ) -> Figures:
     private, public = key_pair()
     (work / "public.pem").write_text(public)
@@ -222,7 +226,7 @@ async def run_service(
         await wait_ready(f"http://127.0.0.1:{port}/healthz", server)
         begin = time.perf_counter()
         sent, accepted, latencies = await load(
-            f"http://127.0.0.1:{port}/webhook", body, prefix=name, rate=rate, duration=duration
+            f"http://127.0.0.1:{port}/webhook", bodies, prefix=name, rate=rate, duration=duration
         )
         elapsed = time.perf_counter() - begin
         async with (
@@ -232,10 +236,8 @@ async def run_service(
             health = await response.json()
         print(f"  ({name}: {health['locked_retries']} writes found the database locked and were retried)")
         with sqlite3.connect(db) as conn:
-            done = conn.execute(
-                "SELECT COUNT(*) FROM jobs WHERE state IN ('done','failed','superseded')"
-            ).fetchone()
-        print(f"  ({name}: {done[0]} jobs finished or coalesced by the workers during the run)", flush=True)
+            states = dict(conn.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())
+        print(f"  ({name}: jobs by state when the load stopped: {states})", flush=True)
     finally:
         if server is not None:
             await stop(server)
@@ -244,26 +246,29 @@ async def run_service(
     return figures(name, sent, accepted, latencies, elapsed, count(inbox_path(db), name, "deliveries"))
 
 
-def busy_payload(work: Path) -> tuple[bytes, list[str]]:
-    """The pull_request.opened payload, as Renovate opening a PR on a real local repository."""
+def busy_payload(work: Path, pulls: int = 2) -> tuple[list[bytes], list[str]]:
+    """The pull_request.opened payload as Renovate opening `pulls` PRs on a real local repository.
+
+    One PR per worker: jobs of one PR run one at a time, so this keeps every worker busy.
+    """
     _, bare = bare_from(work, "busy")
-    git(bare, "branch", "renovate/torch", "main")
-    data: dict[str, Any] = json.loads((FIXTURES / "pull_request.opened.json").read_text())
-    data["repository"].update(clone_url=bare.as_uri(), default_branch="main")
-    pull = data["pull_request"]
-    pull["user"].update(login="renovate[bot]", type="Bot")
     head_sha = git(bare, "rev-parse", "main").strip()
-    pull["head"].update(ref="renovate/torch", sha=head_sha)
-    pull["head"]["repo"].update(clone_url=bare.as_uri())
-    pull["base"].update(ref="main", sha=head_sha)
-    name = data["repository"]["full_name"]
-    args = [
-        "--repo",
-        f"{name}={bare}",
-        "--pull",
-        f"{name}#{pull['number']}=renovate/torch:main:renovate[bot]",
-    ]
-    return json.dumps(data).encode(), args
+    bodies, args = [], []
+    for index in range(pulls):
+        branch = f"renovate/torch-{index}"
+        git(bare, "branch", branch, "main")
+        data: dict[str, Any] = json.loads((FIXTURES / "pull_request.opened.json").read_text())
+        data["repository"].update(clone_url=bare.as_uri(), default_branch="main")
+        pull = data["pull_request"]
+        pull["number"] = data["number"] = 100 + index
+        pull["user"].update(login="renovate[bot]", type="Bot")
+        pull["head"].update(ref=branch, sha=head_sha)
+        pull["head"]["repo"].update(clone_url=bare.as_uri())
+        pull["base"].update(ref="main", sha=head_sha)
+        name = data["repository"]["full_name"]
+        bodies.append(json.dumps(data).encode())
+        args += ["--pull", f"{name}#{100 + index}={branch}:main:renovate[bot]"]
+    return bodies, ["--repo", f"{name}={bare}", *args]
 
 
 async def main() -> None:
@@ -285,7 +290,7 @@ async def main() -> None:
             results.append(await run_bare(work, body, args.rate, args.duration))
             print(results[-1].line(), flush=True)
         if args.only in (None, "service"):
-            results.append(await run_service(work, "service", body, args.rate, args.duration, []))
+            results.append(await run_service(work, "service", [body], args.rate, args.duration, []))
             print(results[-1].line(), flush=True)
         if args.only in (None, "service-busy"):
             busy, fake_args = busy_payload(work)
