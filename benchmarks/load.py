@@ -4,9 +4,11 @@ Runs three servers one after the other on this machine, each for --duration seco
 (open loop: latency is measured from when a delivery was due, so a server that falls behind shows it):
   bare          an aiohttp handler that only checks the signature and inserts one row (the baseline)
   service       the real `upgrade-deps serve` with its SQLite job store and two workers
-  service-busy  the same while both workers run real jobs (clone, derive, publish) the whole time
-The payload is the real pull_request.opened delivery (about 28 KB). Afterwards the jobs in each
-database are counted: every accepted delivery must be exactly one job.
+  service-busy  the same with Renovate's deliveries for two pull requests of a real local repository,
+                so both workers run real jobs (clone, derive, publish) the whole time
+The payload is the real pull_request.opened delivery (about 28 KB). Afterwards the persisted
+deliveries are counted: every accepted delivery must be exactly one job. The fake GitHub the
+workers talk to runs at nice 10, standing in for a GitHub that would not share this machine.
 
     .venv/bin/python benchmarks/load.py [--duration 60] [--rate 1000] [--only service]
 """
