@@ -1,0 +1,309 @@
+"""A package version's API, read statically with griffe one module at a time, cached per symbol as JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import griffe
+
+from bot.audit.distributions import Unpacked
+
+Status = Literal["found", "missing", "unknown"]
+CACHE_SCHEMA = 1
+_MAX_HOPS = 12  # alias chains longer than this are treated as unresolvable, never as removed
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: kind is griffe's ParameterKind value; default None means required."""
+
+    name: str
+    kind: str
+    default: str | None
+
+
+@dataclass(frozen=True)
+class SymbolInfo:
+    """What one dotted path is in one version: found (with its signature), missing, or unknown."""
+
+    path: str
+    status: Status
+    kind: str = ""  # module, class, function, attribute
+    target: str = ""  # where the definition lives once aliases are followed
+    params: tuple[Param, ...] | None = None  # what a call binds to (a class: its __init__ minus self)
+    bases: tuple[str, ...] = ()
+    reason: str = ""
+
+    def signature(self) -> str:
+        """`(a, b=1, *, c)` in Python's notation, for messages."""
+        if self.params is None:
+            return ""
+        parts: list[str] = []
+        seen_star = False
+        for index, param in enumerate(self.params):
+            if param.kind == "keyword-only" and not seen_star:
+                parts.append("*")
+                seen_star = True
+            text = {"variadic positional": "*", "variadic keyword": "**"}.get(param.kind, "") + param.name
+            seen_star = seen_star or param.kind == "variadic positional"
+            parts.append(
+                text if param.default is None or "variadic" in param.kind else f"{text}={param.default}"
+            )
+            following = self.params[index + 1] if index + 1 < len(self.params) else None
+            if param.kind == "positional-only" and (following is None or following.kind != "positional-only"):
+                parts.append("/")
+        return f"({', '.join(parts)})"
+
+
+def _symbol_from_json(data: dict[str, Any]) -> SymbolInfo:
+    params = data.get("params")
+    return SymbolInfo(
+        path=data["path"],
+        status=data["status"],
+        kind=data.get("kind", ""),
+        target=data.get("target", ""),
+        params=None if params is None else tuple(Param(**p) for p in params),
+        bases=tuple(data.get("bases", ())),
+        reason=data.get("reason", ""),
+    )
+
+
+class ApiModel:
+    """Answers `lookup(dotted path)` for one unpacked distribution, visiting only the modules it needs."""
+
+    def __init__(self, dist: Unpacked, *, cache_dir: Path) -> None:
+        self.dist = dist
+        self.cache_file = cache_dir / "api" / f"{dist.name}-{dist.version}-{dist.digest[:16]}.json"
+        self.modules: dict[str, griffe.Module | None] = {}
+        self.symbols: dict[str, SymbolInfo] = {}
+        self.locations: dict[str, list[str]] = {}
+        self.dirty = False
+        self._definitions: dict[str, list[str]] | None = None
+        try:
+            data = json.loads(self.cache_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = None
+        if isinstance(data, dict) and data.get("schema") == CACHE_SCHEMA:
+            self.symbols = {k: _symbol_from_json(v) for k, v in data.get("symbols", {}).items()}
+            self.locations = {k: list(v) for k, v in data.get("locations", {}).items()}
+
+    def save(self) -> None:
+        """Write what was learned; a failed write only costs time on the next run."""
+        if not self.dirty:
+            return
+        payload = {
+            "schema": CACHE_SCHEMA,
+            "symbols": {k: asdict(v) for k, v in sorted(self.symbols.items())},
+            "locations": self.locations,
+        }
+        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.cache_file.with_suffix(".partial")
+        partial.write_text(json.dumps(payload, sort_keys=True), encoding="utf-8")
+        partial.replace(self.cache_file)
+        self.dirty = False
+
+    # -- modules ---------------------------------------------------------------------------
+
+    def _module_file(self, dotted: str) -> Path | None:
+        base = self.dist.root.joinpath(*dotted.split("."))
+        for candidate in (base / "__init__.py", base.with_suffix(".py"), base / "__init__.pyi"):
+            if candidate.is_file():
+                return candidate
+        stub = base.with_suffix(".pyi")
+        return stub if stub.is_file() else None
+
+    def module(self, dotted: str) -> griffe.Module | None:
+        """The module `dotted` visited on its own (its parents only as empty shells), or None."""
+        if dotted in self.modules:
+            return self.modules[dotted]
+        path = self._module_file(dotted)
+        result: griffe.Module | None = None
+        if path is not None:
+            *parents, name = dotted.split(".")
+            parent: griffe.Module | None = None
+            for part in parents:
+                parent = griffe.Module(part, parent=parent)
+            try:
+                code = path.read_text(encoding="utf-8", errors="replace")
+                result = griffe.visit(name, path, code, parent=parent)
+            except (SyntaxError, ValueError, RecursionError):
+                result = None
+        self.modules[dotted] = result
+        return result
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def lookup(self, path: str) -> SymbolInfo:
+        """What `path` is in this version (cached)."""
+        if path not in self.symbols:
+            self.symbols[path] = self._resolve(path, hops=0)
+            self.dirty = True
+        return self.symbols[path]
+
+    def _inside(self, path: str) -> bool:
+        return path.split(".")[0] in self.dist.top_level
+
+    def _resolve(self, path: str, *, hops: int) -> SymbolInfo:
+        if hops > _MAX_HOPS:
+            return SymbolInfo(path, "unknown", reason="alias chain too long")
+        if not self._inside(path):
+            return SymbolInfo(path, "unknown", reason="outside this distribution")
+        parts = path.split(".")
+        for cut in range(len(parts), 0, -1):
+            module = self.module(".".join(parts[:cut]))
+            if module is not None:
+                break
+        else:
+            return SymbolInfo(path, "missing", reason=f"no module {parts[0]}")
+        return self._walk(path, module, parts[cut:], hops=hops)
+
+    def _walk(self, path: str, obj: Any, rest: list[str], *, hops: int) -> SymbolInfo:
+        for index, name in enumerate(rest):
+            member = self._member(obj, name, hops=hops)
+            if isinstance(member, SymbolInfo):
+                if member.status == "found" and index + 1 < len(rest):
+                    return SymbolInfo(path, "unknown", reason=f"attribute of a value ({member.target})")
+                if member.status != "found":
+                    return SymbolInfo(path, member.status, reason=member.reason)
+                return SymbolInfo(path, "found", member.kind, member.target, member.params, member.bases)
+            obj = member
+        return self._describe(path, obj)
+
+    def _member(self, obj: Any, name: str, *, hops: int) -> Any:
+        """The griffe object `obj.name`, or a SymbolInfo when it is an alias, missing or unknowable."""
+        members = obj.members
+        if name in members:
+            member = members[name]
+            if member.is_alias:
+                target = self._resolve(member.target_path, hops=hops + 1)
+                if target.status == "found" and target.kind in ("module", "class"):
+                    resolved = self._object(target.target)
+                    if resolved is not None:
+                        return resolved
+                return target
+            return member
+        if obj.kind.value == "module":
+            for wildcard in [m for m in members.values() if m.is_alias and m.name.endswith("/*")]:
+                found = self._resolve(f"{wildcard.wildcard}.{name}", hops=hops + 1)
+                if found.status != "missing":
+                    return found
+            if "__getattr__" in members:
+                return SymbolInfo(
+                    name, "unknown", reason=f"{obj.path} resolves names dynamically (__getattr__)"
+                )
+            return SymbolInfo(name, "missing", reason=f"{obj.path} has no {name}")
+        if obj.kind.value == "class":
+            for base in obj.bases:
+                base_path = getattr(base, "canonical_path", str(base))
+                base_obj = self._object(base_path) if self._inside(base_path) else None
+                if base_obj is None:
+                    return SymbolInfo(name, "unknown", reason=f"base {base_path} cannot be read")
+                inherited = self._member(base_obj, name, hops=hops + 1)
+                if not (isinstance(inherited, SymbolInfo) and inherited.status == "missing"):
+                    return inherited
+            if "__getattr__" in members:
+                return SymbolInfo(name, "unknown", reason=f"{obj.path} resolves attributes dynamically")
+            return SymbolInfo(name, "missing", reason=f"{obj.path} has no attribute {name}")
+        return SymbolInfo(name, "unknown", reason=f"attribute of a value ({obj.path})")
+
+    def _object(self, path: str) -> Any:
+        parts = path.split(".")
+        for cut in range(len(parts), 0, -1):
+            module = self.module(".".join(parts[:cut]))
+            if module is not None:
+                obj: Any = module
+                for name in parts[cut:]:
+                    member = obj.members.get(name)
+                    if member is None or member.is_alias:
+                        return None
+                    obj = member
+                return obj
+        return None
+
+    def _describe(self, path: str, obj: Any) -> SymbolInfo:
+        kind = obj.kind.value
+        bases: tuple[str, ...] = ()
+        params: tuple[Param, ...] | None = None
+        if kind == "function":
+            params = _params(obj, method=obj.parent is not None and obj.parent.kind.value == "class")
+        elif kind == "class":
+            bases = tuple(getattr(b, "canonical_path", str(b)) for b in obj.bases)
+            params = self._init_params(obj)
+        return SymbolInfo(path, "found", kind, obj.path, params, bases)
+
+    def _init_params(self, cls: Any, depth: int = 0) -> tuple[Param, ...] | None:
+        if "__init__" in cls.members and not cls.members["__init__"].is_alias:
+            return _params(cls.members["__init__"], method=True)
+        if any(str(d.value).split(".")[-1].startswith("dataclass") for d in cls.decorators):
+            return _dataclass_params(cls)
+        if depth > _MAX_HOPS:
+            return None
+        for base in cls.bases:
+            base_path = getattr(base, "canonical_path", str(base))
+            if base_path in ("object", "builtins.object"):
+                continue
+            base_obj = self._object(base_path) if self._inside(base_path) else None
+            return None if base_obj is None else self._init_params(base_obj, depth + 1)
+        return None if cls.bases else ()
+
+    # -- where did it go -------------------------------------------------------------------
+
+    def locate(self, name: str) -> list[str]:
+        """Dotted paths of the modules that define `name` at top level (class, def or assignment)."""
+        if name not in self.locations:
+            if self._definitions is None:
+                self._definitions = _index_definitions(self.dist.root, self.dist.top_level)
+            self.locations[name] = sorted(self._definitions.get(name, []), key=_publicness)
+            self.dirty = True
+        return self.locations[name]
+
+
+_DEFINITION = re.compile(
+    r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*(?::[^=\n]*)?=", re.M
+)
+
+
+def _index_definitions(root: Path, top_level: tuple[str, ...]) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for top in top_level:
+        files = [root / f"{top}.py"] if (root / f"{top}.py").is_file() else sorted((root / top).rglob("*.py"))
+        for file in files:
+            relative = file.relative_to(root).with_suffix("")
+            parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
+            dotted = ".".join(parts)
+            text = file.read_text(encoding="utf-8", errors="replace")
+            for match in _DEFINITION.finditer(text):
+                index.setdefault(match.group(1) or match.group(2), []).append(dotted)
+    return index
+
+
+def _publicness(dotted: str) -> tuple[int, int, str]:
+    parts = dotted.split(".")
+    return (sum(p.startswith("_") for p in parts), len(parts), dotted)
+
+
+def _params(function: Any, *, method: bool) -> tuple[Param, ...]:
+    decorators = {str(d.value).split(".")[-1] for d in function.decorators}
+    params = [
+        Param(p.name, p.kind.value, None if p.default is None else str(p.default))
+        for p in function.parameters
+    ]
+    if method and "staticmethod" not in decorators and params and "variadic" not in params[0].kind:
+        params = params[1:]
+    return tuple(params)
+
+
+def _dataclass_params(cls: Any) -> tuple[Param, ...]:
+    params = []
+    for member in cls.members.values():
+        if member.is_alias or member.kind.value != "attribute" or member.annotation is None:
+            continue
+        if str(member.annotation).startswith(("ClassVar", "typing.ClassVar")):
+            continue
+        default = None if member.value is None else str(member.value)
+        params.append(Param(member.name, "positional or keyword", default))
+    return tuple(params)

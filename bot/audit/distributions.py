@@ -1,0 +1,146 @@
+"""Finds, verifies, caches and unpacks the distribution a lock file records for a package version."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import tarfile
+import zipfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlparse
+
+from bot.errors import ToolError
+from bot.model import LockedPackage
+
+# Only these files matter to a static audit; skipping binaries keeps big wheels cheap to unpack.
+_KEEP = (".py", ".pyi")
+Fetch = Callable[[str], Awaitable[bytes]]
+
+
+@dataclass(frozen=True)
+class Unpacked:
+    """One distribution's Python sources on disk."""
+
+    name: str
+    version: str
+    digest: str  # sha256 hex of the archive
+    root: Path  # the directory to put on griffe's search path
+    top_level: tuple[str, ...]  # importable top-level names it ships
+
+
+def pick_artifact(package: LockedPackage) -> tuple[str, str]:
+    """The (location, hash) to audit: a pure wheel, else any wheel, else the sdist."""
+    wheels = list(package.wheels)
+    pure = [w for w in wheels if w[0].endswith("-none-any.whl")]
+    if pure or wheels:
+        return (pure or wheels)[0]
+    if package.sdist is not None and package.sdist[0]:
+        return package.sdist
+    raise ToolError(f"{package.name} {package.version}: the lock file records no wheel and no sdist")
+
+
+def _location(repo: Path, package: LockedPackage, location: str) -> str | Path:
+    """A URL to download, or a local file for find-links registries and path sources."""
+    parsed = urlparse(location)
+    if parsed.scheme in ("http", "https"):
+        return location
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    registry = dict(package.source).get("registry") or dict(package.source).get("path") or ""
+    base = repo / registry if registry and "://" not in registry else repo
+    candidate = base / location
+    if not candidate.exists() and (repo / location).exists():
+        candidate = repo / location
+    return candidate
+
+
+def _verify(data: bytes, expected: str, *, what: str) -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    if expected:
+        algorithm, _, value = expected.partition(":")
+        if algorithm != "sha256":
+            raise ToolError(f"{what}: unsupported hash algorithm {algorithm!r} in the lock file")
+        if value.lower() != digest:
+            raise ToolError(f"{what}: sha256 mismatch (lock records {value}, file has {digest})")
+    return digest
+
+
+def _member_path(name: str, *, sdist: bool) -> PurePosixPath | None:
+    path = PurePosixPath(name)
+    if path.is_absolute() or ".." in path.parts or not name.endswith(_KEEP):
+        return None
+    if sdist:  # drop the "name-version/" directory every sdist starts with
+        path = PurePosixPath(*path.parts[1:]) if len(path.parts) > 1 else path
+        if path.parts and path.parts[0] == "src":
+            path = PurePosixPath(*path.parts[1:])
+    return path if path.parts else None
+
+
+def _unpack(data: bytes, filename: str, target: Path) -> None:
+    sdist = not filename.endswith(".whl")
+    if not sdist or filename.endswith(".zip"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                path = _member_path(info.filename, sdist=sdist)
+                if path is not None and not info.is_dir():
+                    out = target.joinpath(*path.parts)
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    out.write_bytes(archive.read(info))
+        return
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
+        for member in archive.getmembers():
+            path = _member_path(member.name, sdist=True)
+            if path is None or not member.isfile():
+                continue
+            handle = archive.extractfile(member)
+            if handle is not None:
+                out = target.joinpath(*path.parts)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(handle.read())
+
+
+def top_level_names(root: Path) -> tuple[str, ...]:
+    """Packages and modules at the root of an unpacked distribution."""
+    names = {p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.py*"))}
+    names |= {p.stem for p in root.glob("*.py")}
+    return tuple(sorted(n for n in names if n.isidentifier() and not n.endswith("-stubs")))
+
+
+async def unpack_distribution(
+    repo: Path, package: LockedPackage, *, cache_dir: Path, fetch: Fetch | None = None
+) -> Unpacked:
+    """The Python sources of `package`, from the cache or unpacked once from its archive.
+
+    The cache key is name, version and the archive's sha256, so a re-published file never
+    reuses stale sources. Local archives (find-links directories) are hashed as read.
+    """
+    location, expected = pick_artifact(package)
+    what = f"{package.name} {package.version}"
+    if expected.startswith("sha256:"):
+        cached = cache_dir / "dist" / f"{package.name}-{package.version}-{expected[7:23]}"
+        if (cached / ".complete").exists():
+            return Unpacked(package.name, package.version, expected[7:], cached, top_level_names(cached))
+    source = _location(repo, package, location)
+    if isinstance(source, Path):
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            raise ToolError(f"{what}: cannot read {source.name} ({exc.strerror})") from None
+    elif fetch is None:
+        raise ToolError(f"{what}: {location} must be downloaded and no downloader was given")
+    else:
+        data = await fetch(source)
+    digest = _verify(data, expected, what=what)
+    cached = cache_dir / "dist" / f"{package.name}-{package.version}-{digest[:16]}"
+    if not (cached / ".complete").exists():
+        partial = cached.with_name(cached.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        _unpack(data, PurePosixPath(urlparse(str(location)).path).name, partial)
+        (partial / ".complete").touch()
+        shutil.rmtree(cached, ignore_errors=True)
+        partial.rename(cached)
+    return Unpacked(package.name, package.version, digest, cached, top_level_names(cached))
