@@ -79,6 +79,8 @@ def compare_uses(
         if new_info.status == "unknown":
             continue
         if new_info.status == "missing":
+            if use.guarded:
+                continue  # a try/except ImportError fallback already handles the absence
             removed = _first_missing(use.symbol, new)
             if (use.file, removed) in reported:
                 continue
@@ -139,6 +141,7 @@ def _call_findings(
         return []  # the call did not fit the old signature as we read it: our model is not to be trusted here
     common = {"package": versions.package, "new": versions.new, "symbol": use.symbol}
     out: list[tuple[str, str, str]] = []  # (kind, severity, message)
+    explained: set[str] = set()  # parameters a kind change already accounts for
     old_by_name = {p.name: p for p in old_params}
     new_by_name = {p.name: p for p in new_params}
     for problem in after.problems:
@@ -165,6 +168,7 @@ def _call_findings(
             shifted = old_positional[problem.index] if problem.index < len(old_positional) else None
             now = new_by_name.get(shifted.name) if shifted else None
             if shifted is not None and now is not None and now.kind == "keyword-only":
+                explained.add(shifted.name)
                 text = message(
                     "parameter-kind-changed",
                     name=shifted.name,
@@ -178,7 +182,7 @@ def _call_findings(
                 limit = sum(p.kind in POSITIONAL for p in new_params)
                 text = message("too-many-positional", limit=limit, given=use.positional, **common)
                 out.append(("too-many-positional", "error", text))
-        else:
+        elif problem.name not in explained:
             text = message("new-required", name=problem.name, **common)
             out.append(("new-required", "error", text))
     catch_all = next((p.name for p in new_params if p.kind == "variadic keyword"), "kwargs")

@@ -42,11 +42,11 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render(name: str, **context: Any) -> str:
+def render(template: str, /, **context: Any) -> str:
     """Render `templates/<name>` with `context`."""
-    return environment().get_template(name).render(**context)
+    return environment().get_template(template).render(**context)
 
 
-def message(kind: str, **context: Any) -> str:
+def message(kind: str, /, **context: Any) -> str:
     """One finding's sentence, from `templates/audit-messages.txt.j2`."""
     return render("audit-messages.txt.j2", kind=kind, **context).strip()

@@ -10,6 +10,7 @@ from typing import Literal
 
 from bot.audit.sources import matches, parse_file, python_files
 
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 UseKind = Literal["import", "call", "attribute", "subclass"]
 
 
@@ -27,6 +28,7 @@ class Use:
     star_args: bool = False  # `*seq` in the call: the positional count is not known
     star_kwargs: bool = False  # `**mapping` in the call: more keywords may be passed
     on_instance: bool = False  # `symbol` is `Class.method` reached through an instance of Class
+    guarded: bool = False  # inside an `except ImportError:` fallback: absence there is handled
 
 
 _Binding = tuple[str, bool]  # (dotted path, is an instance of that path)
@@ -66,6 +68,7 @@ class _Visitor(ast.NodeVisitor):
         self.scopes: list[_Scope] = [dict(_module_bindings(tree.body, roots))]
         self.uses: list[Use] = []
         self.consumed: set[int] = set()  # Attribute nodes already reported as part of a longer chain
+        self.guarded = 0  # depth of `except ImportError:` handlers around the current node
 
     def resolve(self, node: ast.expr) -> _Binding | None:
         if isinstance(node, ast.Name):
@@ -83,7 +86,18 @@ class _Visitor(ast.NodeVisitor):
 
     def add(self, node: ast.AST, symbol: str, kind: UseKind, **extra: object) -> None:
         line, column = getattr(node, "lineno", 0), getattr(node, "col_offset", 0) + 1
-        self.uses.append(Use(self.file, line, column, symbol, kind, **extra))  # type: ignore[arg-type]
+        use = Use(self.file, line, column, symbol, kind, guarded=self.guarded > 0, **extra)  # type: ignore[arg-type]
+        self.uses.append(use)
+
+    def visit_Try(self, node: ast.Try) -> None:
+        for statement in [*node.body, *node.orelse, *node.finalbody]:
+            self.visit(statement)
+        for handler in node.handlers:
+            names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            fallback = any(isinstance(n, ast.Name) and n.id in _IMPORT_ERRORS for n in names)
+            self.guarded += fallback
+            self.visit(handler)
+            self.guarded -= fallback
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:

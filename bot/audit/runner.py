@@ -1,0 +1,256 @@
+"""Step 6 entry point: audits every changed focused package and returns the findings and summary sections."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from bot.audit.apimodel import ApiModel
+from bot.audit.compare import Versions, compare_uses
+from bot.audit.compat import ShimContext, check_shims
+from bot.audit.distributions import Fetch, Unpacked, unpack_distribution
+from bot.audit.guards import find_guards, outcome
+from bot.audit.render import message
+from bot.audit.sources import python_files
+from bot.audit.strings import locate_string, needles, occurring
+from bot.audit.usage import find_uses
+from bot.config import Config
+from bot.errors import UpgradeDepsError
+from bot.lockfile import Lock
+from bot.model import Finding, LockedPackage, VersionChange
+from checklists.locate import checklist_path, import_names
+from checklists.model import Checklist, parse_checklist
+
+
+@dataclass(frozen=True)
+class GuardStatus:
+    """One version guard and whether the new floor makes it dead."""
+
+    file: str
+    line: int
+    text: str
+    removable: bool
+
+
+@dataclass(frozen=True)
+class PackageAudit:
+    """One package's part of the audit: the summary's `#### pkg (old → new)` block."""
+
+    package: str
+    old: str
+    new: str
+    findings: tuple[Finding, ...] = ()
+    moves: tuple[tuple[str, str], ...] = ()
+    guards: tuple[GuardStatus, ...] = ()
+    error: str | None = None  # why the package could not be audited
+
+    @property
+    def breaking(self) -> tuple[Finding, ...]:
+        """Findings at call sites that stop fitting (error) or only fit through **kwargs (warning)."""
+        return tuple(f for f in self.findings if f.severity != "info" and f.kind != "version-guard")
+
+    @property
+    def notes(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "info" and f.kind != "version-guard")
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Everything step 6 found, per package, in the order the changes came."""
+
+    packages: tuple[PackageAudit, ...] = ()
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for p in self.packages for f in p.findings)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+
+def _sort_key(version: str) -> tuple[int, Version | str]:
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def _entry(
+    locks: Mapping[str, Lock], variants: Sequence[str], package: str, version: str
+) -> LockedPackage | None:
+    ordered = [*[v for v in variants if v in locks], *[v for v in locks if v not in variants]]
+    for variant in ordered:
+        for entry in locks[variant].packages.get(package, ()):
+            if entry.version == version:
+                return entry
+    return None
+
+
+def _checklist(repo: Path, config: Config, package: str) -> Checklist | None:
+    path = repo / checklist_path(repo, config, package)
+    if not path.is_file():
+        return None
+    return parse_checklist(path.read_text(encoding="utf-8"), display=checklist_path(repo, config, package))
+
+
+def _catalog_lookup(checklist: Checklist | None) -> dict[str, str]:
+    return {e.symbol: f"{e.number}. {e.symbol}" for e in checklist.entries} if checklist else {}
+
+
+def audit_package(
+    repo: Path,
+    config: Config,
+    versions: Versions,
+    old_dist: Unpacked,
+    new_dist: Unpacked,
+    *,
+    cache_dir: Path,
+    files: Sequence[str],
+) -> PackageAudit:
+    """The synchronous part of one package's audit (static analysis only; runs in a worker thread)."""
+    checklist = _checklist(repo, config, versions.package)
+    roots = frozenset(
+        import_names(
+            versions.package,
+            config,
+            checklist=checklist.imports if checklist else (),
+            distribution={versions.package: new_dist.top_level or old_dist.top_level},
+        )
+    )
+    old_api, new_api = ApiModel(old_dist, cache_dir=cache_dir), ApiModel(new_dist, cache_dir=cache_dir)
+    catalog = _catalog_lookup(checklist)
+
+    def entry_for(symbol: str) -> str | None:
+        for name, label in catalog.items():
+            if symbol == name or symbol.endswith("." + name) or symbol.startswith(name + "."):
+                return label
+        return None
+
+    uses = find_uses(repo, roots, files=files)
+    findings, moves = compare_uses(uses, old_api, new_api, versions, catalog=entry_for)
+    old_api.save()
+    new_api.save()
+    if checklist is not None:
+        findings += _vanished_strings(repo, checklist, versions, old_dist, new_dist, files)
+    guards = []
+    for guard in find_guards(repo, versions.package, roots, files=files):
+        result = outcome(guard, versions.new)
+        guards.append(GuardStatus(guard.file, guard.line, guard.text, result is not None))
+        if result is not None:
+            text = message(
+                "version-guard", text=guard.text, outcome=result, package=versions.package, floor=versions.new
+            )
+            findings.append(
+                Finding(
+                    guard.file,
+                    guard.line,
+                    guard.column,
+                    versions.package,
+                    guard.text,
+                    "version-guard",
+                    "info",
+                    text,
+                )
+            )
+    context = ShimContext(versions.package, roots, versions.old, versions.new, config.compat.window)
+    findings += check_shims(repo, config.compat.shims, context)
+    findings.sort(key=lambda f: (f.file, f.line, f.column, f.kind))
+    return PackageAudit(
+        versions.package, versions.old, versions.new, tuple(findings), tuple(moves), tuple(guards)
+    )
+
+
+def _vanished_strings(
+    repo: Path,
+    checklist: Checklist,
+    versions: Versions,
+    old_dist: Unpacked,
+    new_dist: Unpacked,
+    files: Sequence[str],
+) -> list[Finding]:
+    wanted = needles(checklist.entries)
+    if not wanted:
+        return []
+    fragments = {f for n in wanted for f in n.fragments}
+    before, after = occurring(old_dist.root, fragments), occurring(new_dist.root, fragments)
+    out = []
+    for needle in wanted:
+        gone = [f for f in needle.fragments if f in before and f not in after]
+        if not gone:
+            continue
+        where = locate_string(repo, needle, files) or (checklist.display, needle.entry.index + 1, 1)
+        text = message(
+            "string-vanished",
+            entry=needle.label,
+            text=gone[0],
+            package=versions.package,
+            old=versions.old,
+            new=versions.new,
+        )
+        out.append(
+            Finding(
+                where[0],
+                where[1],
+                where[2],
+                versions.package,
+                needle.entry.symbol,
+                "string-vanished",
+                "error",
+                text,
+                catalog_entry=needle.label,
+            )
+        )
+    return out
+
+
+async def run_audit(
+    repo: Path,
+    config: Config,
+    changes: Sequence[VersionChange],
+    old_locks: Mapping[str, Lock],
+    new_locks: Mapping[str, Lock],
+    *,
+    cache_dir: Path,
+    fetch: Fetch | None = None,
+) -> AuditReport:
+    """Audit each changed focused package (not `audit = false`) against the repository's code.
+
+    A package whose distributions cannot be obtained gets an `error` note in its section rather than
+    failing the whole step; findings never come from guesses.
+    """
+    files = await asyncio.to_thread(lambda: list(python_files(repo)))
+    results: list[PackageAudit] = []
+    for change in changes:
+        settings = config.packages.get(change.package)
+        if (
+            not change.focused
+            or (settings is not None and not settings.audit)
+            or not change.old
+            or not change.new
+        ):
+            continue
+        old_version = max(change.old, key=_sort_key)
+        new_version = min(change.new, key=_sort_key)
+        versions = Versions(change.package, old_version, new_version)
+        old_entry = _entry(old_locks, change.variants, change.package, old_version)
+        new_entry = _entry(new_locks, change.variants, change.package, new_version)
+        if old_entry is None or new_entry is None:
+            results.append(
+                PackageAudit(change.package, old_version, new_version, error="not found in the lock files")
+            )
+            continue
+        try:
+            old_dist = await unpack_distribution(repo, old_entry, cache_dir=cache_dir, fetch=fetch)
+            new_dist = await unpack_distribution(repo, new_entry, cache_dir=cache_dir, fetch=fetch)
+            audit = await asyncio.to_thread(
+                audit_package, repo, config, versions, old_dist, new_dist, cache_dir=cache_dir, files=files
+            )
+        except UpgradeDepsError as exc:
+            audit = PackageAudit(change.package, old_version, new_version, error=str(exc))
+        results.append(audit)
+    return AuditReport(tuple(results))
