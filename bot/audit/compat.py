@@ -16,7 +16,7 @@ from bot.config import CompatShim
 from bot.model import Finding
 
 TAG = re.compile(
-    r"#\s*Fallback for\s+(?P<package>[\w.-]+)\s+<?\s*v?(?P<version>[0-9][\w.+-]*?)\.?\s+"
+    r"#\s*Fallback for\s+(?P<package>[\w.-]+)\s+(?P<version><?\s*v?[0-9][\w.+-]*?)\.?\s+"
     r"Remove when min supported version is\s+v?(?P<remove>[0-9][\w.]*?)\+",
     re.I,
 )

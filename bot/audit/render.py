@@ -18,6 +18,7 @@ def neutralise(text: object) -> str:
     value = str(text).replace("\r", " ").replace("\n", " ")
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     value = value.replace("`", "'").replace("[", "\\[").replace("]", "\\]").replace("|", "\\|")
+    value = value.replace("*", "\\*").replace("_", "\\_")  # no emphasis from untrusted text
     return _MENTION.sub("@\u200b", value)
 
 
@@ -50,3 +51,17 @@ def render(template: str, /, **context: Any) -> str:
 def message(kind: str, /, **context: Any) -> str:
     """One finding's sentence, from `templates/audit-messages.txt.j2`."""
     return render("audit-messages.txt.j2", kind=kind, **context).strip()
+
+
+def audit_section(report: Any) -> str:
+    """The summary's API Compatibility Audit section body for an AuditReport."""
+    return render("audit-section.md.j2", report=report)
+
+
+def audit_text(report: Any, *, skipped: tuple[str, ...] = ()) -> str:
+    """The `upgrade-deps audit` text output for an AuditReport."""
+    counts = {
+        severity: sum(f.severity == severity for f in report.findings)
+        for severity in ("error", "warning", "info")
+    }
+    return render("audit-report.txt.j2", report=report, counts=counts, skipped=skipped)

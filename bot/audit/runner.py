@@ -25,6 +25,9 @@ from bot.model import Finding, LockedPackage, VersionChange
 from checklists.locate import checklist_path, import_names
 from checklists.model import Checklist, parse_checklist
 
+COMPAT_KINDS = frozenset({"compat-untagged", "compat-removable", "compat-version-gate", "stub-missing"})
+HOUSEKEEPING = COMPAT_KINDS | {"version-guard"}  # cleanup the upgrade allows, not breakage
+
 
 @dataclass(frozen=True)
 class GuardStatus:
@@ -51,11 +54,17 @@ class PackageAudit:
     @property
     def breaking(self) -> tuple[Finding, ...]:
         """Findings at call sites that stop fitting (error) or only fit through **kwargs (warning)."""
-        return tuple(f for f in self.findings if f.severity != "info" and f.kind != "version-guard")
+        return tuple(f for f in self.findings if f.severity != "info" and f.kind not in HOUSEKEEPING)
 
     @property
     def notes(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.severity == "info" and f.kind != "version-guard")
+        """Changed defaults the code relies on."""
+        return tuple(f for f in self.findings if f.severity == "info" and f.kind not in HOUSEKEEPING)
+
+    @property
+    def compat(self) -> tuple[Finding, ...]:
+        """Compat-shim policy findings (untagged, removable, version gates, stub lists)."""
+        return tuple(f for f in self.findings if f.kind in COMPAT_KINDS)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,139 @@
+"""Finds a version's distribution for the audit command: in the locks, else in the repository's indexes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from bot.errors import ManifestError
+from bot.lockfile import Lock
+from bot.model import LockedPackage
+from bot.tomlfile import load_toml
+
+GetJson = Callable[[str], Awaitable[bytes]]
+PYPI = "https://pypi.org/simple"
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
+
+
+def from_locks(locks: Sequence[Lock], package: str, version: str) -> LockedPackage | None:
+    """The lock entry for exactly this version, if any lock holds it."""
+    for lock in locks:
+        for entry in lock.packages.get(package, ()):
+            if _same(entry.version, version):
+                return entry
+    return None
+
+
+def index_sources(repo: Path, locks: Sequence[Lock], package: str) -> list[str]:
+    """Registries to search, in order: the package's lock sources, then `[tool.uv]` settings."""
+    sources: list[str] = []
+    for lock in locks:
+        for entry in lock.packages.get(package, ()):
+            registry = dict(entry.source).get("registry")
+            if registry and registry not in sources:
+                sources.append(registry)
+    manifest = repo / "pyproject.toml"
+    uv: Any = {}
+    if manifest.is_file():
+        try:
+            uv = (
+                load_toml(manifest, display="pyproject.toml", error=ManifestError)
+                .unwrap()
+                .get("tool", {})
+                .get("uv", {})
+            )
+        except ManifestError:
+            uv = {}
+    links = uv.get("find-links", [])
+    indexes = [i.get("url") for i in uv.get("index", []) if isinstance(i, dict)]
+    for value in [*(links if isinstance(links, list) else [links]), *indexes, uv.get("index-url")]:
+        if isinstance(value, str) and value and value not in sources:
+            sources.append(value)
+    for value in uv.get("extra-index-url", []) or []:
+        if isinstance(value, str) and value not in sources:
+            sources.append(value)
+    if not uv.get("no-index") and PYPI not in sources:
+        sources.append(PYPI)
+    return sources
+
+
+def _matches(filename: str, package: str, version: str) -> bool:
+    try:
+        if filename.endswith(".whl"):
+            name, found, _, _ = parse_wheel_filename(filename)
+        else:
+            name, found = parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return False
+    return canonicalize_name(name) == package and found == Version(version)
+
+
+def from_directory(repo: Path, directory: str, package: str, version: str) -> LockedPackage | None:
+    """Archives of this version in a local find-links directory (hashed when read)."""
+    base = repo / directory
+    if not base.is_dir():
+        return None
+    files = sorted(p.name for p in base.iterdir() if _matches(p.name, package, version))
+    wheels = tuple((f, "") for f in files if f.endswith(".whl"))
+    sdist = next(((f, "") for f in files if not f.endswith(".whl")), None)
+    if not wheels and sdist is None:
+        return None
+    return LockedPackage(package, version, (("registry", directory),), wheels, sdist)
+
+
+async def from_simple_index(index: str, package: str, version: str, *, get: GetJson) -> LockedPackage | None:
+    """Files of this version from a PEP 691 JSON simple index, with their sha256."""
+    page = urljoin(index.rstrip("/") + "/", f"{package}/")
+    data = json.loads(await get(page))
+    wheels: list[tuple[str, str]] = []
+    sdist: tuple[str, str] | None = None
+    for item in data.get("files", []):
+        filename = str(item.get("filename", ""))
+        if not _matches(filename, package, version) or item.get("yanked"):
+            continue
+        digest = item.get("hashes", {}).get("sha256", "")
+        artifact = (urljoin(page, str(item.get("url", ""))), f"sha256:{digest}" if digest else "")
+        if filename.endswith(".whl"):
+            wheels.append(artifact)
+        elif sdist is None:
+            sdist = artifact
+    if not wheels and sdist is None:
+        return None
+    return LockedPackage(package, version, (("registry", index),), tuple(wheels), sdist)
+
+
+async def find_distribution(
+    repo: Path, locks: Sequence[Lock], package: str, version: str, *, get: GetJson | None
+) -> tuple[LockedPackage | None, list[str]]:
+    """The entry to audit and the places searched (for the message when nothing is found)."""
+    entry = from_locks(locks, package, version)
+    if entry is not None:
+        return entry, []
+    searched = []
+    for source in index_sources(repo, locks, package):
+        searched.append(source)
+        if "://" not in source:
+            entry = from_directory(repo, source, package, version)
+        elif get is not None and source.startswith(("http://", "https://")):
+            entry = await from_simple_index(source, package, version, get=get)
+        if entry is not None:
+            return entry, searched
+    return None, searched
