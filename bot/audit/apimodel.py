@@ -179,18 +179,12 @@ class ApiModel:
         if name in members:
             member = members[name]
             if member.is_alias:
-                target = self._resolve(member.target_path, hops=hops + 1)
-                if target.status == "found" and target.kind in ("module", "class"):
-                    resolved = self._object(target.target)
-                    if resolved is not None:
-                        return resolved
-                return target
+                return self._materialise(self._resolve(member.target_path, hops=hops + 1))
             return member
         if obj.kind.value == "module":
-            for wildcard in [m for m in members.values() if m.is_alias and m.name.endswith("/*")]:
-                found = self._resolve(f"{wildcard.wildcard}.{name}", hops=hops + 1)
-                if found.status != "missing":
-                    return found
+            wildcards = [m.wildcard for m in members.values() if m.is_alias and m.name.endswith("/*")]
+            if wildcards:
+                return self._through_wildcards(obj.path, name, wildcards, hops=hops)
             if "__getattr__" in members:
                 return SymbolInfo(
                     name, "unknown", reason=f"{obj.path} resolves names dynamically (__getattr__)"
@@ -199,7 +193,7 @@ class ApiModel:
         if obj.kind.value == "class":
             for base in obj.bases:
                 base_path = getattr(base, "canonical_path", str(base))
-                base_obj = self._object(base_path) if self._inside(base_path) else None
+                base_obj = self._class(base_path)
                 if base_obj is None:
                     return SymbolInfo(name, "unknown", reason=f"base {base_path} cannot be read")
                 inherited = self._member(base_obj, name, hops=hops + 1)
@@ -209,6 +203,43 @@ class ApiModel:
                 return SymbolInfo(name, "unknown", reason=f"{obj.path} resolves attributes dynamically")
             return SymbolInfo(name, "missing", reason=f"{obj.path} has no attribute {name}")
         return SymbolInfo(name, "unknown", reason=f"attribute of a value ({obj.path})")
+
+    def _materialise(self, info: SymbolInfo) -> Any:
+        """The griffe object behind a found module or class (so members can be walked), else `info`."""
+        if info.status == "found" and info.kind in ("module", "class"):
+            resolved = self._object(info.target)
+            if resolved is not None:
+                return resolved
+        return info
+
+    def _through_wildcards(self, module: str, name: str, wildcards: list[str], *, hops: int) -> Any:
+        """`from x import *` chains: follow only the ones that lead to a module defining `name`.
+
+        Trying every wildcard would load most of a package like transformers (hundreds of
+        `from .model import *`); the definitions index says which chain can hold the name.
+        """
+        homes = self.locate(name)
+        for wildcard in wildcards:
+            if any(home == wildcard or home.startswith(wildcard + ".") for home in homes):
+                found = self._resolve(f"{wildcard}.{name}", hops=hops + 1)
+                if found.status != "missing":
+                    return self._materialise(found)
+        if homes or any(not self._inside(w) for w in wildcards):
+            return SymbolInfo(
+                name, "unknown", reason=f"{module} may re-export {name} through a wildcard import"
+            )
+        if "__getattr__" in self._object_members(module):
+            return SymbolInfo(name, "unknown", reason=f"{module} resolves names dynamically (__getattr__)")
+        return SymbolInfo(name, "missing", reason=f"{name} is defined nowhere in the distribution")
+
+    def _object_members(self, module: str) -> Any:
+        found = self.module(module)
+        return found.members if found is not None else {}
+
+    def _class(self, path: str) -> Any:
+        """The class object at `path` inside this distribution, or None."""
+        obj = self._object(path) if self._inside(path) else None
+        return obj if obj is not None and obj.kind.value == "class" else None
 
     def _object(self, path: str) -> Any:
         parts = path.split(".")
@@ -246,7 +277,7 @@ class ApiModel:
             base_path = getattr(base, "canonical_path", str(base))
             if base_path in ("object", "builtins.object"):
                 continue
-            base_obj = self._object(base_path) if self._inside(base_path) else None
+            base_obj = self._class(base_path)
             return None if base_obj is None else self._init_params(base_obj, depth + 1)
         return None if cls.bases else ()
 

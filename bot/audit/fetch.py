@@ -6,7 +6,7 @@ import aiohttp
 
 from bot.errors import ToolError, TransientError
 
-SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json"
+SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 LIMIT = 2 * 1024**3  # no single distribution we audit is larger; refuse runaway downloads
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -99,13 +100,47 @@ def from_directory(repo: Path, directory: str, package: str, version: str) -> Lo
     return LockedPackage(package, version, (("registry", directory),), wheels, sdist)
 
 
+class _Anchors(HTMLParser):
+    """The links of a PEP 503 HTML simple page, as PEP 691 file entries."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.files: list[dict[str, Any]] = []
+        self._href: str | None = None
+        self._yanked = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            values = dict(attrs)
+            self._href, self._yanked = values.get("href"), "data-yanked" in values
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            url, _, fragment = self._href.partition("#")
+            digest = fragment.removeprefix("sha256=") if fragment.startswith("sha256=") else ""
+            self.files.append(
+                {"filename": data.strip(), "url": url, "hashes": {"sha256": digest}, "yanked": self._yanked}
+            )
+            self._href = None
+
+
+def _page_files(body: bytes) -> list[dict[str, Any]]:
+    """File entries of a simple-index page, JSON (PEP 691) or HTML (PEP 503)."""
+    text = body.decode("utf-8", errors="replace").lstrip()
+    if text.startswith("{"):
+        files = json.loads(text).get("files", [])
+        return [f for f in files if isinstance(f, dict)]
+    parser = _Anchors()
+    parser.feed(text)
+    return parser.files
+
+
 async def from_simple_index(index: str, package: str, version: str, *, get: GetJson) -> LockedPackage | None:
-    """Files of this version from a PEP 691 JSON simple index, with their sha256."""
+    """Files of this version from a simple index page (JSON or HTML), with their sha256."""
     page = urljoin(index.rstrip("/") + "/", f"{package}/")
-    data = json.loads(await get(page))
     wheels: list[tuple[str, str]] = []
     sdist: tuple[str, str] | None = None
-    for item in data.get("files", []):
+    for item in _page_files(await get(page)):
         filename = str(item.get("filename", ""))
         if not _matches(filename, package, version) or item.get("yanked"):
             continue
