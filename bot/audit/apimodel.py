@@ -79,6 +79,7 @@ class ApiModel:
         self.dist = dist
         self.cache_file = cache_dir / "api" / f"{dist.name}-{dist.version}-{dist.digest[:16]}.json"
         self.modules: dict[str, griffe.Module | None] = {}
+        self.broken: set[str] = set()  # modules whose file exists but cannot be parsed
         self.symbols: dict[str, SymbolInfo] = {}
         self.locations: dict[str, list[str]] = {}
         self.dirty = False
@@ -130,7 +131,8 @@ class ApiModel:
             try:
                 code = path.read_text(encoding="utf-8", errors="replace")
                 result = griffe.visit(name, path, code, parent=parent)
-            except (SyntaxError, ValueError, RecursionError):
+            except (SyntaxError, ValueError, RecursionError, UnicodeError):
+                self.broken.add(dotted)
                 result = None
         self.modules[dotted] = result
         return result
@@ -157,6 +159,8 @@ class ApiModel:
             module = self.module(".".join(parts[:cut]))
             if module is not None:
                 break
+            if ".".join(parts[:cut]) in self.broken:
+                return SymbolInfo(path, "unknown", reason=f"{'.'.join(parts[:cut])} cannot be parsed")
         else:
             return SymbolInfo(path, "missing", reason=f"no module {parts[0]}")
         return self._walk(path, module, parts[cut:], hops=hops)
@@ -333,8 +337,8 @@ def _dataclass_params(cls: Any) -> tuple[Param, ...]:
     for member in cls.members.values():
         if member.is_alias or member.kind.value != "attribute" or member.annotation is None:
             continue
-        if str(member.annotation).startswith(("ClassVar", "typing.ClassVar")):
-            continue
+        if "instance-attribute" not in member.labels:
+            continue  # griffe unwraps ClassVar[...] and labels it a class attribute only
         default = None if member.value is None else str(member.value)
         params.append(Param(member.name, "positional or keyword", default))
     return tuple(params)

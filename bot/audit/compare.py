@@ -148,6 +148,7 @@ def _call_findings(
         if problem.kind == "keyword-not-accepted":
             moved_kind = new_by_name.get(problem.name)
             if moved_kind is not None:  # still there, now positional-only
+                explained.add(problem.name)
                 text = message(
                     "parameter-kind-changed",
                     name=problem.name,

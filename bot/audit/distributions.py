@@ -105,7 +105,7 @@ def _unpack(data: bytes, filename: str, target: Path) -> None:
 def top_level_names(root: Path) -> tuple[str, ...]:
     """Packages and modules at the root of an unpacked distribution."""
     names = {p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.py*"))}
-    names |= {p.stem for p in root.glob("*.py")}
+    names |= {p.stem for p in root.glob("*.py")} - {"setup", "conftest", "noxfile"}  # sdist build files
     return tuple(sorted(n for n in names if n.isidentifier() and not n.endswith("-stubs")))
 
 
