@@ -13,14 +13,14 @@ from pathlib import Path
 from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from bot.audit.fetch import SIMPLE_ACCEPT, fetch_file, http_get
+from bot.audit.fetch import SIMPLE_ACCEPT, http_get
 from bot.audit.index import find_distribution
 from bot.audit.render import audit_text
 from bot.audit.runner import AuditReport, run_audit
 from bot.config import Config, discover_variants, load_config
 from bot.errors import BadArgumentsError, RefusedError, UpgradeDepsError
 from bot.lockfile import Lock, read_lock
-from bot.model import LockedPackage, VersionChange
+from bot.model import LockedPackage, Variant, VersionChange
 
 _CHANGE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^.\s][^\s]*?)\.\.([^\s]+)\s*$")
 
@@ -46,12 +46,11 @@ def parse_change(text: str) -> RequestedAudit:
     return RequestedAudit(package, old, new)
 
 
-def _locks(repo: Path, config: Config) -> list[Lock]:
+def _variants(repo: Path, config: Config) -> tuple[Variant, ...]:
     try:
-        variants = discover_variants(repo, config)
+        return discover_variants(repo, config)
     except RefusedError:
-        return []
-    return [read_lock(repo, v.lock) for v in variants if (repo / v.lock).is_file()]
+        return ()
 
 
 async def _simple(url: str) -> bytes:
@@ -62,12 +61,16 @@ async def audit_command(
     repo: Path, config: Config, wanted: list[RequestedAudit], *, cache_dir: Path
 ) -> AuditReport:
     """Locate each version's distribution (locks, then the repository's indexes) and audit."""
-    locks = _locks(repo, config)
+    variants = _variants(repo, config)
+    locks = [read_lock(repo, v.lock) for v in variants if (repo / v.lock).is_file()]
+    manifests = [v.manifest for v in variants] or ["pyproject.toml"]
     old_packages: dict[str, tuple[LockedPackage, ...]] = {}
     new_packages: dict[str, tuple[LockedPackage, ...]] = {}
     for item in wanted:
         for version, into in ((item.old, old_packages), (item.new, new_packages)):
-            entry, searched = await find_distribution(repo, locks, item.package, version, get=_simple)
+            entry, searched = await find_distribution(
+                repo, locks, item.package, version, manifests=manifests, get=_simple
+            )
             if entry is None:
                 where = ", ".join(searched) or "no lock file and no index configured"
                 raise RefusedError(f"{item.package} {version}: no distribution found (searched: {where})")
@@ -75,7 +78,7 @@ async def audit_command(
     changes = [VersionChange(i.package, (i.old,), (i.new,), ("cli",), True, True) for i in wanted]
     old_lock = {"cli": Lock("(old)", old_packages, frozenset())}
     new_lock = {"cli": Lock("(new)", new_packages, frozenset())}
-    return await run_audit(repo, config, changes, old_lock, new_lock, cache_dir=cache_dir, fetch=fetch_file)
+    return await run_audit(repo, config, changes, old_lock, new_lock, cache_dir=cache_dir)
 
 
 def main(args: Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import shutil
@@ -104,7 +105,8 @@ def _unpack(data: bytes, filename: str, target: Path) -> None:
 
 def top_level_names(root: Path) -> tuple[str, ...]:
     """Packages and modules at the root of an unpacked distribution."""
-    names = {p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.py*"))}
+    # rglob, not glob: namespace packages (megatron/core/...) have no file directly under the top.
+    names = {p.name for p in root.iterdir() if p.is_dir() and any(p.rglob("*.py*"))}
     names |= {p.stem for p in root.glob("*.py")} - {"setup", "conftest", "noxfile"}  # sdist build files
     return tuple(sorted(n for n in names if n.isidentifier() and not n.endswith("-stubs")))
 
@@ -133,13 +135,13 @@ async def unpack_distribution(
         raise ToolError(f"{what}: {location} must be downloaded and no downloader was given")
     else:
         data = await fetch(source)
-    digest = _verify(data, expected, what=what)
+    digest = await asyncio.to_thread(_verify, data, expected, what=what)
     cached = cache_dir / "dist" / f"{package.name}-{package.version}-{digest[:16]}"
     if not (cached / ".complete").exists():
         partial = cached.with_name(cached.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
-        _unpack(data, PurePosixPath(urlparse(str(location)).path).name, partial)
+        await asyncio.to_thread(_unpack, data, PurePosixPath(urlparse(str(location)).path).name, partial)
         (partial / ".complete").touch()
         shutil.rmtree(cached, ignore_errors=True)
         partial.rename(cached)

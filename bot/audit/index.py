@@ -43,37 +43,45 @@ def from_locks(locks: Sequence[Lock], package: str, version: str) -> LockedPacka
     return None
 
 
-def index_sources(repo: Path, locks: Sequence[Lock], package: str) -> list[str]:
-    """Registries to search, in order: the package's lock sources, then `[tool.uv]` settings."""
+def index_sources(
+    repo: Path, locks: Sequence[Lock], package: str, *, manifests: Sequence[str] = ("pyproject.toml",)
+) -> list[str]:
+    """Registries to search, in order: the package's lock sources, then each manifest's `[tool.uv]`."""
     sources: list[str] = []
     for lock in locks:
         for entry in lock.packages.get(package, ()):
             registry = dict(entry.source).get("registry")
             if registry and registry not in sources:
                 sources.append(registry)
-    manifest = repo / "pyproject.toml"
-    uv: Any = {}
-    if manifest.is_file():
-        try:
-            uv = (
-                load_toml(manifest, display="pyproject.toml", error=ManifestError)
-                .unwrap()
-                .get("tool", {})
-                .get("uv", {})
-            )
-        except ManifestError:
-            uv = {}
-    links = uv.get("find-links", [])
-    indexes = [i.get("url") for i in uv.get("index", []) if isinstance(i, dict)]
-    for value in [*(links if isinstance(links, list) else [links]), *indexes, uv.get("index-url")]:
-        if isinstance(value, str) and value and value not in sources:
-            sources.append(value)
-    for value in uv.get("extra-index-url", []) or []:
-        if isinstance(value, str) and value not in sources:
-            sources.append(value)
-    if not uv.get("no-index") and PYPI not in sources:
+    no_index = False
+    for manifest in manifests:
+        uv = _uv_settings(repo, manifest)
+        no_index = no_index or bool(uv.get("no-index"))
+        sources.extend(value for value in _uv_sources(uv) if value not in sources)
+    if not no_index and PYPI not in sources:
         sources.append(PYPI)
     return sources
+
+
+def _uv_settings(repo: Path, manifest: str) -> dict[str, Any]:
+    """The manifest's `[tool.uv]` table; an unreadable manifest contributes nothing here."""
+    if not (repo / manifest).is_file():
+        return {}
+    try:
+        document = load_toml(repo / manifest, display=manifest, error=ManifestError).unwrap()
+    except ManifestError:
+        return {}
+    uv = document.get("tool", {}).get("uv", {})
+    return uv if isinstance(uv, dict) else {}
+
+
+def _uv_sources(uv: dict[str, Any]) -> list[str]:
+    """find-links, [[tool.uv.index]] urls, index-url and extra-index-url, in that order."""
+    links = uv.get("find-links", [])
+    indexes = [i.get("url") for i in uv.get("index", []) if isinstance(i, dict)]
+    extra = uv.get("extra-index-url", []) or []
+    values = [*(links if isinstance(links, list) else [links]), *indexes, uv.get("index-url"), *extra]
+    return list(dict.fromkeys(v for v in values if isinstance(v, str) and v))
 
 
 def _matches(filename: str, package: str, version: str) -> bool:
@@ -156,14 +164,20 @@ async def from_simple_index(index: str, package: str, version: str, *, get: GetJ
 
 
 async def find_distribution(
-    repo: Path, locks: Sequence[Lock], package: str, version: str, *, get: GetJson | None
+    repo: Path,
+    locks: Sequence[Lock],
+    package: str,
+    version: str,
+    *,
+    get: GetJson | None,
+    manifests: Sequence[str] = ("pyproject.toml",),
 ) -> tuple[LockedPackage | None, list[str]]:
     """The entry to audit and the places searched (for the message when nothing is found)."""
     entry = from_locks(locks, package, version)
     if entry is not None:
         return entry, []
     searched = []
-    for source in index_sources(repo, locks, package):
+    for source in index_sources(repo, locks, package, manifests=manifests):
         searched.append(source)
         if "://" not in source:
             entry = from_directory(repo, source, package, version)

@@ -13,13 +13,14 @@ from bot.audit.apimodel import ApiModel
 from bot.audit.compare import Versions, compare_uses
 from bot.audit.compat import ShimContext, check_shims
 from bot.audit.distributions import Fetch, Unpacked, unpack_distribution
+from bot.audit.fetch import fetch_file
 from bot.audit.guards import find_guards, outcome
 from bot.audit.render import message
 from bot.audit.sources import python_files
 from bot.audit.strings import locate_string, needles, occurring
 from bot.audit.usage import find_uses
 from bot.config import Config
-from bot.errors import UpgradeDepsError
+from bot.errors import ToolError, UpgradeDepsError
 from bot.lockfile import Lock
 from bot.model import Finding, LockedPackage, VersionChange
 from checklists.locate import checklist_path, import_names
@@ -225,12 +226,13 @@ async def run_audit(
     new_locks: Mapping[str, Lock],
     *,
     cache_dir: Path,
-    fetch: Fetch | None = None,
+    fetch: Fetch = fetch_file,
 ) -> AuditReport:
     """Audit each changed focused package (not `audit = false`) against the repository's code.
 
     A package whose distributions cannot be obtained gets an `error` note in its section rather than
-    failing the whole step; findings never come from guesses.
+    failing the whole step; findings never come from guesses. Archives the lock records by URL are
+    downloaded with `fetch` (aiohttp by default); find-links files are read from the repository.
     """
     files = await asyncio.to_thread(lambda: list(python_files(repo)))
     results: list[PackageAudit] = []
@@ -256,6 +258,8 @@ async def run_audit(
         try:
             old_dist = await unpack_distribution(repo, old_entry, cache_dir=cache_dir, fetch=fetch)
             new_dist = await unpack_distribution(repo, new_entry, cache_dir=cache_dir, fetch=fetch)
+            if not new_dist.top_level or not old_dist.top_level:
+                raise ToolError(f"{change.package}: the distribution holds no Python module to audit")
             audit = await asyncio.to_thread(
                 audit_package, repo, config, versions, old_dist, new_dist, cache_dir=cache_dir, files=files
             )

@@ -1,0 +1,59 @@
+"""Where the audit command looks for a version: locks, then every manifest's [tool.uv] sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.audit.distributions import top_level_names
+from bot.audit.index import PYPI, from_directory, index_sources
+from bot.lockfile import parse_lock
+from tests.support.wheels import WheelSpec, build_wheel
+
+LOCK = """\
+version = 1
+[[package]]
+name = "demo-lib"
+version = "1.0"
+source = { registry = "https://mirror.example/simple" }
+"""
+
+
+def test_sources_in_order_without_duplicates(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.uv]\nfind-links = ["wheels"]\nindex-url = "https://a.example/simple"\n'
+        'extra-index-url = ["https://mirror.example/simple"]\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "pyproject.vllm.toml").write_text(
+        '[[tool.uv.index]]\nname = "torch"\nurl = "https://torch.example/whl"\n', encoding="utf-8"
+    )
+    lock = parse_lock(LOCK, display="uv.lock")
+    manifests = ("pyproject.toml", "pyproject.vllm.toml", "missing.toml")
+    assert index_sources(tmp_path, [lock], "demo-lib", manifests=manifests) == [
+        "https://mirror.example/simple",
+        "wheels",
+        "https://a.example/simple",
+        "https://torch.example/whl",
+        PYPI,
+    ]
+
+
+def test_no_index_keeps_pypi_out(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.uv]\nno-index = true\nfind-links = "w"\n', encoding="utf-8")
+    assert index_sources(tmp_path, [], "demo-lib") == ["w"]
+
+
+def test_directory_lookup_matches_normalised_names_and_versions(tmp_path: Path) -> None:
+    build_wheel(WheelSpec("Demo.Lib", "1.0"), tmp_path / "w")
+    found = from_directory(tmp_path, "w", "demo-lib", "1.0.0")
+    assert found is not None and found.wheels == (("demo_lib-1.0-py3-none-any.whl", ""),)
+    assert from_directory(tmp_path, "w", "demo-lib", "2.0") is None
+    assert from_directory(tmp_path, "nowhere", "demo-lib", "1.0") is None
+
+
+def test_namespace_packages_count_as_top_level(tmp_path: Path) -> None:
+    (tmp_path / "megatron" / "core").mkdir(parents=True)
+    (tmp_path / "megatron" / "core" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "single.py").write_text("", encoding="utf-8")
+    (tmp_path / "setup.py").write_text("", encoding="utf-8")
+    assert top_level_names(tmp_path) == ("megatron", "single")
