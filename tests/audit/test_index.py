@@ -39,7 +39,8 @@ def test_sources_in_order_without_duplicates(tmp_path: Path) -> None:
 
 
 def test_no_index_keeps_pypi_out(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[tool.uv]\nno-index = true\nfind-links = "w"\n', encoding="utf-8")
+    text = '[tool.uv]\nno-index = true\nfind-links = "w"\n'
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
     assert index_sources(tmp_path, [], "demo-lib") == ["w"]
 
 
