@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from checklists.model import TIERS, Checklist, _cells
+from checklists.model import TIERS, Checklist, cells
 
 _TIER_TITLES = {
     "primary": "Primary (most likely to break)",
@@ -70,9 +70,9 @@ def apply_edits(
         if row.file in remove:
             replace[row.index] = None
         elif usage and row.file in usage:
-            cells = _cells(lines[row.index])
-            cells[1:2] = [usage[row.file].replace("|", "\\|")]
-            replace[row.index] = "| " + " | ".join(cells) + " |" + nl
+            row_cells = cells(lines[row.index])
+            row_cells[1:2] = [usage[row.file].replace("|", "\\|")]
+            replace[row.index] = "| " + " | ".join(row_cells) + " |" + nl
     affected = checklist.sections.get("Affected Files")
     for tier in TIERS:
         new_rows = [_row_line(r.file, r.usage, nl) for r in add if r.tier == tier]

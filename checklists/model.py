@@ -1,4 +1,4 @@
-"""The checklist file format (seed 000): parse into a model, report structural problems, edit line by line."""
+"""The checklist file format (seed 000): parse into a model and report structural problems with lines."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ class Checklist:
         return "".join(self.lines)
 
 
-def _cells(line: str) -> list[str]:
+def cells(line: str) -> list[str]:
     inner = line.strip()
     inner = inner[1:] if inner.startswith("|") else inner
     inner = inner[:-1] if inner.endswith("|") else inner
@@ -157,12 +157,14 @@ def parse_checklist(text: str, *, display: str) -> Checklist:
                 last.call_sites + sites,
             )
         elif tier and stripped.startswith("|"):
-            cells = _cells(stripped)
-            if set(stripped) <= set("|-: ") or cells[0].lower() in ("file", ""):
+            row_cells = cells(stripped)
+            if set(stripped) <= set("|-: ") or row_cells[0].lower() in ("file", ""):
                 continue  # header or separator
-            if cells[0] in ("...", "…"):
+            if row_cells[0] in ("...", "…"):
                 continue
-            rows.append(Row(tier, unquote_path(cells[0]), cells[1] if len(cells) > 1 else "", index))
+            rows.append(
+                Row(tier, unquote_path(row_cells[0]), row_cells[1] if len(row_cells) > 1 else "", index)
+            )
     for name in SECTIONS:
         if name not in sections:
             problems.append(f"{display}:{len(lines) or 1}: missing section '## {name}'")

@@ -3,73 +3,25 @@
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import griffe
 
 from bot.audit.distributions import Unpacked
+from bot.audit.symbols import (
+    CACHE_SCHEMA,
+    Param,
+    SymbolInfo,
+    dataclass_params,
+    index_definitions,
+    params_of,
+    publicness,
+    symbol_from_json,
+)
 
-Status = Literal["found", "missing", "unknown"]
-CACHE_SCHEMA = 1
 _MAX_HOPS = 12  # alias chains longer than this are treated as unresolvable, never as removed
-
-
-@dataclass(frozen=True)
-class Param:
-    """One parameter: kind is griffe's ParameterKind value; default None means required."""
-
-    name: str
-    kind: str
-    default: str | None
-
-
-@dataclass(frozen=True)
-class SymbolInfo:
-    """What one dotted path is in one version: found (with its signature), missing, or unknown."""
-
-    path: str
-    status: Status
-    kind: str = ""  # module, class, function, attribute
-    target: str = ""  # where the definition lives once aliases are followed
-    params: tuple[Param, ...] | None = None  # what a call binds to (a class: its __init__ minus self)
-    bases: tuple[str, ...] = ()
-    reason: str = ""
-
-    def signature(self) -> str:
-        """`(a, b=1, *, c)` in Python's notation, for messages."""
-        if self.params is None:
-            return ""
-        parts: list[str] = []
-        seen_star = False
-        for index, param in enumerate(self.params):
-            if param.kind == "keyword-only" and not seen_star:
-                parts.append("*")
-                seen_star = True
-            text = {"variadic positional": "*", "variadic keyword": "**"}.get(param.kind, "") + param.name
-            seen_star = seen_star or param.kind == "variadic positional"
-            parts.append(
-                text if param.default is None or "variadic" in param.kind else f"{text}={param.default}"
-            )
-            following = self.params[index + 1] if index + 1 < len(self.params) else None
-            if param.kind == "positional-only" and (following is None or following.kind != "positional-only"):
-                parts.append("/")
-        return f"({', '.join(parts)})"
-
-
-def _symbol_from_json(data: dict[str, Any]) -> SymbolInfo:
-    params = data.get("params")
-    return SymbolInfo(
-        path=data["path"],
-        status=data["status"],
-        kind=data.get("kind", ""),
-        target=data.get("target", ""),
-        params=None if params is None else tuple(Param(**p) for p in params),
-        bases=tuple(data.get("bases", ())),
-        reason=data.get("reason", ""),
-    )
 
 
 class ApiModel:
@@ -89,7 +41,7 @@ class ApiModel:
         except (OSError, ValueError):
             data = None
         if isinstance(data, dict) and data.get("schema") == CACHE_SCHEMA:
-            self.symbols = {k: _symbol_from_json(v) for k, v in data.get("symbols", {}).items()}
+            self.symbols = {k: symbol_from_json(v) for k, v in data.get("symbols", {}).items()}
             self.locations = {k: list(v) for k, v in data.get("locations", {}).items()}
 
     def save(self) -> None:
@@ -264,7 +216,7 @@ class ApiModel:
         bases: tuple[str, ...] = ()
         params: tuple[Param, ...] | None = None
         if kind == "function":
-            params = _params(obj, method=obj.parent is not None and obj.parent.kind.value == "class")
+            params = params_of(obj, method=obj.parent is not None and obj.parent.kind.value == "class")
         elif kind == "class":
             bases = tuple(getattr(b, "canonical_path", str(b)) for b in obj.bases)
             params = self._init_params(obj)
@@ -272,9 +224,9 @@ class ApiModel:
 
     def _init_params(self, cls: Any, depth: int = 0) -> tuple[Param, ...] | None:
         if "__init__" in cls.members and not cls.members["__init__"].is_alias:
-            return _params(cls.members["__init__"], method=True)
+            return params_of(cls.members["__init__"], method=True)
         if any(str(d.value).split(".")[-1].startswith("dataclass") for d in cls.decorators):
-            return _dataclass_params(cls)
+            return dataclass_params(cls)
         if depth > _MAX_HOPS:
             return None
         for base in cls.bases:
@@ -291,54 +243,7 @@ class ApiModel:
         """Dotted paths of the modules that define `name` at top level (class, def or assignment)."""
         if name not in self.locations:
             if self._definitions is None:
-                self._definitions = _index_definitions(self.dist.root, self.dist.top_level)
-            self.locations[name] = sorted(self._definitions.get(name, []), key=_publicness)
+                self._definitions = index_definitions(self.dist.root, self.dist.top_level)
+            self.locations[name] = sorted(self._definitions.get(name, []), key=publicness)
             self.dirty = True
         return self.locations[name]
-
-
-_DEFINITION = re.compile(
-    r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*(?::[^=\n]*)?=", re.M
-)
-
-
-def _index_definitions(root: Path, top_level: tuple[str, ...]) -> dict[str, list[str]]:
-    index: dict[str, list[str]] = {}
-    for top in top_level:
-        files = [root / f"{top}.py"] if (root / f"{top}.py").is_file() else sorted((root / top).rglob("*.py"))
-        for file in files:
-            relative = file.relative_to(root).with_suffix("")
-            parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
-            dotted = ".".join(parts)
-            text = file.read_text(encoding="utf-8", errors="replace")
-            for match in _DEFINITION.finditer(text):
-                index.setdefault(match.group(1) or match.group(2), []).append(dotted)
-    return index
-
-
-def _publicness(dotted: str) -> tuple[int, int, str]:
-    parts = dotted.split(".")
-    return (sum(p.startswith("_") for p in parts), len(parts), dotted)
-
-
-def _params(function: Any, *, method: bool) -> tuple[Param, ...]:
-    decorators = {str(d.value).split(".")[-1] for d in function.decorators}
-    params = [
-        Param(p.name, p.kind.value, None if p.default is None else str(p.default))
-        for p in function.parameters
-    ]
-    if method and "staticmethod" not in decorators and params and "variadic" not in params[0].kind:
-        params = params[1:]
-    return tuple(params)
-
-
-def _dataclass_params(cls: Any) -> tuple[Param, ...]:
-    params = []
-    for member in cls.members.values():
-        if member.is_alias or member.kind.value != "attribute" or member.annotation is None:
-            continue
-        if "instance-attribute" not in member.labels:
-            continue  # griffe unwraps ClassVar[...] and labels it a class attribute only
-        default = None if member.value is None else str(member.value)
-        params.append(Param(member.name, "positional or keyword", default))
-    return tuple(params)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.audit.apimodel import Param
+from bot.audit.symbols import Param
 from bot.audit.usage import Use
 
 POSITIONAL = ("positional-only", "positional or keyword")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.audit.apimodel import ApiModel, Param, SymbolInfo
+from bot.audit.apimodel import ApiModel
 from bot.audit.binding import POSITIONAL, bind
 from bot.audit.render import message
+from bot.audit.symbols import Param, SymbolInfo
 from bot.audit.usage import Use
 from bot.model import Finding
 

@@ -1,0 +1,113 @@
+"""What one dotted path is in one package version (the per-symbol JSON cache schema), read from griffe."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+Status = Literal["found", "missing", "unknown"]
+CACHE_SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: kind is griffe's ParameterKind value; default None means required."""
+
+    name: str
+    kind: str
+    default: str | None
+
+
+@dataclass(frozen=True)
+class SymbolInfo:
+    """What one dotted path is in one version: found (with its signature), missing, or unknown."""
+
+    path: str
+    status: Status
+    kind: str = ""  # module, class, function, attribute
+    target: str = ""  # where the definition lives once aliases are followed
+    params: tuple[Param, ...] | None = None  # what a call binds to (a class: its __init__ minus self)
+    bases: tuple[str, ...] = ()
+    reason: str = ""
+
+    def signature(self) -> str:
+        """`(a, b=1, *, c)` in Python's notation, for messages."""
+        if self.params is None:
+            return ""
+        parts: list[str] = []
+        seen_star = False
+        for index, param in enumerate(self.params):
+            if param.kind == "keyword-only" and not seen_star:
+                parts.append("*")
+                seen_star = True
+            text = {"variadic positional": "*", "variadic keyword": "**"}.get(param.kind, "") + param.name
+            seen_star = seen_star or param.kind == "variadic positional"
+            parts.append(
+                text if param.default is None or "variadic" in param.kind else f"{text}={param.default}"
+            )
+            following = self.params[index + 1] if index + 1 < len(self.params) else None
+            if param.kind == "positional-only" and (following is None or following.kind != "positional-only"):
+                parts.append("/")
+        return f"({', '.join(parts)})"
+
+
+def symbol_from_json(data: dict[str, Any]) -> SymbolInfo:
+    params = data.get("params")
+    return SymbolInfo(
+        path=data["path"],
+        status=data["status"],
+        kind=data.get("kind", ""),
+        target=data.get("target", ""),
+        params=None if params is None else tuple(Param(**p) for p in params),
+        bases=tuple(data.get("bases", ())),
+        reason=data.get("reason", ""),
+    )
+
+
+_DEFINITION = re.compile(
+    r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*(?::[^=\n]*)?=", re.M
+)
+
+
+def index_definitions(root: Path, top_level: tuple[str, ...]) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for top in top_level:
+        files = [root / f"{top}.py"] if (root / f"{top}.py").is_file() else sorted((root / top).rglob("*.py"))
+        for file in files:
+            relative = file.relative_to(root).with_suffix("")
+            parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
+            dotted = ".".join(parts)
+            text = file.read_text(encoding="utf-8", errors="replace")
+            for match in _DEFINITION.finditer(text):
+                index.setdefault(match.group(1) or match.group(2), []).append(dotted)
+    return index
+
+
+def publicness(dotted: str) -> tuple[int, int, str]:
+    parts = dotted.split(".")
+    return (sum(p.startswith("_") for p in parts), len(parts), dotted)
+
+
+def params_of(function: Any, *, method: bool) -> tuple[Param, ...]:
+    decorators = {str(d.value).split(".")[-1] for d in function.decorators}
+    params = [
+        Param(p.name, p.kind.value, None if p.default is None else str(p.default))
+        for p in function.parameters
+    ]
+    if method and "staticmethod" not in decorators and params and "variadic" not in params[0].kind:
+        params = params[1:]
+    return tuple(params)
+
+
+def dataclass_params(cls: Any) -> tuple[Param, ...]:
+    params = []
+    for member in cls.members.values():
+        if member.is_alias or member.kind.value != "attribute" or member.annotation is None:
+            continue
+        if "instance-attribute" not in member.labels:
+            continue  # griffe unwraps ClassVar[...] and labels it a class attribute only
+        default = None if member.value is None else str(member.value)
+        params.append(Param(member.name, "positional or keyword", default))
+    return tuple(params)
