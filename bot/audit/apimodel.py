@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -125,7 +126,16 @@ class ApiModel:
                     return SymbolInfo(path, "unknown", reason=f"attribute of a value ({member.target})")
                 if member.status != "found":
                     return SymbolInfo(path, member.status, reason=member.reason)
-                return SymbolInfo(path, "found", member.kind, member.target, member.params, member.bases)
+                return SymbolInfo(
+                    path,
+                    "found",
+                    member.kind,
+                    member.target,
+                    member.params,
+                    member.bases,
+                    "",
+                    member.decorators,
+                )
             obj = member
         return self._describe(path, obj)
 
@@ -157,6 +167,8 @@ class ApiModel:
                     return inherited
             if "__getattr__" in members:
                 return SymbolInfo(name, "unknown", reason=f"{obj.path} resolves attributes dynamically")
+            if _assigned_in_body(obj, name):
+                return SymbolInfo(name, "unknown", reason=f"{obj.path} sets {name} outside __init__")
             return SymbolInfo(name, "missing", reason=f"{obj.path} has no attribute {name}")
         return SymbolInfo(name, "unknown", reason=f"attribute of a value ({obj.path})")
 
@@ -215,12 +227,13 @@ class ApiModel:
         kind = obj.kind.value
         bases: tuple[str, ...] = ()
         params: tuple[Param, ...] | None = None
+        decorators = tuple(str(d.value) for d in getattr(obj, "decorators", ()))
         if kind == "function":
             params = params_of(obj, method=obj.parent is not None and obj.parent.kind.value == "class")
         elif kind == "class":
             bases = tuple(getattr(b, "canonical_path", str(b)) for b in obj.bases)
             params = self._init_params(obj)
-        return SymbolInfo(path, "found", kind, obj.path, params, bases)
+        return SymbolInfo(path, "found", kind, obj.path, params, bases, "", decorators)
 
     def _init_params(self, cls: Any, depth: int = 0) -> tuple[Param, ...] | None:
         if "__init__" in cls.members and not cls.members["__init__"].is_alias:
@@ -247,3 +260,13 @@ class ApiModel:
             self.locations[name] = sorted(self._definitions.get(name, []), key=publicness)
             self.dirty = True
         return self.locations[name]
+
+
+def _assigned_in_body(cls: Any, name: str) -> bool:
+    """griffe records `self.x = ...` from `__init__` only; look for it in the class's other methods."""
+    try:
+        lines = Path(cls.filepath).read_text(encoding="utf-8", errors="replace").splitlines()
+    except (OSError, TypeError):
+        return True  # cannot look: do not call it removed
+    body = "\n".join(lines[(cls.lineno or 1) - 1 : cls.endlineno or len(lines)])
+    return re.search(rf"\bself\.{re.escape(name)}\b\s*(?::[^=\n]*)?=(?!=)", body) is not None

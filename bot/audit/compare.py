@@ -60,6 +60,12 @@ def _renamed(old: tuple[Param, ...], new: tuple[Param, ...], name: str) -> str |
     return None
 
 
+def _handled_by_decorator(info: SymbolInfo, name: str) -> bool:
+    """A decorator that names the keyword (transformers' `@deprecate_kwarg("old", ...)`) still maps it."""
+    quoted = (f"'{name}'", f'"{name}"')
+    return any(q in decorator for decorator in info.decorators for q in quoted)
+
+
 def compare_uses(
     uses: Sequence[Use],
     old: ApiModel,
@@ -159,6 +165,10 @@ def _call_findings(
                     **common,
                 )
                 out.append(("parameter-kind-changed", "error", text))
+            elif _handled_by_decorator(new_info, problem.name):
+                renamed = _renamed(old_params, new_params, problem.name)
+                text = message("keyword-deprecated", name=problem.name, renamed=renamed, **common)
+                out.append(("keyword-deprecated", "warning", text))
             else:
                 renamed = _renamed(old_params, new_params, problem.name)
                 text = message(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 Status = Literal["found", "missing", "unknown"]
-CACHE_SCHEMA = 1
+CACHE_SCHEMA = 2
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class SymbolInfo:
     params: tuple[Param, ...] | None = None  # what a call binds to (a class: its __init__ minus self)
     bases: tuple[str, ...] = ()
     reason: str = ""
+    decorators: tuple[str, ...] = ()  # as written, e.g. "deprecate_kwarg('old', new_name='new')"
 
     def signature(self) -> str:
         """`(a, b=1, *, c)` in Python's notation, for messages."""
@@ -63,6 +64,7 @@ def symbol_from_json(data: dict[str, Any]) -> SymbolInfo:
         params=None if params is None else tuple(Param(**p) for p in params),
         bases=tuple(data.get("bases", ())),
         reason=data.get("reason", ""),
+        decorators=tuple(data.get("decorators", ())),
     )
 
 

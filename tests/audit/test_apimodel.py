@@ -33,6 +33,11 @@ SOURCES = {
         "    def __init__(self, a, b=2, *args, c, **kw): ...\n\n"
         "class Child(Remote):\n"
         "    pass\n\n"
+        "class Late:\n"
+        "    def __init__(self):\n"
+        "        self.early = 1\n"
+        "    def setup(self):\n"
+        "        self.late: int = 2\n\n"
         "@dataclass\n"
         "class Data:\n"
         "    kind: ClassVar[str] = 'x'\n"
@@ -80,6 +85,9 @@ def model(tmp_path: Path) -> ApiModel:
         ("pkg.starry.join", "unknown", "", "", ""),
         ("pkg.sub.impl.Child.whatever", "unknown", "", "", ""),
         ("pkg.broken.broken", "unknown", "", "", ""),
+        ("pkg.sub.impl.Late.early", "found", "attribute", "pkg.sub.impl.Late.early", ""),
+        ("pkg.sub.impl.Late.late", "unknown", "", "", ""),
+        ("pkg.sub.impl.Late.never", "missing", "", "", ""),
         ("pkg.sub.impl.Remote", "unknown", "", "", ""),
         ("other.thing", "unknown", "", "", ""),
     ],

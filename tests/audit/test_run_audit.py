@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.audit.runner import AuditReport, run_audit
+from bot.audit.symbols import CACHE_SCHEMA
 from bot.config import load_config
 from bot.lockfile import parse_lock
 from bot.model import VersionChange
@@ -122,7 +123,7 @@ async def test_symbol_cache_is_written_and_reused(audit_repo: AuditRepo, tmp_pat
     files = sorted((cache / "api").glob("demo-lib-*.json"))
     assert len(files) == 2
     data = json.loads(files[0].read_text())
-    assert data["schema"] == 1 and data["symbols"]
+    assert data["schema"] == CACHE_SCHEMA and data["symbols"]
     assert all(entry["status"] in ("found", "missing", "unknown") for entry in data["symbols"].values())
     second = await _audit(audit_repo, cache)
     assert second == first
