@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,12 +105,39 @@ def params_of(function: Any, *, method: bool) -> tuple[Param, ...]:
 
 
 def dataclass_params(cls: Any) -> tuple[Param, ...]:
+    """The generated `__init__` of a dataclass: annotated instance fields in order, `init=False` left out."""
     params = []
     for member in cls.members.values():
         if member.is_alias or member.kind.value != "attribute" or member.annotation is None:
             continue
         if "instance-attribute" not in member.labels:
             continue  # griffe unwraps ClassVar[...] and labels it a class attribute only
-        default = None if member.value is None else str(member.value)
+        default = _field_default(None if member.value is None else str(member.value))
+        if default is _NOT_IN_INIT:
+            continue
         params.append(Param(member.name, "positional or keyword", default))
     return tuple(params)
+
+
+_NOT_IN_INIT = "\x00not-in-init"
+
+
+def _field_default(value: str | None) -> str | None:
+    """`field(default=8, metadata=...)` -> "8"; `field(default_factory=list)` -> "list()"; else as is."""
+    if value is None:
+        return None
+    try:
+        node = ast.parse(value, mode="eval").body
+    except SyntaxError:
+        return value
+    if not (isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "field"):
+        return value
+    keywords = {k.arg: k.value for k in node.keywords if k.arg}
+    init = keywords.get("init")
+    if isinstance(init, ast.Constant) and init.value is False:
+        return _NOT_IN_INIT
+    if "default" in keywords:
+        return ast.unparse(keywords["default"])
+    if "default_factory" in keywords:
+        return f"{ast.unparse(keywords['default_factory'])}()"
+    return None

@@ -43,6 +43,9 @@ SOURCES = {
         "    kind: ClassVar[str] = 'x'\n"
         "    x: int\n"
         "    y: str = 'a'\n"
+        "    z: int = field(default=8, metadata={'help': 'text that changes'})\n"
+        "    items: list = field(default_factory=list)\n"
+        "    hidden: int = field(init=False, default=0)\n"
     ),
     "pkg/models/__init__.py": "from .llama import *\n",
     "pkg/models/llama/__init__.py": "from .configuration_llama import *\n",
@@ -69,7 +72,7 @@ def model(tmp_path: Path) -> ApiModel:
         ("pkg.Bar.method", "found", "function", "pkg.sub.impl.Base.method", "(x, *, y=1)"),
         ("pkg.sub.impl.Base.static", "found", "function", "pkg.sub.impl.Base.static", "(a, b)"),
         ("pkg.sub.impl.Base.make", "found", "function", "pkg.sub.impl.Base.make", "(name, /, **kw)"),
-        ("pkg.Data", "found", "class", "pkg.sub.impl.Data", "(x, y='a')"),
+        ("pkg.Data", "found", "class", "pkg.sub.impl.Data", "(x, y='a', z=8, items=list())"),
         (
             "pkg.LlamaConfig",
             "found",
