@@ -114,6 +114,13 @@ def validate_one(
         for path, row in listed.items()
         if path not in found and (not (repo / path).is_file() or not _NOT_IMPORTING.search(row.usage))
     )
+    guard: tuple[str, ...] = ()
+    if not found and any((repo / path).is_file() for path in listed):
+        # Nothing imports the names we looked for while listed files still exist: the import names
+        # are more likely wrong than every file stale. Never empty a checklist on a guess.
+        names = ", ".join(sorted(roots))
+        guard = (f"{relative}: no file imports {names}; set [package.{package}].imports or 'imports:'",)
+        stale = []
     undocumented = {
         path: tuple(sorted({_label(i) for i in found[path] if not _mentioned(i, listed[path].usage)}))
         for path in sorted(set(found) & set(listed))
@@ -139,7 +146,7 @@ def validate_one(
         undocumented=undocumented,
         added={tier: sum(r.tier == tier for r in adds) for tier in ("primary", "secondary", "tertiary")},
         new_entries=tuple(e.symbol for e in entries),
-        problems=(f"{relative}: no checklist file",) if created else checklist.problems,
+        problems=(f"{relative}: no checklist file",) if created else checklist.problems + guard,
         created=False,
         fixed=False,
     )
@@ -149,7 +156,7 @@ def validate_one(
     if updated != text or created:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(updated, encoding="utf-8")
-        problems = parse_checklist(updated, display=relative).problems
+        problems = parse_checklist(updated, display=relative).problems + guard
         return ChecklistReport(**{**report.__dict__, "fixed": True, "created": created, "problems": problems})
     return report
 

@@ -100,7 +100,7 @@ class ApiModel:
         return self.symbols[path]
 
     def _inside(self, path: str) -> bool:
-        return path.split(".")[0] in self.dist.top_level
+        return any(path == root or path.startswith(root + ".") for root in self.dist.top_level)
 
     def _resolve(self, path: str, *, hops: int) -> SymbolInfo:
         if hops > _MAX_HOPS:

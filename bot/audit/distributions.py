@@ -104,11 +104,21 @@ def _unpack(data: bytes, filename: str, target: Path) -> None:
 
 
 def top_level_names(root: Path) -> tuple[str, ...]:
-    """Packages and modules at the root of an unpacked distribution."""
-    # rglob, not glob: namespace packages (megatron/core/...) have no file directly under the top.
-    names = {p.name for p in root.iterdir() if p.is_dir() and any(p.rglob("*.py*"))}
-    names |= {p.stem for p in root.glob("*.py")} - {"setup", "conftest", "noxfile"}  # sdist build files
-    return tuple(sorted(n for n in names if n.isidentifier() and not n.endswith("-stubs")))
+    """Importable roots of an unpacked distribution: its packages and modules.
+
+    A namespace package (no `__init__`, like megatron/ in megatron-core) stands for the packages
+    inside it (megatron.core), so two distributions sharing the namespace are told apart.
+    """
+    names: set[str] = set()
+    for path in root.iterdir():
+        if path.is_dir() and path.name.isidentifier() and any(path.rglob("*.py*")):
+            if any((path / f"__init__.{ext}").is_file() for ext in ("py", "pyi")):
+                names.add(path.name)
+            else:
+                names.update(f"{path.name}.{n}" for n in top_level_names(path))
+        elif path.suffix == ".py" and path.stem.isidentifier():
+            names.add(path.stem)
+    return tuple(sorted(names - {"setup", "conftest", "noxfile"}))  # sdist build files are not the package
 
 
 async def unpack_distribution(

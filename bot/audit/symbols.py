@@ -77,7 +77,8 @@ _DEFINITION = re.compile(
 def index_definitions(root: Path, top_level: tuple[str, ...]) -> dict[str, list[str]]:
     index: dict[str, list[str]] = {}
     for top in top_level:
-        files = [root / f"{top}.py"] if (root / f"{top}.py").is_file() else sorted((root / top).rglob("*.py"))
+        base = root.joinpath(*top.split("."))
+        files = [base.with_suffix(".py")] if base.with_suffix(".py").is_file() else sorted(base.rglob("*.py"))
         for file in files:
             relative = file.relative_to(root).with_suffix("")
             parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts

@@ -125,3 +125,13 @@ def test_corrupt_cache_is_ignored(model: ApiModel, tmp_path: Path) -> None:
     model.cache_file.write_text("{not json", encoding="utf-8")
     fresh = ApiModel(model.dist, cache_dir=tmp_path / "cache")
     assert fresh.lookup("pkg.Bar").status == "found"
+
+
+def test_namespace_distribution_owns_only_its_subpackage(tmp_path: Path) -> None:
+    root = tmp_path / "megatron_core"
+    (root / "megatron" / "core").mkdir(parents=True)
+    (root / "megatron" / "core" / "__init__.py").write_text("def init(a): ...\n", encoding="utf-8")
+    model = ApiModel(Unpacked("megatron-core", "1", "cd" * 32, root, ("megatron.core",)), cache_dir=tmp_path)
+    assert model.lookup("megatron.core.init").status == "found"
+    assert model.lookup("megatron.core.gone").status == "missing"
+    assert model.lookup("megatron.bridge.AutoBridge").status == "unknown"  # another distribution's

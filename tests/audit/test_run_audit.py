@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.audit.roots import distribution_roots
 from bot.audit.runner import AuditReport, run_audit
 from bot.audit.symbols import CACHE_SCHEMA
 from bot.config import load_config
@@ -170,3 +171,9 @@ async def test_unfocused_or_audit_false_is_skipped(
         cache_dir=tmp_path / "cache",
     )
     assert report.packages == ()
+
+
+async def test_distribution_roots_for_checklists(audit_repo: AuditRepo, tmp_path: Path) -> None:
+    locks = {"default": parse_lock(audit_repo.old_lock, display="uv.lock")}
+    roots = await distribution_roots(audit_repo.root, locks, ["demo-lib", "absent"], cache_dir=tmp_path)
+    assert roots == {"demo-lib": ("demo_lib",)}

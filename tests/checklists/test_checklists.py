@@ -206,3 +206,11 @@ def test_command_refuses_bad_config(repo: Path, capsys: pytest.CaptureFixture[st
     (repo / ".github/upgrade-deps.toml").write_text("[checklists]\nprimry = []\n", encoding="utf-8")
     assert main(Namespace(repo=repo, config=None, fix=False, format="text")) == 2
     assert "[checklists] key 'primry': unknown key" in capsys.readouterr().err
+
+
+def test_wrong_import_names_never_empty_a_checklist(repo: Path) -> None:
+    config = parse_config({"package": {"peft": {"imports": ["not_peft"]}}})
+    (report,) = validate_checklists(repo, config, ["peft"], fix=True)
+    assert report.stale == () and report.missing == ()
+    assert report.problems == (f"{PATH}: no file imports not_peft; set [package.peft].imports or 'imports:'",)
+    assert "areal/engine/lora.py" in (repo / PATH).read_text(encoding="utf-8")
