@@ -261,6 +261,27 @@ class ApiModel:
             self.dirty = True
         return self.locations[name]
 
+    def locate_module(self, name: str) -> list[str]:
+        """Dotted paths of the modules or packages whose last part is `name`."""
+        key = f"module:{name}"
+        if key not in self.locations:
+            found = []
+            for top in self.dist.top_level:
+                base = self.dist.root.joinpath(*top.split("."))
+                for path in [*base.rglob(f"{name}.py"), *base.rglob(f"{name}/__init__.py")]:
+                    relative = path.relative_to(self.dist.root).with_suffix("")
+                    parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
+                    found.append(".".join(parts))
+            self.locations[key] = sorted(set(found), key=publicness)
+            self.dirty = True
+        return self.locations[key]
+
+    def root_of(self, path: str) -> str:
+        """The distribution root `path` lies under (`megatron.core` for namespace packages)."""
+        return next(
+            (r for r in self.dist.top_level if path == r or path.startswith(r + ".")), path.split(".")[0]
+        )
+
 
 def _assigned_in_body(cls: Any, name: str) -> bool:
     """griffe records `self.x = ...` from `__init__` only; look for it in the class's other methods."""

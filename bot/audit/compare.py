@@ -37,8 +37,10 @@ def _first_missing(symbol: str, new: ApiModel) -> str:
 def _new_home(removed: str, old_info: SymbolInfo, new: ApiModel) -> str | None:
     """Where the removed name lives now: a top-level re-export first, else its defining module."""
     name = removed.rsplit(".", 1)[-1]
-    top = removed.split(".")[0]
-    candidates = [f"{top}.{name}"] + [f"{module}.{name}" for module in new.locate(name)]
+    if old_info.kind == "module":
+        candidates = new.locate_module(name)
+    else:
+        candidates = [f"{new.root_of(removed)}.{name}"] + [f"{module}.{name}" for module in new.locate(name)]
     for candidate in candidates:
         if candidate == removed:
             continue
@@ -109,7 +111,29 @@ def compare_uses(
             continue
         if use.kind == "call" and old_info.params is not None and new_info.params is not None:
             findings.extend(_call_findings(use, old_info, new_info, versions, catalog))
+        if use.kind == "subclass" and old_info.kind == new_info.kind == "class":
+            findings.extend(_lost_bases(use, old_info, new_info, versions, catalog))
     return findings, sorted(moves.items())
+
+
+def _lost_bases(
+    use: Use, old_info: SymbolInfo, new_info: SymbolInfo, versions: Versions, catalog: CatalogLookup
+) -> list[Finding]:
+    """A class the repository subclasses stopped deriving from one of its bases (compared by name,
+    since a base that merely moved keeps its name)."""
+    kept = {base.rsplit(".", 1)[-1] for base in new_info.bases}
+    out = []
+    for base in old_info.bases:
+        if base.rsplit(".", 1)[-1] not in kept:
+            text = message(
+                "base-dropped", symbol=use.symbol, base=base, package=versions.package, new=versions.new
+            )
+            out.append(
+                _finding(
+                    use, versions, use.symbol, "base-removed", "warning", text, catalog, old_info, new_info
+                )
+            )
+    return out
 
 
 def _finding(

@@ -76,3 +76,46 @@ def test_removed_symbol_reported_once_per_file(tmp_path: Path) -> None:
         ("m.py", 1, "removed", "3. pkg.gone"),
         ("n.py", 2, "removed", "3. pkg.gone"),
     ]
+
+
+def _tree(tmp_path: Path, name: str, files: dict[str, str]) -> ApiModel:
+    root = tmp_path / name
+    for relative, text in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text, encoding="utf-8")
+    return ApiModel(Unpacked("pkg", name, name * 32, root, ("pkg",)), cache_dir=tmp_path / "cache")
+
+
+def test_moved_module_and_dropped_base(tmp_path: Path) -> None:
+    old = _tree(
+        tmp_path,
+        "1",
+        {
+            "pkg/__init__.py": "",
+            "pkg/utils.py": "def helper(): ...\n",
+            "pkg/base.py": "class Mixin: ...\nclass Engine(Mixin):\n    pass\n",
+        },
+    )
+    new = _tree(
+        tmp_path,
+        "2",
+        {
+            "pkg/__init__.py": "",
+            "pkg/_impl/__init__.py": "",
+            "pkg/_impl/utils.py": "def helper(): ...\n",
+            "pkg/helpers/__init__.py": "",
+            "pkg/helpers/utils.py": "def helper(): ...\n",
+            "pkg/base.py": "class Mixin: ...\nclass Engine:\n    pass\n",
+        },
+    )
+    uses = [Use("m.py", 1, 1, "pkg.utils", "import"), Use("m.py", 4, 12, "pkg.base.Engine", "subclass")]
+    findings, moves = compare_uses(uses, old, new, Versions("pkg", "1", "2"), catalog=lambda s: None)
+    assert [(f.line, f.kind, f.severity) for f in findings] == [
+        (1, "moved", "error"),
+        (4, "base-removed", "warning"),
+    ]
+    assert moves == [("pkg.utils", "pkg.helpers.utils")]  # the public location, not pkg._impl
+    assert findings[1].message == (
+        "'pkg.base.Engine' no longer derives from 'pkg.base.Mixin' in pkg 2; "
+        "what this subclass inherits from it may be gone."
+    )
