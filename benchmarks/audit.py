@@ -81,8 +81,35 @@ SYMBOLS = [
 ]
 
 
+FILLER = 1000  # modules of the repository that never touch transformers, as a real service has
+
+FILLER_SOURCE = """\
+import json
+import os
+
+
+class Handler{n}:
+    def __init__(self, path):
+        self.path = path
+
+    def load(self):
+        with open(self.path) as handle:
+            return json.load(handle)
+
+    def save(self, data):
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, self.path)
+"""
+
+
 def generate_repo(root: Path) -> None:
-    """A repository with one module that imports and uses all 50 symbols."""
+    """A repository with one module using all 50 symbols and FILLER modules that use none."""
+    for n in range(FILLER):
+        path = root / "svc" / "handlers" / f"h{n // 100}" / f"handler_{n}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(FILLER_SOURCE.format(n=n), encoding="utf-8")
     names = sorted({s.split("(")[0].split(".")[0] for s in SYMBOLS})
     lines = [f"from transformers import {name}" for name in names]
     lines += ["", "", "def train(name, dtype, tok, opt):"]
@@ -154,7 +181,7 @@ def main() -> None:
             [*command, "--phase", name], check=True, capture_output=True, text=True, timeout=600
         )
         results[name] = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"{PACKAGE} {args.old} -> {args.new}, 50 symbols used")
+    print(f"{PACKAGE} {args.old} -> {args.new}, 50 symbols used, {FILLER + 1} repository modules")
     for name, goal in (("cold", "goal < 30 s, < 800 MB"), ("warm", "goal < 2 s")):
         r = results[name]
         figures = f"{r['seconds']:.2f} s, peak RSS {r['peak_mb']:.0f} MB, {r['findings']:.0f} findings"

@@ -42,7 +42,7 @@ def discover(repo: Path, roots: frozenset[str]) -> dict[str, list[Imported]]:
     """{repository path: its imports of the package}, for every file that imports it."""
     out: dict[str, list[Imported]] = {}
     for relative in python_files(repo):
-        tree = parse_file(repo, relative)
+        tree = parse_file(repo, relative, needles={r.split(".")[0] for r in roots})
         if tree is None:
             continue
         found = imports_in(tree, (repo / relative).read_text(encoding="utf-8", errors="replace"), roots)

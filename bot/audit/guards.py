@@ -122,7 +122,7 @@ def find_guards(
     """Every comparison of `package`'s version against a literal in the repository."""
     found: list[Guard] = []
     for relative in files if files is not None else python_files(repo):
-        tree = parse_file(repo, relative)
+        tree = parse_file(repo, relative, needles=("version",))  # __version__ and version("pkg") alike
         if tree is None:
             continue
         source = (repo / relative).read_text(encoding="utf-8", errors="replace")

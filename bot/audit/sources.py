@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 # Directories that hold other people's code or generated files, never the repository's own.
@@ -23,10 +23,18 @@ def python_files(repo: Path) -> Iterator[str]:
     yield from sorted(found)
 
 
-def parse_file(repo: Path, relative: str) -> ast.Module | None:
-    """The module's syntax tree, or None when it is not valid Python (the audit skips such files)."""
+def parse_file(repo: Path, relative: str, *, needles: Iterable[str] = ()) -> ast.Module | None:
+    """The module's syntax tree; None when it is not valid Python, or mentions none of `needles`.
+
+    The text check is what keeps a large repository cheap: most files never name the package,
+    and reading bytes is far faster than building their trees.
+    """
     try:
-        return ast.parse((repo / relative).read_bytes(), filename=relative)
+        data = (repo / relative).read_bytes()
+        wanted = [n.encode() for n in needles]
+        if wanted and not any(n in data for n in wanted):
+            return None
+        return ast.parse(data, filename=relative)
     except (SyntaxError, ValueError, OSError):
         return None
 

@@ -60,7 +60,7 @@ def locate_string(repo: Path, needle: Needle, files: Sequence[str]) -> tuple[str
         if (repo / file).is_file():
             return file, line, 1
     for relative in files:
-        tree = parse_file(repo, relative)
+        tree = parse_file(repo, relative, needles=needle.fragments)
         if tree is None:
             continue
         for node in ast.walk(tree):

@@ -193,7 +193,7 @@ def find_uses(repo: Path, roots: frozenset[str], *, files: Iterable[str] | None 
     """Every use of the packages named by `roots` in the repository's Python files."""
     found: list[Use] = []
     for relative in files if files is not None else python_files(repo):
-        tree = parse_file(repo, relative)
+        tree = parse_file(repo, relative, needles={r.split(".")[0] for r in roots})
         if tree is not None:
             found.extend(uses_in_tree(relative, tree, roots))
     return found
