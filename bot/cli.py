@@ -48,8 +48,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+RUN_OPTIONS = {"--repo": True, "--config": True, "--no-commit": False, "--uv-timeout": True, "-h": False}
+
+
+def _split_run(argv: list[str]) -> list[str]:
+    """`run`'s own options first, then `--` and the request words, which may look like options."""
+    own: list[str] = []
+    words: list[str] = []
+    index = 1
+    while index < len(argv):
+        token = argv[index]
+        name = token.split("=", 1)[0]
+        if name in RUN_OPTIONS or token == "--help":
+            own.append(token)
+            if RUN_OPTIONS.get(name) and "=" not in token and index + 1 < len(argv):
+                own.append(argv[index + 1])
+                index += 1
+        elif token == "--":
+            words += argv[index + 1 :]
+            break
+        else:
+            words.append(token)
+        index += 1
+    return ["run", *own, "--", *words]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    if tokens[:1] == ["run"]:
+        tokens = _split_run(tokens)
+    args = build_parser().parse_args(tokens)
+    if args.command == "run" and args.args[:1] == ["--"]:
+        args.args = args.args[1:]
     module_name, _, function = COMMANDS[args.command].partition(":")
     handler = getattr(importlib.import_module(module_name), function)
     code: int = handler(args)

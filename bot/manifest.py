@@ -131,6 +131,27 @@ class Manifest:
             names.add(canonicalize_name(requirement.name))
         return names
 
+    def declared_names(self) -> set[str]:
+        """Canonical names of every requirement string in the file, overrides and constraints included."""
+        return {
+            canonicalize_name(_requirement(str(slot.item), display=self.display, section=slot.section).name)
+            for slot in _slots(self.doc)
+        }
+
+    def source_of(self, package: str) -> Declaration | None:
+        """The `[tool.uv.sources]` entry for `package` (a path, git or URL source wins over the index)."""
+        sources = self.doc.get("tool", {}).get("uv", {}).get("sources", {})
+        wanted = canonicalize_name(package)
+        for key, value in sources.items():
+            if canonicalize_name(key) != wanted:
+                continue
+            pattern = re.compile(rf"^\s*(\[tool\.uv\.sources\.)?[\"']?{re.escape(key)}[\"']?\s*[=\]]", re.M)
+            found = pattern.search(self.text)
+            line = self.text.count("\n", 0, found.start()) + 1 if found else 0
+            text = tomlkit.dumps({key: value}).strip()
+            return Declaration(self.display, line, "[tool.uv.sources]", text, "", url=text)
+        return None
+
     def rewrite(
         self, package: str, specifier_for: Callable[[str], str | None]
     ) -> tuple[str, list[Declaration]]:

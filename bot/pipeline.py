@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from bot.model import UpgradeResult
+from bot import gitrepo
+from bot.config import Config, discover_variants, load_config
+from bot.context import Context, Progress
+from bot.errors import ManifestError, UpgradeDepsError
+from bot.lockfile import read_lock
+from bot.locking import lock_all
+from bot.manifest import Manifest
+from bot.model import Commit, Request, Section, UpgradeResult
+from bot.pinning import plan_and_pin
+from bot.proc import child_env
+from bot.request import parse_request
+from bot.transaction import FileTransaction
+from bot.uv import SWAP_DIR, Locker, restore_swap
 
-Progress = Callable[[str], Awaitable[None]]
+SUMMARY = "upgrade-summary.md"
+# Outcomes after which the changes stay (and are committed); any other ending restores every file.
+KEEP = ("landed", "attention", "breaking")
+
+
+async def _quiet(_: str) -> None:
+    return None
+
+
+def _today() -> str:
+    return datetime.date.today().isoformat()
 
 
 async def run_upgrade(
@@ -21,5 +45,116 @@ async def run_upgrade(
     environ: Mapping[str, str],
     uv_timeout: float = 600.0,
 ) -> UpgradeResult:
-    """Upgrade `repo` as `args` asks; see the README for the steps. Being written."""
-    raise NotImplementedError
+    """Upgrade `repo` as `args` asks. On refusal or failure every tracked file is as it was."""
+    try:
+        request = parse_request(args)
+    except UpgradeDepsError as exc:
+        return UpgradeResult(
+            request=Request((), " ".join(args)), outcome=exc.kind, date=_today(), error=str(exc)
+        )
+    files = FileTransaction(repo)
+    try:
+        ctx = await _prepare(
+            repo, request, config_path, files, progress or _quiet, environ, trusted, uv_timeout
+        )
+        result = await _run_steps(ctx)
+    except UpgradeDepsError as exc:
+        files.restore()
+        return UpgradeResult(request=request, outcome=exc.kind, date=_today(), error=str(exc))
+    except BaseException:
+        files.restore()
+        raise
+    if result.outcome not in KEEP:
+        files.restore()
+        return result
+    if commit:
+        await ctx.progress("commit")
+        result = replace(result, commits=_commit(ctx))
+    return result
+
+
+async def _prepare(
+    repo: Path, request: Request, config_path: Path | None, files: FileTransaction, progress: Progress,
+    environ: Mapping[str, str], trusted: bool, uv_timeout: float,
+) -> Context:  # fmt: skip
+    env = child_env(environ)
+    git_dir = await gitrepo.git_dir(repo, env=env)
+    # A run killed in the middle of a swap left the originals here: put them back first.
+    restore_swap(repo, git_dir / SWAP_DIR)
+    await gitrepo.ensure_clean(repo, env=env, ignore=(SUMMARY,))
+    config = load_config(repo, config_path)
+    variants = discover_variants(repo, config)
+    manifests = {}
+    for variant in variants:
+        path = repo / variant.manifest
+        if not path.is_file():
+            raise ManifestError(f"{variant.manifest}: manifest of variant {variant.name!r} not found")
+        manifests[variant.name] = Manifest(path.read_text(encoding="utf-8"), display=variant.manifest)
+    baseline = {variant.name: read_lock(repo, variant.lock) for variant in variants}
+    return Context(
+        repo=repo,
+        request=request,
+        config=config,
+        variants=variants,
+        manifests=manifests,
+        baseline=baseline,
+        focused=_focused(config, manifests),
+        locker=Locker(repo, env=env, timeout=uv_timeout, git_dir=git_dir),
+        files=files,
+        progress=progress,
+        environ=environ,
+        trusted=trusted,
+    )
+
+
+def _focused(config: Config, manifests: Mapping[str, Manifest]) -> frozenset[str]:
+    """Configured packages, else every direct dependency of any variant."""
+    if config.packages:
+        return frozenset(config.packages)
+    names: set[str] = set()
+    for manifest in manifests.values():
+        names |= manifest.direct_dependencies()
+    return frozenset(names)
+
+
+async def _run_steps(ctx: Context) -> UpgradeResult:
+    ctx.sections["checklists"] = Section("not run", "checklist validation is not built yet")
+    await ctx.progress("pins")
+    targets = plan_and_pin(ctx)
+    ctx.sections["pins"] = Section("done")
+    if not targets:
+        return ctx.result(outcome="nothing", date=_today())
+    if not await lock_all(ctx, targets):
+        return ctx.result(outcome="not-landed", date=_today())
+    ctx.sections["containers"] = Section("not run", "container updates are not built yet")
+    ctx.sections["audit"] = Section("not run", "the API audit is not built yet")
+    ctx.sections["verify"] = Section("not run", "verification commands are not built yet")
+    return ctx.result(outcome=_outcome(ctx), date=_today())
+
+
+def _outcome(ctx: Context) -> str:
+    if any(item.blocking for item in ctx.unresolved):
+        return "not-landed"
+    if not ctx.files.changed():
+        return "nothing"
+    if ctx.unresolved:
+        return "attention"
+    return "landed"
+
+
+def _commit(ctx: Context) -> tuple[Commit, ...]:
+    """One commit per step that changed files, replaying each step's snapshot in order."""
+    git = gitrepo.open_repo(ctx.repo)
+    final = {path: (ctx.repo / path).read_bytes() for path in ctx.files.changed()}
+    commits = []
+    for snapshot in ctx.snapshots:
+        for path, text in snapshot.files.items():
+            (ctx.repo / path).write_text(text, encoding="utf-8")
+        made = gitrepo.commit_files(git, list(snapshot.files), snapshot.message)
+        if made:
+            commits.append(made)
+    for path, data in final.items():
+        (ctx.repo / path).write_bytes(data)
+    leftover = [path for path in final if git.is_dirty(path=path)]
+    made = gitrepo.commit_files(git, leftover, "Record remaining upgrade changes")
+    return (*commits, *([made] if made else []))

@@ -19,8 +19,9 @@ def bump_specifier(spec: str, version: str) -> str | None:
     """`spec` moved to admit exactly the intent of `version`, keeping operators and spacing.
 
     `==old` becomes `==new`; a lower bound moves up to the new version; an upper bound that would
-    exclude it moves to the next major; an exclusion of the new version is dropped. Returns None
-    when there is nothing to edit (no specifier) or the text is not a specifier we understand.
+    exclude it moves up (`<` to the next major, `<=` to the version); an exclusion of the new version
+    is dropped. Returns None when there is nothing to edit (no specifier) or the text is not a
+    specifier we understand.
     """
     if not spec.strip():
         return None
@@ -31,7 +32,6 @@ def bump_specifier(spec: str, version: str) -> str | None:
     new = Version(version)
     public = new.public  # local labels (+cu129) are only allowed with == and !=
     clauses = []
-    has_floor = False
     for raw in spec.split(","):
         match = _CLAUSE.match(raw)
         if not match:
@@ -39,19 +39,15 @@ def bump_specifier(spec: str, version: str) -> str | None:
         lead, op, gap, old, trail = match.groups()
         if op in ("==", "==="):
             old = f"{new.major}.{new.minor}.*" if old.endswith(".*") else version
-            has_floor = True
         elif op in (">=", ">", "~="):
             op = ">=" if op == ">" else op
             old = public
-            has_floor = True
         elif op in ("<", "<="):
             if not SpecifierSet(f"{op}{old}").contains(new, prereleases=True):
                 old = next_major(new) if op == "<" else public
         elif op == "!=" and SpecifierSet(f"!={old}").contains(new, prereleases=True) is False:
             continue
         clauses.append(f"{lead}{op}{gap}{old}{trail}")
-    if not has_floor:
-        clauses.insert(0, f">={public}")
     return ",".join(clauses)
 
 

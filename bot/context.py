@@ -1,0 +1,87 @@
+"""The state of one pipeline run that the steps read and add to."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.config import Config
+from bot.lockfile import Lock
+from bot.manifest import Manifest
+from bot.model import (
+    Request,
+    Resolution,
+    Section,
+    Unresolved,
+    UpgradeResult,
+    Variant,
+    VersionChange,
+    Warning_,
+)
+from bot.transaction import FileTransaction
+from bot.uv import Locker
+
+Progress = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The content of the files one step changed, and the commit message that explains it."""
+
+    message: str
+    files: Mapping[str, str]
+
+
+@dataclass
+class Context:
+    """Everything a step needs, built once; the mutable lists collect what the steps report."""
+
+    repo: Path
+    request: Request
+    config: Config
+    variants: tuple[Variant, ...]
+    manifests: dict[str, Manifest]
+    baseline: dict[str, Lock]
+    focused: frozenset[str]
+    locker: Locker
+    files: FileTransaction
+    progress: Progress
+    environ: Mapping[str, str]
+    trusted: bool
+    new_locks: dict[str, Lock] = field(default_factory=dict)
+    changes: tuple[VersionChange, ...] = ()
+    resolutions: list[Resolution] = field(default_factory=list)
+    unresolved: list[Unresolved] = field(default_factory=list)
+    warnings: list[Warning_] = field(default_factory=list)
+    sections: dict[str, Section] = field(default_factory=dict)
+    snapshots: list[Snapshot] = field(default_factory=list)
+
+    def variant(self, name: str) -> Variant:
+        return next(v for v in self.variants if v.name == name)
+
+    def write_manifest(self, variant: str, text: str) -> None:
+        """Replace a variant's manifest text on disk and in memory (all variants sharing the file)."""
+        path = self.variant(variant).manifest
+        self.files.write(path, text)
+        for other in self.variants:
+            if other.manifest == path:
+                self.manifests[other.name] = Manifest(text, display=path)
+
+    def snapshot(self, message: str, paths: list[str]) -> None:
+        if paths:
+            files = {path: (self.repo / path).read_text(encoding="utf-8") for path in paths}
+            self.snapshots.append(Snapshot(message, files))
+
+    def result(self, *, outcome: str, date: str) -> UpgradeResult:
+        return UpgradeResult(
+            request=self.request,
+            outcome=outcome,
+            date=date,
+            variants=self.variants,
+            changes=self.changes,
+            resolutions=tuple(self.resolutions),
+            unresolved=tuple(self.unresolved),
+            warnings=tuple(self.warnings),
+            sections=dict(self.sections),
+        )

@@ -1,0 +1,62 @@
+"""The git operations of a local run: the clean-tree check (git CLI) and one commit per step (GitPython)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.errors import DirtyTreeError, RefusedError
+from bot.model import Commit
+from bot.proc import run
+
+if TYPE_CHECKING:
+    import git
+
+GIT_TIMEOUT = 60.0
+
+
+async def git_dir(path: Path, *, env: Mapping[str, str]) -> Path:
+    """The repository's .git directory; refuses a path that is not a work tree."""
+    done = await run(["git", "rev-parse", "--absolute-git-dir"], cwd=path, env=env, timeout=GIT_TIMEOUT)
+    if done.returncode != 0:
+        raise RefusedError(f"{path}: not a git repository")
+    return Path(done.output.strip())
+
+
+async def ensure_clean(path: Path, *, env: Mapping[str, str], ignore: Sequence[str] = ()) -> None:
+    """Refuse when tracked files have uncommitted changes: those are someone's work.
+
+    The git CLI, not GitPython, so the check does not wait for GitPython to import.
+    """
+    done = await run(
+        ["git", "status", "--porcelain=v1", "--untracked-files=no", "-z"],
+        cwd=path,
+        env=env,
+        timeout=GIT_TIMEOUT,
+    )
+    if done.returncode != 0:
+        raise RefusedError(f"{path}: git status failed: {done.output.strip()}")
+    dirty = sorted({entry[3:] for entry in done.output.split("\0") if entry[3:] and entry[3:] not in ignore})
+    if dirty:
+        listed = ", ".join(dirty[:10])
+        raise DirtyTreeError(f"the work tree has uncommitted changes ({listed}); commit or stash them first")
+
+
+def open_repo(path: Path) -> git.Repo:
+    import git
+
+    return git.Repo(path)
+
+
+def commit_files(repo: git.Repo, paths: Sequence[str], message: str) -> Commit | None:
+    """Commit exactly `paths` (nothing else that may be staged or lying around).
+
+    Through GitPython's git command interface: its pure-Python index rewrite costs more than the
+    lock step itself on large lock files.
+    """
+    if not paths or not repo.git.status("--porcelain", "--", *paths):
+        return None
+    # `commit -- paths` takes those files as they are in the work tree and nothing else.
+    repo.git.commit("--no-verify", "-q", "-m", message, "--", *paths)
+    return Commit(sha=repo.head.commit.hexsha, message=message)

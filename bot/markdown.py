@@ -1,0 +1,43 @@
+"""Neutralises untrusted text before it reaches Markdown: no @mention pings, no raw HTML, no breakouts."""
+
+from __future__ import annotations
+
+import re
+
+_ESCAPES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    "`": "\\`",
+    "[": "\\[",
+    "]": "\\]",
+    "|": "\\|",
+    "*": "\\*",
+    "_": "\\_",
+}
+_PATTERN = re.compile("|".join(re.escape(key) for key in _ESCAPES))
+
+
+def inline(text: object) -> str:
+    """Untrusted text for running prose or a table cell: one line, escaped, mentions defused."""
+    flat = " ".join(str(text).split())
+    escaped = _PATTERN.sub(lambda match: _ESCAPES[match.group(0)], flat)
+    # A zero-width space after @ keeps the text readable and stops GitHub from pinging anyone.
+    return escaped.replace("@", "@\u200b")
+
+
+def code(text: object) -> str:
+    """Untrusted text as an inline code span that nothing inside can close."""
+    flat = " ".join(str(text).split()).replace("@", "@\u200b")
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def block(text: object) -> str:
+    """Untrusted multi-line text (tool output) as a fenced block that nothing inside can close."""
+    body = str(text).rstrip("\n").replace("@", "@\u200b")
+    longest = max((len(run) for run in re.findall(r"`{3,}", body)), default=2)
+    fence = "`" * (longest + 1)
+    return f"{fence}text\n{body}\n{fence}"

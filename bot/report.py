@@ -1,0 +1,47 @@
+"""Renders the upgrade summary and other person-facing text from the jinja2 templates (pure)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot import markdown
+from bot.errors import OUTCOMES
+from bot.model import Section, UpgradeResult
+
+if TYPE_CHECKING:
+    import jinja2
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+SECTIONS = ("checklists", "pins", "lock", "containers", "audit", "verify")
+
+
+@cache
+def environment() -> jinja2.Environment:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # Markdown, not HTML: untrusted values go through the filters below.
+    )
+    env.filters.update(inline=markdown.inline, code=markdown.code, block=markdown.block)
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def render_summary(result: UpgradeResult, *, audit_section: str = "") -> str:
+    """`upgrade-summary.md` for a result; a step that did not run says so, never invents content."""
+    sections = {name: result.sections.get(name, Section("not run", "not reached")) for name in SECTIONS}
+    return render(
+        "upgrade-summary.md.j2",
+        r=result,
+        outcome=OUTCOMES[result.outcome],
+        sections=sections,
+        audit_section=audit_section,
+    )

@@ -1,0 +1,62 @@
+"""`upgrade-deps run`: the pipeline on a local checkout, writing upgrade-summary.md and printing it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import threading
+from pathlib import Path
+
+from bot.errors import OUTCOMES
+
+
+def _warm_imports() -> None:
+    """Import what the last steps need while the first ones wait on uv (start-up counts)."""
+    import git  # noqa: F401
+
+    from bot.report import environment
+
+    environment().get_template("upgrade-summary.md.j2")
+
+
+def main(args: argparse.Namespace) -> int:
+    repo: Path = args.repo.resolve()
+    if not repo.is_dir():
+        print(f"upgrade-deps: --repo {args.repo}: not a directory", file=sys.stderr)
+        return OUTCOMES["refused"].exit_code
+
+    from bot.pipeline import SUMMARY, run_upgrade
+    from bot.report import render_summary
+
+    warming: list[threading.Thread] = []
+
+    async def progress(step: str) -> None:
+        print(f"upgrade-deps: {step}", file=sys.stderr)
+        if step.startswith("lock") and not warming:
+            # uv is about to run: the interpreter is idle, so the imports cost no wall time there.
+            warming.append(threading.Thread(target=_warm_imports, daemon=True, name="warm-imports"))
+            warming[0].start()
+
+    try:
+        result = asyncio.run(
+            run_upgrade(
+                repo,
+                args.args,
+                config_path=args.config,
+                commit=not args.no_commit,
+                progress=progress,
+                environ=dict(os.environ),
+                uv_timeout=args.uv_timeout,
+            )
+        )
+    except KeyboardInterrupt:
+        print("upgrade-deps: interrupted; every file was restored", file=sys.stderr)
+        return 130
+    summary = render_summary(result)
+    (repo / SUMMARY).write_text(summary, encoding="utf-8")
+    print(summary)
+    if result.error:
+        print(f"upgrade-deps: {result.error}", file=sys.stderr)
+    return OUTCOMES[result.outcome].exit_code

@@ -1,0 +1,41 @@
+"""The bundled example upgrades cleanly through the real command, as the README's first command does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.repos import copy_example, git
+
+
+def run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run", "--repo", str(repo), *args],
+        capture_output=True, text=True, env={**os.environ}, timeout=120,
+    )  # fmt: skip
+
+
+def test_the_example_upgrade_lands_and_prints_the_summary(project_root: Path, tmp_path: Path) -> None:
+    repo = copy_example(project_root, tmp_path / "example")
+    done = run(repo, "sglang==0.5.10", "transformers==4.57.1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| sglang | 0.5.9 | 0.5.10 | sglang |" in done.stdout
+    assert "| transformers | 4.56.0 | 4.57.1 | sglang, vllm |" in done.stdout
+    assert "| numpy (transitive) | 2.2.6 | 2.3.5 | sglang, vllm |" in done.stdout
+    assert (repo / "upgrade-summary.md").read_text() in done.stdout
+    assert git(repo, "log", "--format=%s", "-n", "2").splitlines() == [
+        "Re-lock sglang, vllm after the upgrade",
+        "Pin sglang 0.5.10, transformers 4.57.1",
+    ]
+
+
+def test_an_explicit_config_file_replaces_the_repositorys(project_root: Path, tmp_path: Path) -> None:
+    repo = copy_example(project_root, tmp_path / "example")
+    config = tmp_path / "only-vllm.toml"
+    config.write_text('[[variant]]\nname = "vllm"\nmanifest = "pyproject.vllm.toml"\n')
+    done = run(repo, "--config", str(config), "transformers==4.57.1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| transformers | 4.56.0 | 4.57.1 | vllm |" in done.stdout
+    assert git(repo, "diff", "--name-only", "HEAD~2").split() == ["pyproject.vllm.toml", "uv.vllm.lock"]

@@ -1,0 +1,66 @@
+"""The upgrade summary rendered from a fixed result matches its golden file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bot.model import (
+    Commit,
+    Request,
+    Requested,
+    Resolution,
+    Section,
+    Unresolved,
+    UpgradeResult,
+    VersionChange,
+    Warning_,
+)
+from bot.report import render_summary
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def check(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_summary_of_a_landed_upgrade() -> None:
+    result = UpgradeResult(
+        request=Request((Requested("sglang", "sglang", "0.5.10"),), "sglang==0.5.10 @everyone"),
+        outcome="landed",
+        date="2026-11-23",
+        changes=(
+            VersionChange("numpy", ("2.2.6",), ("2.3.5",), ("sglang", "vllm"), False, False),
+            VersionChange("sglang", ("0.5.9",), ("0.5.10",), ("sglang",), True, True),
+        ),
+        resolutions=(
+            Resolution(
+                "transformers", "==4.56.0", "==4.57.1", "sglang", "sglang==0.5.10 requires transformers>=4.57"
+            ),
+        ),
+        unresolved=(
+            Unresolved("conflict", "<b>bold</b> from uv", file="pyproject.toml", line=3, blocking=False),
+        ),
+        warnings=(Warning_("torch is not a focused package"),),
+        commits=(Commit("0123456789abcdef", "Pin sglang 0.5.10\n\nbody"),),
+        sections={
+            "pins": Section("done"),
+            "lock": Section("done"),
+            "containers": Section("not run", "container updates are not built yet"),
+        },
+    )
+    check("summary-landed.md", render_summary(result))
+
+
+def test_summary_of_a_refusal_says_which_steps_did_not_run() -> None:
+    result = UpgradeResult(
+        request=Request((), "torch==2.10.0"),
+        outcome="refused",
+        date="2026-11-23",
+        error="torch is pinned differently per variant",
+    )
+    check("summary-refused.md", render_summary(result))
