@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from bot import markdown
+
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
-_MENTION = re.compile(r"@(?=[\w-])")
-
-
-def neutralise(text: object) -> str:
-    """Make an untrusted string inert in GitHub Markdown: no mentions, HTML, code fences or links."""
-    value = str(text).replace("\r", " ").replace("\n", " ")
-    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    value = value.replace("`", "'").replace("[", "\\[").replace("]", "\\]").replace("|", "\\|")
-    value = value.replace("*", "\\*").replace("_", "\\_")  # no emphasis from untrusted text
-    return _MENTION.sub("@\u200b", value)
-
-
-def code(text: object) -> str:
-    """An untrusted string as a Markdown code span (backticks cannot close it early)."""
-    value = str(text).replace("\r", " ").replace("\n", " ").replace("`", "'")
-    return f"`{value}`"
 
 
 @cache
@@ -36,10 +21,9 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,  # Markdown and plain text, not HTML; untrusted values go through `md`/`code`
+        autoescape=False,  # Markdown and plain text, not HTML; untrusted values go through `inline`/`code`
     )
-    env.filters["md"] = neutralise
-    env.filters["code"] = code
+    env.filters.update(inline=markdown.inline, code=markdown.code)
     return env
 
 

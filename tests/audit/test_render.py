@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.audit.command import audit_command, parse_change
-from bot.audit.render import audit_section, audit_text, neutralise
+from bot.audit.render import audit_section, audit_text
 from bot.audit.runner import AuditReport, PackageAudit
 from bot.config import load_config
+from bot.model import Finding
 from tests.support.audit_repo import AuditRepo
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -39,7 +40,19 @@ def test_clean_and_unaudited_packages_render() -> None:
     assert audit_section(AuditReport()) == "No focused package changed version; nothing to audit.\n"
 
 
-def test_untrusted_text_is_inert() -> None:
-    assert neutralise("@octocat <img src=x> `code` [link](http://x) **bold** a|b") == (
-        "@\u200boctocat &lt;img src=x&gt; 'code' \\[link\\](http://x) \\*\\*bold\\*\\* a\\|b"
+def test_untrusted_names_are_inert_in_the_section() -> None:
+    hostile = Finding(
+        "x/<img src=y>.py",
+        3,
+        1,
+        "evil",
+        "evil.`f`",
+        "removed",
+        "error",
+        "'@octocat' [click](http://x) **now**",
     )
+    report = AuditReport((PackageAudit("@team", "1", "2<b>", findings=(hostile,), moves=(("a`b", "c"),)),))
+    text = audit_section(report)
+    assert "@octocat" not in text and "@team" not in text and "<img" not in text and "<b>" not in text
+    assert "\\[click\\](http://x)" in text and "\\*\\*now\\*\\*" in text
+    assert "- ``a`b`` → `c`" in text
