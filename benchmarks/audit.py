@@ -1,5 +1,7 @@
 """Benchmark: audit time and peak memory on a real large package pair (transformers), cold and warm.
 
+Run from the repository root: `.venv/bin/python -m benchmarks.audit`.
+
 Downloads the two wheels once from PyPI into --cache (the only network use; tests never do this),
 generates a repository that uses 50 transformers symbols, then audits it in fresh processes:
 cold (empty audit cache: unpack + griffe) and warm (per-symbol JSON cache filled). Prints the figures.
@@ -26,6 +28,7 @@ from bot.lockfile import Lock
 from bot.model import LockedPackage, VersionChange
 
 PACKAGE = "transformers"
+ROOT = Path(__file__).resolve().parent.parent
 SYMBOLS = [
     # (import line, use line): 50 public names, called the way training code calls them.
     "AutoConfig.from_pretrained(name, trust_remote_code=True)",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -55,9 +57,11 @@ class ApiModel:
             "locations": self.locations,
         }
         self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.cache_file.with_suffix(".partial")
-        partial.write_text(json.dumps(payload, sort_keys=True), encoding="utf-8")
-        partial.replace(self.cache_file)
+        # A private temporary file replaced atomically: concurrent jobs may race, never corrupt.
+        handle, name = tempfile.mkstemp(prefix=f".{self.cache_file.name}-", dir=self.cache_file.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(payload, out, sort_keys=True)
+        Path(name).replace(self.cache_file)
         self.dirty = False
 
     # -- modules ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import hashlib
 import io
 import shutil
 import tarfile
+import tempfile
 import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -148,11 +149,19 @@ async def unpack_distribution(
     digest = await asyncio.to_thread(_verify, data, expected, what=what)
     cached = cache_dir / "dist" / f"{package.name}-{package.version}-{digest[:16]}"
     if not (cached / ".complete").exists():
-        partial = cached.with_name(cached.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
-        await asyncio.to_thread(_unpack, data, PurePosixPath(urlparse(str(location)).path).name, partial)
-        (partial / ".complete").touch()
-        shutil.rmtree(cached, ignore_errors=True)
-        partial.rename(cached)
+        # A private directory per unpacking, renamed into place: concurrent jobs never see half a tree.
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{cached.name}-", dir=cached.parent))
+        try:
+            await asyncio.to_thread(_unpack, data, PurePosixPath(urlparse(str(location)).path).name, partial)
+            (partial / ".complete").touch()
+            if cached.exists() and not (cached / ".complete").exists():
+                shutil.rmtree(cached, ignore_errors=True)  # left by an interrupted run
+            try:
+                partial.rename(cached)
+            except OSError:  # another job finished the same archive first; its copy is as good
+                if not (cached / ".complete").exists():
+                    raise
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
     return Unpacked(package.name, package.version, digest, cached, top_level_names(cached))
