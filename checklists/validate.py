@@ -100,7 +100,12 @@ def validate_one(
     target = repo / relative
     created = False
     if target.is_file():
-        text = target.read_text(encoding="utf-8")
+        try:
+            text = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return ChecklistReport(
+                package, relative, problems=(f"{relative}: cannot be read as UTF-8 text ({exc})",)
+            )
     else:
         text = new_checklist(package, import_names(package, config, distribution=distribution))
         created = True

@@ -102,10 +102,13 @@ def _entry(
 
 
 def _checklist(repo: Path, config: Config, package: str) -> Checklist | None:
-    path = repo / checklist_path(repo, config, package)
-    if not path.is_file():
+    """The package's checklist; an unreadable one is step 0.5's to report, the audit goes on without it."""
+    relative = checklist_path(repo, config, package)
+    try:
+        text = (repo / relative).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
-    return parse_checklist(path.read_text(encoding="utf-8"), display=checklist_path(repo, config, package))
+    return parse_checklist(text, display=relative)
 
 
 def _catalog_lookup(checklist: Checklist | None) -> dict[str, str]:

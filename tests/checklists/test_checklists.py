@@ -214,3 +214,11 @@ def test_wrong_import_names_never_empty_a_checklist(repo: Path) -> None:
     assert report.stale == () and report.missing == ()
     assert report.problems == (f"{PATH}: no file imports not_peft; set [package.peft].imports or 'imports:'",)
     assert "areal/engine/lora.py" in (repo / PATH).read_text(encoding="utf-8")
+
+
+def test_unreadable_checklist_is_a_problem_and_left_alone(repo: Path) -> None:
+    (repo / PATH).write_bytes(b"---\npackage: \xff\xfe\n")
+    (report,) = validate_checklists(repo, CONFIG, ["peft"], fix=True)
+    assert not report.fixed and len(report.problems) == 1
+    assert report.problems[0].startswith(f"{PATH}: cannot be read as UTF-8 text")
+    assert (repo / PATH).read_bytes() == b"---\npackage: \xff\xfe\n"
