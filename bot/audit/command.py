@@ -13,7 +13,7 @@ from pathlib import Path
 from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from bot.audit.fetch import SIMPLE_ACCEPT, http_get
+from bot.audit.fetch import SIMPLE_ACCEPT, http_get, redact_url
 from bot.audit.index import find_distribution
 from bot.audit.render import audit_text
 from bot.audit.runner import AuditReport, run_audit
@@ -72,7 +72,7 @@ async def audit_command(
                 repo, locks, item.package, version, manifests=manifests, get=_simple
             )
             if entry is None:
-                where = ", ".join(searched) or "no lock file and no index configured"
+                where = ", ".join(redact_url(s) for s in searched) or "no lock file and no index configured"
                 raise RefusedError(f"{item.package} {version}: no distribution found (searched: {where})")
             into[item.package] = (entry,)
     changes = [VersionChange(i.package, (i.old,), (i.new,), ("cli",), True, True) for i in wanted]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 
+from bot.audit.fetch import redact_url
 from bot.errors import ToolError
 from bot.model import LockedPackage
 
@@ -143,7 +144,7 @@ async def unpack_distribution(
         except OSError as exc:
             raise ToolError(f"{what}: cannot read {source.name} ({exc.strerror})") from None
     elif fetch is None:
-        raise ToolError(f"{what}: {location} must be downloaded and no downloader was given")
+        raise ToolError(f"{what}: {redact_url(location)} must be downloaded and no downloader was given")
     else:
         data = await fetch(source)
     digest = await asyncio.to_thread(_verify, data, expected, what=what)

@@ -19,14 +19,16 @@ async def http_get(url: str, *, accept: str | None = None, timeout: float = 300.
             session.get(url, headers=headers) as response,
         ):
             if response.status >= 500:
-                raise TransientError(f"{_safe(url)}: server answered {response.status}")
+                raise TransientError(f"{redact_url(url)}: server answered {response.status}")
             if response.status != 200:
-                raise ToolError(f"{_safe(url)}: server answered {response.status}")
+                raise ToolError(f"{redact_url(url)}: server answered {response.status}")
             if (response.content_length or 0) > LIMIT:
-                raise ToolError(f"{_safe(url)}: {response.content_length} bytes is more than we download")
+                raise ToolError(
+                    f"{redact_url(url)}: {response.content_length} bytes is more than we download"
+                )
             return await response.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise TransientError(f"{_safe(url)}: download failed ({type(exc).__name__})") from None
+        raise TransientError(f"{redact_url(url)}: download failed ({type(exc).__name__})") from None
 
 
 async def fetch_file(url: str) -> bytes:
@@ -34,8 +36,11 @@ async def fetch_file(url: str) -> bytes:
     return await http_get(url)
 
 
-def _safe(url: str) -> str:
-    """The URL without credentials (index URLs may carry a token in the user-info part)."""
+def redact_url(url: str) -> str:
+    """The URL without credentials or query (index URLs may carry a token in either)."""
     scheme, sep, rest = url.partition("://")
-    host_and_path = rest.split("@", 1)[-1] if "@" in rest.split("/", 1)[0] else rest
-    return f"{scheme}{sep}{host_and_path}"
+    if not sep:
+        return url
+    host, slash, path = rest.partition("/")
+    host = host.rsplit("@", 1)[-1]
+    return f"{scheme}{sep}{host}{slash}{path.split('?', 1)[0].split('#', 1)[0]}"

@@ -18,7 +18,8 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from bot.errors import ManifestError
+from bot.audit.fetch import redact_url
+from bot.errors import ManifestError, ToolError
 from bot.lockfile import Lock
 from bot.model import LockedPackage
 from bot.tomlfile import load_toml
@@ -148,7 +149,12 @@ async def from_simple_index(index: str, package: str, version: str, *, get: GetJ
     page = urljoin(index.rstrip("/") + "/", f"{package}/")
     wheels: list[tuple[str, str]] = []
     sdist: tuple[str, str] | None = None
-    for item in _page_files(await get(page)):
+    body = await get(page)
+    try:
+        files = _page_files(body)
+    except ValueError:
+        raise ToolError(f"{redact_url(page)}: not a simple-index page (JSON or HTML)") from None
+    for item in files:
         filename = str(item.get("filename", ""))
         if not _matches(filename, package, version) or item.get("yanked"):
             continue

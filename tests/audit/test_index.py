@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.audit.distributions import top_level_names
+from bot.audit.fetch import redact_url
 from bot.audit.index import PYPI, from_directory, index_sources
 from bot.lockfile import parse_lock
 from tests.support.wheels import WheelSpec, build_wheel
@@ -60,3 +61,10 @@ def test_namespace_packages_count_as_top_level(tmp_path: Path) -> None:
     (tmp_path / "single.py").write_text("", encoding="utf-8")
     (tmp_path / "setup.py").write_text("", encoding="utf-8")
     assert top_level_names(tmp_path) == ("megatron.core", "pkg", "single")
+
+
+def test_credentials_never_reach_messages() -> None:
+    assert redact_url("https://user:s3cret@index.example/simple/x/?token=abc#sha256=1") == (
+        "https://index.example/simple/x/"
+    )
+    assert redact_url("wheelhouse") == "wheelhouse"
