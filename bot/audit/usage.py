@@ -69,12 +69,18 @@ class _Visitor(ast.NodeVisitor):
         self.uses: list[Use] = []
         self.consumed: set[int] = set()  # Attribute nodes already reported as part of a longer chain
         self.guarded = 0  # depth of `except ImportError:` handlers around the current node
+        self.attributes: list[_Scope] = []  # per enclosing class: `self.x = pkg.Thing()` bindings
 
     def resolve(self, node: ast.expr) -> _Binding | None:
         if isinstance(node, ast.Name):
             for scope in reversed(self.scopes):
                 if node.id in scope:
                     return scope[node.id]  # None when a local name shadows the import
+            return None
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+            if self.attributes and node.attr in self.attributes[-1]:
+                self.consumed.add(id(node.value))
+                return self.attributes[-1][node.attr]
             return None
         if isinstance(node, ast.Attribute):
             inner = self.resolve(node.value)
@@ -141,8 +147,10 @@ class _Visitor(ast.NodeVisitor):
         for keyword in node.keywords:
             self.visit(keyword)
         self.scopes.append(dict(_module_bindings(node.body, self.roots)))
+        self.attributes.append({})
         for statement in node.body:
             self.visit(statement)
+        self.attributes.pop()
         self.scopes.pop()
 
     def visit_Assign(self, node: ast.Assign) -> None:
@@ -155,6 +163,8 @@ class _Visitor(ast.NodeVisitor):
         for target in node.targets:
             if isinstance(target, ast.Name):
                 self.scopes[-1][target.id] = instance
+            elif isinstance(target, ast.Attribute) and _is_self_attribute(target) and self.attributes:
+                self.attributes[-1][target.attr] = instance
             else:
                 self.visit(target)
 
@@ -180,6 +190,10 @@ class _Visitor(ast.NodeVisitor):
             if bound is not None:
                 self.add(node, bound[0], "attribute", on_instance=bound[1])
         self.generic_visit(node)
+
+
+def _is_self_attribute(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
 
 
 def uses_in_tree(file: str, tree: ast.Module, roots: frozenset[str]) -> list[Use]:

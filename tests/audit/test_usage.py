@@ -93,3 +93,23 @@ def test_fallback_imports_are_marked_guarded() -> None:
         ("pkg.new.X", False),
         ("pkg.old.X", True),
     ]
+
+
+def test_instances_kept_on_self() -> None:
+    source = """\
+        from pkg import Engine
+
+        class Worker:
+            def __init__(self):
+                self.engine = Engine(1)
+                self.other = make()
+
+            def run(self):
+                self.engine.step(2, fast=True)
+                self.other.step(3)
+    """
+    assert _uses(source) == [
+        (1, 1, "pkg.Engine", "import"),
+        (5, 23, "pkg.Engine", "call"),
+        (9, 9, "pkg.Engine.step", "call"),
+    ]
