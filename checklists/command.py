@@ -10,10 +10,10 @@ from pathlib import Path
 import yaml
 from packaging.utils import canonicalize_name
 
-from bot.audit.render import render
 from bot.config import Config, load_config
 from bot.errors import RefusedError
 from checklists.locate import checklist_dir
+from checklists.report import render_text
 from checklists.validate import ChecklistReport, validate_checklists
 
 
@@ -65,5 +65,5 @@ def main(args: Namespace) -> int:
             for problem in report.problems:
                 print(problem, file=sys.stderr)
     else:
-        sys.stdout.write(render("checklists-report.txt.j2", reports=reports))
+        sys.stdout.write(render_text(reports))
     return 1 if any(failed(r) for r in reports) else 0

@@ -12,6 +12,7 @@ from bot.config import parse_config
 from checklists.command import main
 from checklists.edit import apply_edits
 from checklists.model import parse_checklist
+from checklists.report import render_markdown
 from checklists.validate import new_checklist, validate_checklists
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -222,3 +223,11 @@ def test_unreadable_checklist_is_a_problem_and_left_alone(repo: Path) -> None:
     assert not report.fixed and len(report.problems) == 1
     assert report.problems[0].startswith(f"{PATH}: cannot be read as UTF-8 text")
     assert (repo / PATH).read_bytes() == b"---\npackage: \xff\xfe\n"
+
+
+def test_summary_markdown_golden(repo: Path) -> None:
+    before = validate_checklists(repo, CONFIG, ["peft"], fix=False)
+    after = validate_checklists(repo, CONFIG, ["peft"], fix=True)
+    clean = validate_checklists(repo, CONFIG, ["peft"], fix=False)
+    text = render_markdown([*before, *after, *clean])
+    assert text == (GOLDEN / "checklists-section.md").read_text(encoding="utf-8")
