@@ -12,7 +12,7 @@ from typing import Any
 
 import griffe
 
-from bot.audit.distributions import Unpacked
+from bot.audit.distributions import NATIVE, Unpacked
 from bot.audit.symbols import (
     CACHE_SCHEMA,
     Param,
@@ -74,6 +74,15 @@ class ApiModel:
         stub = base.with_suffix(".pyi")
         return stub if stub.is_file() else None
 
+    def _native(self, dotted: str) -> bool:
+        """A compiled extension module (only its placeholder was unpacked)."""
+        base = self.dist.root.joinpath(*dotted.split("."))
+        return base.parent.is_dir() and any(
+            p.suffix in NATIVE
+            for p in base.parent.glob(f"{base.name}.*")
+            if p.name.split(".")[0] == base.name
+        )
+
     def module(self, dotted: str) -> griffe.Module | None:
         """The module `dotted` visited on its own (its parents only as empty shells), or None."""
         if dotted in self.modules:
@@ -118,6 +127,8 @@ class ApiModel:
                 break
             if ".".join(parts[:cut]) in self.broken:
                 return SymbolInfo(path, "unknown", reason=f"{'.'.join(parts[:cut])} cannot be parsed")
+            if self._native(".".join(parts[:cut])):
+                return SymbolInfo(path, "unknown", reason=f"{'.'.join(parts[:cut])} is a compiled module")
         else:
             return SymbolInfo(path, "missing", reason=f"no module {parts[0]}")
         return self._walk(path, module, parts[cut:], hops=hops)

@@ -20,6 +20,9 @@ from bot.model import LockedPackage
 
 # Only these files matter to a static audit; skipping binaries keeps big wheels cheap to unpack.
 _KEEP = (".py", ".pyi")
+# Compiled modules cannot be read statically; an empty placeholder records that they exist, so the
+# API model says "unknown" for their names instead of "removed".
+NATIVE = (".so", ".pyd")
 Fetch = Callable[[str], Awaitable[bytes]]
 
 
@@ -73,7 +76,7 @@ def _verify(data: bytes, expected: str, *, what: str) -> str:
 
 def _member_path(name: str, *, sdist: bool) -> PurePosixPath | None:
     path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts or not name.endswith(_KEEP):
+    if path.is_absolute() or ".." in path.parts or not name.endswith(_KEEP + NATIVE):
         return None
     if sdist:  # drop the "name-version/" directory every sdist starts with
         path = PurePosixPath(*path.parts[1:]) if len(path.parts) > 1 else path
@@ -91,7 +94,7 @@ def _unpack(data: bytes, filename: str, target: Path) -> None:
                 if path is not None and not info.is_dir():
                     out = target.joinpath(*path.parts)
                     out.parent.mkdir(parents=True, exist_ok=True)
-                    out.write_bytes(archive.read(info))
+                    out.write_bytes(b"" if path.suffix in NATIVE else archive.read(info))
         return
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
         for member in archive.getmembers():
@@ -102,7 +105,7 @@ def _unpack(data: bytes, filename: str, target: Path) -> None:
             if handle is not None:
                 out = target.joinpath(*path.parts)
                 out.parent.mkdir(parents=True, exist_ok=True)
-                out.write_bytes(handle.read())
+                out.write_bytes(b"" if path.suffix in NATIVE else handle.read())
 
 
 def top_level_names(root: Path) -> tuple[str, ...]:

@@ -53,6 +53,7 @@ SOURCES = {
     "pkg/lazy.py": "def __getattr__(name):\n    raise AttributeError(name)\n",
     "pkg/starry.py": "from os.path import *\n",
     "pkg/broken.py": "def broken(:\n",
+    "pkg/_speedups.cpython-311-x86_64-linux-gnu.so": "",
 }
 
 
@@ -88,6 +89,7 @@ def model(tmp_path: Path) -> ApiModel:
         ("pkg.starry.join", "unknown", "", "", ""),
         ("pkg.sub.impl.Child.whatever", "unknown", "", "", ""),
         ("pkg.broken.broken", "unknown", "", "", ""),
+        ("pkg._speedups.fast_path", "unknown", "", "", ""),
         ("pkg.sub.impl.Late.early", "found", "attribute", "pkg.sub.impl.Late.early", ""),
         ("pkg.sub.impl.Late.late", "unknown", "", "", ""),
         ("pkg.sub.impl.Late.never", "missing", "", "", ""),

@@ -42,13 +42,17 @@ def test_pick_prefers_pure_wheel_then_any_wheel_then_sdist() -> None:
 
 
 async def test_wheel_from_find_links_is_verified_and_cached(tmp_path: Path) -> None:
-    wheel = build_wheel(WheelSpec("demo", "1.0", files={"demo/__init__.py": "X = 1\n"}), tmp_path / "wheels")
+    files = {"demo/__init__.py": "X = 1\n", "demo/_c.cpython-311-x86_64-linux-gnu.so": "\x7fELF..."}
+    wheel = build_wheel(WheelSpec("demo", "1.0", files=files), tmp_path / "wheels")
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
     entry = LockedPackage("demo", "1.0", (("registry", "wheels"),), ((wheel.name, f"sha256:{digest}"),))
     unpacked = await unpack_distribution(tmp_path, entry, cache_dir=tmp_path / "cache")
     assert unpacked.top_level == ("demo",) and unpacked.digest == digest
     assert (unpacked.root / "demo" / "__init__.py").read_text() == "X = 1\n"
     assert not list(unpacked.root.rglob("METADATA"))  # only Python sources are kept
+    assert (
+        unpacked.root / "demo" / "_c.cpython-311-x86_64-linux-gnu.so"
+    ).read_bytes() == b""  # a placeholder
     wheel.unlink()  # the cache keyed by name, version and hash answers without the archive
     again = await unpack_distribution(tmp_path, entry, cache_dir=tmp_path / "cache")
     assert again == unpacked
