@@ -259,8 +259,17 @@ async def run_audit(
             )
             continue
         try:
-            old_dist = await unpack_distribution(repo, old_entry, cache_dir=cache_dir, fetch=fetch)
-            new_dist = await unpack_distribution(repo, new_entry, cache_dir=cache_dir, fetch=fetch)
+            # Both archives at once: downloading and unpacking overlap (the unpacking runs in threads).
+            # return_exceptions: both finish before we go on, so no unpacking is left running unseen.
+            outcomes = await asyncio.gather(
+                unpack_distribution(repo, old_entry, cache_dir=cache_dir, fetch=fetch),
+                unpack_distribution(repo, new_entry, cache_dir=cache_dir, fetch=fetch),
+                return_exceptions=True,
+            )
+            failed = [o for o in outcomes if isinstance(o, BaseException)]
+            if failed:
+                raise failed[0]
+            old_dist, new_dist = (o for o in outcomes if isinstance(o, Unpacked))
             if not new_dist.top_level or not old_dist.top_level:
                 raise ToolError(f"{change.package}: the distribution holds no Python module to audit")
             audit = await asyncio.to_thread(
