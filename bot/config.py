@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from bot.tomlfile import load_toml
 
 CONFIG_PATH = ".github/upgrade-deps.toml"
 DEFAULT_BOTS = ("renovate[bot]", "dependabot[bot]")
+PLACEHOLDERS = ("version", "major", "minor", "patch")  # of [[container]] image and template
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,21 @@ def _requirement(reader: _Reader, key: str) -> str:
     return text
 
 
+def _check_placeholders(reader: _Reader, key: str, text: str | None, *, tag_only: bool) -> None:
+    """An image's tag (or a template) must hold a known placeholder, and no unknown one."""
+    if text is None:
+        return
+    names = re.findall(r"\{([^{}]*)\}", text)
+    unknown = [name for name in names if name not in PLACEHOLDERS]
+    if unknown:
+        raise reader.fail(key, f"unknown placeholder {{{unknown[0]}}} (expected {', '.join(PLACEHOLDERS)})")
+    if tag_only and not re.search(r"\{\w+\}", text.rpartition(":")[2]):
+        problem = "the tag (after the last ':') needs a placeholder such as {version}"
+        raise reader.fail(key, f"{text!r}: {problem}")
+    if not names:
+        raise reader.fail(key, f"{text!r} has no placeholder such as {{version}}")
+
+
 def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH) -> Config:
     """Validate an already-parsed TOML mapping; raise ConfigError naming the key."""
     root = _Reader(data, where="", display=display)
@@ -223,6 +240,8 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH) -> Conf
             raise item.fail("files", "required: the files (globs) this rule rewrites")
         package = item.string("package", required=True)
         assert package
+        _check_placeholders(item, "image", item.string("image"), tag_only=True)
+        _check_placeholders(item, "template", item.string("template"), tag_only=False)
         containers.append(
             ContainerRule(
                 package=canonicalize_name(package),

@@ -67,6 +67,10 @@ class TransientError(UpgradeDepsError):
         self.retry_after = retry_after
 
 
+class RegistryError(TransientError):
+    """A container registry could not say whether a tag exists (unreachable, refused, odd answer)."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How one kind of ending is reported: CLI exit code, check-run conclusion, title."""

@@ -67,17 +67,28 @@ async def run(
             *argv, cwd=cwd, env=dict(env), stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
+    # Read as it comes, so what a command printed before its timeout is kept for the report.
+    chunks: list[bytes] = []
+
+    async def collect() -> None:
+        assert process.stdout is not None
+        while chunk := await process.stdout.read(65536):
+            chunks.append(chunk)
+        await process.wait()
+
     try:
-        out, _ = await asyncio.wait_for(process.communicate(), timeout)
+        await asyncio.wait_for(collect(), timeout)
     except TimeoutError:
         _kill_group(process)
-        out, _ = await process.communicate()
-        return Completed(tuple(argv), -1, out.decode(errors="replace"), timed_out=True)
+        # A grandchild that left the group could hold the pipe open: do not wait on it for ever.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(collect(), 5)
+        return Completed(tuple(argv), -1, b"".join(chunks).decode(errors="replace"), timed_out=True)
     except BaseException:
         _kill_group(process)
         await process.wait()
         raise
-    return Completed(tuple(argv), process.returncode or 0, out.decode(errors="replace"))
+    return Completed(tuple(argv), process.returncode or 0, b"".join(chunks).decode(errors="replace"))
 
 
 def _kill_group(process: asyncio.subprocess.Process) -> None:

@@ -1,0 +1,62 @@
+"""Step 7: runs the repository's `[[verify]]` commands in the work tree, in order, with timeouts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from bot.config import Config, VerifyCommand
+from bot.model import Unresolved, VerifyResult
+from bot.proc import child_env, run, tail
+from bot.wording import say
+
+TAIL_LINES = 50
+
+
+async def run_verify(
+    repo: Path,
+    config: Config,
+    variants: Sequence[str],
+    *,
+    environ: Mapping[str, str],
+    trusted: bool,
+) -> tuple[VerifyResult, ...]:
+    """Run every configured command whose variants were changed; all of them, even after a failure.
+
+    `variants` are the variants this upgrade re-locked. Untrusted runs (fork pull requests) run
+    nothing: each command is recorded as skipped with the reason.
+    """
+    results = []
+    for command in config.verify:
+        if not trusted:
+            results.append(VerifyResult(command.name, "skipped", say("verify", "untrusted")))
+        elif command.variants is not None and not set(command.variants) & set(variants):
+            reason = say("verify", "other_variants", wanted=command.variants, changed=sorted(variants))
+            results.append(VerifyResult(command.name, "skipped", reason))
+        else:
+            results.append(await _run_one(repo, command, environ))
+    return tuple(results)
+
+
+async def _run_one(repo: Path, command: VerifyCommand, environ: Mapping[str, str]) -> VerifyResult:
+    try:
+        done = await run([command.run], cwd=repo, env=child_env(environ), timeout=command.timeout, shell=True)
+    except OSError as exc:
+        return VerifyResult(command.name, "fail", say("verify", "cannot_start", reason=exc.strerror or exc))
+    if done.timed_out:
+        note = say("verify", "timed_out", seconds=f"{command.timeout:g}")
+        return VerifyResult(
+            command.name, "timeout", "\n".join(filter(None, [tail(done.output, TAIL_LINES), note]))
+        )
+    if done.returncode != 0:
+        return VerifyResult(command.name, "fail", tail(done.output, TAIL_LINES))
+    return VerifyResult(command.name, "pass")
+
+
+def verify_unresolved(results: Sequence[VerifyResult]) -> list[Unresolved]:
+    """Failed and timed-out commands as non-blocking unresolved items: the upgrade landed, a person looks."""
+    return [
+        Unresolved("verify", say("verify", "failed", name=result.name, status=result.status), blocking=False)
+        for result in results
+        if result.status in ("fail", "timeout")
+    ]
