@@ -137,3 +137,16 @@ async def test_versions_come_from_a_json_simple_index(audit_repo: AuditRepo, tmp
     assert sorted(requests) == sorted(
         ["/simple/demo-lib/", "/simple/demo-lib/", *(f"/files/{name}" for name in wheels)]
     )
+
+
+def test_dispatch_through_the_upgrade_deps_entry_point(
+    audit_repo: AuditRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main as cli
+
+    assert cli(["audit", "--repo", str(audit_repo.root), "--format", "json", "demo-lib==1.0..2.0"]) == 1
+    assert len(json.loads(capsys.readouterr().out)) == 16
+    assert cli(["checklists", "validate", "--repo", str(audit_repo.root), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"package": "demo-lib", "missing": [], "stale": [], "changed": []}
+    ]

@@ -256,6 +256,8 @@ upstream_paths:
 | File | Imports / Usage |
 | ---- | --------------- |
 | `app/http.py` | HTTP-only: `POST /v1/generate` |
+| `app/_compat.py` | `demo_lib`, `Layer`, `speedup`, `stable`, `build` |
+| `app/compat_checks.py` | `demo_lib` (version guard) |
 
 ### Tertiary (tests, infra)
 
