@@ -134,8 +134,13 @@ class ApiModel:
         return self._walk(path, module, parts[cut:], hops=hops)
 
     def _walk(self, path: str, obj: Any, rest: list[str], *, hops: int) -> SymbolInfo:
-        for index, name in enumerate(rest):
+        for index, part in enumerate(rest):
+            # "name()" is the value a call returns: an instance of the class, or of a function's
+            # annotated return class (`x = pkg.load(); x.fit()` looks up `pkg.load().fit`).
+            name, called = (part[:-2], True) if part.endswith("()") else (part, False)
             member = self._member(obj, name, hops=hops)
+            if called and not isinstance(member, SymbolInfo):
+                member = self._result_of(member)
             if isinstance(member, SymbolInfo):
                 if member.status == "found" and index + 1 < len(rest):
                     return SymbolInfo(path, "unknown", reason=f"attribute of a value ({member.target})")
@@ -153,6 +158,17 @@ class ApiModel:
                 )
             obj = member
         return self._describe(path, obj)
+
+    def _result_of(self, obj: Any) -> Any:
+        """The class of what calling `obj` returns, or a SymbolInfo saying why that is unknown."""
+        if obj.kind.value == "class":
+            return obj
+        returns = getattr(obj, "returns", None) if obj.kind.value == "function" else None
+        target = getattr(returns, "canonical_path", None)
+        cls = self._class(target) if isinstance(target, str) else None
+        if cls is None:
+            return SymbolInfo(obj.path, "unknown", reason=f"the value {obj.path} returns has no known class")
+        return cls
 
     def _member(self, obj: Any, name: str, *, hops: int) -> Any:
         """The griffe object `obj.name`, or a SymbolInfo when it is an alias, missing or unknowable."""

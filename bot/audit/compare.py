@@ -34,9 +34,11 @@ def _first_missing(symbol: str, new: ApiModel) -> str:
     return symbol
 
 
-def _new_home(removed: str, old_info: SymbolInfo, new: ApiModel) -> str | None:
+def _new_home(removed: str, old_info: SymbolInfo, old: ApiModel, new: ApiModel) -> str | None:
     """Where the removed name lives now: a top-level re-export first, else its defining module."""
-    name = removed.rsplit(".", 1)[-1]
+    parent, _, name = removed.rpartition(".")
+    if old.lookup(parent).kind != "module":
+        return None  # a method or attribute: no other module can be its new home
     if old_info.kind == "module":
         candidates = new.locate_module(name)
     else:
@@ -48,6 +50,18 @@ def _new_home(removed: str, old_info: SymbolInfo, new: ApiModel) -> str | None:
         if info.status == "found" and (not old_info.kind or info.kind == old_info.kind):
             return candidate
     return None
+
+
+def _display(symbol: str, old: ApiModel) -> str:
+    """`pkg.Client().send` reads `pkg.Client.send` (an instance's method is the class's); a function's
+    result keeps its `()`, since `pkg.load().fit` is a method of what `load` returns."""
+    parts = symbol.split(".")
+    for index, part in enumerate(parts):
+        if part.endswith("()"):
+            prefix = ".".join([*parts[:index], part[:-2]])
+            if old.lookup(prefix).kind == "class":
+                parts[index] = part[:-2]
+    return ".".join(parts)
 
 
 def _renamed(old: tuple[Param, ...], new: tuple[Param, ...], name: str) -> str | None:
@@ -95,22 +109,23 @@ def compare_uses(
                 continue
             reported.add((use.file, removed))
             removed_old = old.lookup(removed)
-            home = _new_home(removed, removed_old, new)
+            home = _new_home(removed, removed_old, old, new)
             kind = "base-removed" if use.kind == "subclass" else ("moved" if home else "removed")
             if home:
                 moves[removed] = home
             text = message(
                 kind,
-                symbol=removed,
+                symbol=_display(removed, old),
                 target=home,
                 package=versions.package,
                 new=versions.new,
                 use_kind=use.kind,
             )
-            findings.append(_finding(use, versions, removed, kind, "error", text, catalog, old_info, None))
+            shown = _display(removed, old)
+            findings.append(_finding(use, versions, shown, kind, "error", text, catalog, old_info, None))
             continue
         if use.kind == "call" and old_info.params is not None and new_info.params is not None:
-            findings.extend(_call_findings(use, old_info, new_info, versions, catalog))
+            findings.extend(_call_findings(use, old_info, new_info, versions, catalog, old_model=old))
         if use.kind == "subclass" and old_info.kind == new_info.kind == "class":
             findings.extend(_lost_bases(use, old_info, new_info, versions, catalog))
     return findings, sorted(moves.items())
@@ -163,14 +178,21 @@ def _finding(
 
 
 def _call_findings(
-    use: Use, old_info: SymbolInfo, new_info: SymbolInfo, versions: Versions, catalog: CatalogLookup
+    use: Use,
+    old_info: SymbolInfo,
+    new_info: SymbolInfo,
+    versions: Versions,
+    catalog: CatalogLookup,
+    *,
+    old_model: ApiModel,
 ) -> list[Finding]:
     assert old_info.params is not None and new_info.params is not None
     old_params, new_params = old_info.params, new_info.params
     before, after = bind(old_params, use), bind(new_params, use)
     if not before.fits:
         return []  # the call did not fit the old signature as we read it: our model is not to be trusted here
-    common = {"package": versions.package, "new": versions.new, "symbol": use.symbol}
+    shown = _display(use.symbol, old_model)
+    common = {"package": versions.package, "new": versions.new, "symbol": shown}
     out: list[tuple[str, str, str]] = []  # (kind, severity, message)
     explained: set[str] = set()  # parameters a kind change already accounts for
     old_by_name = {p.name: p for p in old_params}
@@ -244,6 +266,6 @@ def _call_findings(
                 )
                 out.append(("default-changed", "info", text))
     return [
-        _finding(use, versions, use.symbol, kind, severity, text, catalog, old_info, new_info)
+        _finding(use, versions, shown, kind, severity, text, catalog, old_info, new_info)
         for kind, severity, text in out
     ]

@@ -159,7 +159,7 @@ class _Visitor(ast.NodeVisitor):
         if isinstance(node.value, ast.Call):
             bound = self.resolve(node.value.func)
             if bound is not None and not bound[1]:
-                instance = (bound[0], True)
+                instance = (f"{bound[0]}()", True)  # the value the call returns
         for target in node.targets:
             if isinstance(target, ast.Name):
                 self.scopes[-1][target.id] = instance

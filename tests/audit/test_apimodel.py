@@ -31,6 +31,9 @@ SOURCES = {
         "    def make(cls, name, /, **kw): ...\n\n"
         "class Foo(Base):\n"
         "    def __init__(self, a, b=2, *args, c, **kw): ...\n\n"
+        "def make_foo(a) -> Foo: ...\n"
+        "def make_remote() -> Remote: ...\n"
+        "def make_any(): ...\n\n"
         "class Child(Remote):\n"
         "    pass\n\n"
         "class Late:\n"
@@ -82,6 +85,11 @@ def model(tmp_path: Path) -> ApiModel:
             "(hidden=64)",
         ),
         ("pkg.sub", "found", "module", "pkg.sub", ""),
+        ("pkg.Bar().method", "found", "function", "pkg.sub.impl.Base.method", "(x, *, y=1)"),
+        ("pkg.sub.impl.make_foo().method", "found", "function", "pkg.sub.impl.Base.method", "(x, *, y=1)"),
+        ("pkg.sub.impl.make_foo().gone", "missing", "", "", ""),
+        ("pkg.sub.impl.make_remote().method", "unknown", "", "", ""),
+        ("pkg.sub.impl.make_any().method", "unknown", "", "", ""),
         ("pkg.Nowhere", "missing", "", "", ""),
         ("pkg.sub.impl.Foo.gone", "missing", "", "", ""),
         ("pkg.nomodule.thing", "missing", "", "", ""),

@@ -119,3 +119,27 @@ def test_moved_module_and_dropped_base(tmp_path: Path) -> None:
         "'pkg.base.Engine' no longer derives from 'pkg.base.Mixin' in pkg 2; "
         "what this subclass inherits from it may be gone."
     )
+
+
+def test_methods_of_returned_and_constructed_objects(tmp_path: Path) -> None:
+    old = _tree(
+        tmp_path,
+        "1",
+        {
+            "pkg/__init__.py": "class Model:\n    def fit(self, data, epochs=1): ...\n\ndef load() -> Model: ...\n"
+        },
+    )
+    new = _tree(
+        tmp_path,
+        "2",
+        {"pkg/__init__.py": "class Model:\n    def fit(self, data): ...\n\ndef load() -> Model: ...\n"},
+    )
+    uses = [
+        Use("m.py", 3, 1, "pkg.load().fit", "call", 1, ("epochs",), on_instance=True),
+        Use("m.py", 5, 1, "pkg.Model().fit", "call", 1, ("epochs",), on_instance=True),
+    ]
+    findings, _ = compare_uses(uses, old, new, Versions("pkg", "1", "2"), catalog=lambda s: None)
+    assert [(f.line, f.symbol, f.kind) for f in findings] == [
+        (3, "pkg.load().fit", "keyword-removed"),
+        (5, "pkg.Model.fit", "keyword-removed"),
+    ]

@@ -42,7 +42,7 @@ def test_imports_aliases_chains_calls_and_subclassing() -> None:
         (11, 5, "pkg.sub.impl.f", "call"),
         (12, 5, "pkg.sub.CONST", "attribute"),
         (13, 9, "pkg.models.Model", "call"),
-        (14, 5, "pkg.models.Model.fit", "call"),
+        (14, 5, "pkg.models.Model().fit", "call"),
     ]
 
 
@@ -111,5 +111,5 @@ def test_instances_kept_on_self() -> None:
     assert _uses(source) == [
         (1, 1, "pkg.Engine", "import"),
         (5, 23, "pkg.Engine", "call"),
-        (9, 9, "pkg.Engine.step", "call"),
+        (9, 9, "pkg.Engine().step", "call"),
     ]
