@@ -126,7 +126,9 @@ def test_methods_of_returned_and_constructed_objects(tmp_path: Path) -> None:
         tmp_path,
         "1",
         {
-            "pkg/__init__.py": "class Model:\n    def fit(self, data, epochs=1): ...\n\ndef load() -> Model: ...\n"
+            "pkg/__init__.py": (
+                "class Model:\n    def fit(self, data, epochs=1): ...\n\ndef load() -> Model: ...\n"
+            )
         },
     )
     new = _tree(
