@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -50,6 +51,17 @@ def _new_home(removed: str, old_info: SymbolInfo, old: ApiModel, new: ApiModel) 
         if info.status == "found" and (not old_info.kind or info.kind == old_info.kind):
             return candidate
     return None
+
+
+_SENTINEL = re.compile(
+    r"^_|^[A-Za-z_.]*(UNSET|Unset|MISSING|Missing|UNDEFINED|Undefined|SENTINEL|Sentinel|NOT_?SET)"
+)
+
+
+def _real_default(value: str | None) -> bool:
+    """A default a caller relies on; private sentinels (`_Unset`, `PydanticUndefined`) only mean
+    "not given" and changing one for another is not a behaviour change the call can see."""
+    return value is not None and _SENTINEL.match(value.split(".")[-1]) is None
 
 
 def _display(symbol: str, old: ApiModel) -> str:
@@ -248,23 +260,18 @@ def _call_findings(
         text = message("keyword-removed", severity="warning", name=name, catch_all=catch_all, **common)
         out.append(("keyword-removed", "warning", text))
     if after.fits and not use.star_kwargs and not use.star_args:
-        for param in new_params:
-            previous = old_by_name.get(param.name)
-            if (
-                param.name not in after.named
-                and previous is not None
-                and previous.default is not None
-                and param.default is not None
-                and previous.default != param.default
-            ):
-                text = message(
-                    "default-changed",
-                    name=param.name,
-                    old_default=previous.default,
-                    new_default=param.default,
-                    **common,
-                )
-                out.append(("default-changed", "info", text))
+        changed = [
+            (param.name, old_by_name[param.name].default, param.default)
+            for param in new_params
+            if param.name not in after.named
+            and param.name in old_by_name
+            and _real_default(old_by_name[param.name].default)
+            and _real_default(param.default)
+            and old_by_name[param.name].default != param.default
+        ]
+        if changed:  # one note per call, however many defaults moved
+            text = message("default-changed", changed=changed, **common)
+            out.append(("default-changed", "info", text))
     return [
         _finding(use, versions, shown, kind, severity, text, catalog, old_info, new_info)
         for kind, severity, text in out

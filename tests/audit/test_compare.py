@@ -145,3 +145,18 @@ def test_methods_of_returned_and_constructed_objects(tmp_path: Path) -> None:
         (3, "pkg.load().fit", "keyword-removed"),
         (5, "pkg.Model.fit", "keyword-removed"),
     ]
+
+
+def test_changed_defaults_make_one_note_and_sentinels_are_not_defaults(tmp_path: Path) -> None:
+    old = _model(tmp_path, "1", "def f(a, b=None, c=1, d=True, e=None): ...\n")
+    new = _model(tmp_path, "2", "def f(a, b=_Unset, c=2, d=False, e=PydanticUndefined): ...\n")
+    findings, _ = compare_uses(
+        [_call("pkg.f", 1)], old, new, Versions("pkg", "1", "2"), catalog=lambda s: None
+    )
+    assert [(f.kind, f.severity, f.message) for f in findings] == [
+        (
+            "default-changed",
+            "info",
+            "2 defaults of 'pkg.f' this call relies on changed in pkg 2: 'c' 1 -> 2, 'd' True -> False.",
+        )
+    ]
