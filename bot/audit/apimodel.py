@@ -204,8 +204,9 @@ class ApiModel:
         return SymbolInfo(name, "unknown", reason=f"attribute of a value ({obj.path})")
 
     def _materialise(self, info: SymbolInfo) -> Any:
-        """The griffe object behind a found module or class (so members can be walked), else `info`."""
-        if info.status == "found" and info.kind in ("module", "class"):
+        """The griffe object behind a found module, class or function (so members or the returned
+        value can be followed), else `info`."""
+        if info.status == "found" and info.kind in ("module", "class", "function"):
             resolved = self._object(info.target)
             if resolved is not None:
                 return resolved

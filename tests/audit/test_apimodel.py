@@ -145,3 +145,15 @@ def test_namespace_distribution_owns_only_its_subpackage(tmp_path: Path) -> None
     assert model.lookup("megatron.core.init").status == "found"
     assert model.lookup("megatron.core.gone").status == "missing"
     assert model.lookup("megatron.bridge.AutoBridge").status == "unknown"  # another distribution's
+
+
+def test_returned_value_through_a_re_export(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("from .impl import load\n", encoding="utf-8")
+    (root / "pkg" / "impl.py").write_text(
+        "class Model:\n    def fit(self, x): ...\n\ndef load() -> Model: ...\n", encoding="utf-8"
+    )
+    model = ApiModel(Unpacked("pkg", "1", "ef" * 32, root, ("pkg",)), cache_dir=tmp_path / "cache")
+    info = model.lookup("pkg.load().fit")
+    assert (info.status, info.target, info.signature()) == ("found", "pkg.impl.Model.fit", "(x)")
