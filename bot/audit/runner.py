@@ -17,7 +17,7 @@ from bot.audit.fetch import fetch_file
 from bot.audit.guards import find_guards, outcome
 from bot.audit.render import message
 from bot.audit.sources import python_files
-from bot.audit.strings import locate_string, needles, occurring
+from bot.audit.strings import vanished_strings
 from bot.audit.usage import find_uses
 from bot.config import Config
 from bot.errors import ToolError, UpgradeDepsError
@@ -124,8 +124,14 @@ def audit_package(
     *,
     cache_dir: Path,
     files: Sequence[str],
+    floor: str | None = None,
 ) -> PackageAudit:
-    """The synchronous part of one package's audit (static analysis only; runs in a worker thread)."""
+    """The synchronous part of one package's audit (static analysis only; runs in a worker thread).
+
+    `floor` is the lowest new version over all variants (default `versions.new`): guards and compat
+    fallbacks are dead only when every variant is past them.
+    """
+    floor = floor or versions.new
     checklist = _checklist(repo, config, versions.package)
     roots = frozenset(
         import_names(
@@ -149,14 +155,14 @@ def audit_package(
     old_api.save()
     new_api.save()
     if checklist is not None:
-        findings += _vanished_strings(repo, checklist, versions, old_dist, new_dist, files)
+        findings += vanished_strings(repo, checklist, versions, old_dist.root, new_dist.root, files)
     guards = []
     for guard in find_guards(repo, versions.package, roots, files=files):
-        result = outcome(guard, versions.new)
+        result = outcome(guard, floor)
         guards.append(GuardStatus(guard.file, guard.line, guard.text, result is not None))
         if result is not None:
             text = message(
-                "version-guard", text=guard.text, outcome=result, package=versions.package, floor=versions.new
+                "version-guard", text=guard.text, outcome=result, package=versions.package, floor=floor
             )
             findings.append(
                 Finding(
@@ -170,55 +176,12 @@ def audit_package(
                     text,
                 )
             )
-    context = ShimContext(versions.package, roots, versions.old, versions.new, config.compat.window)
+    context = ShimContext(versions.package, roots, versions.old, floor, config.compat.window)
     findings += check_shims(repo, config.compat.shims, context)
     findings.sort(key=lambda f: (f.file, f.line, f.column, f.kind))
     return PackageAudit(
         versions.package, versions.old, versions.new, tuple(findings), tuple(moves), tuple(guards)
     )
-
-
-def _vanished_strings(
-    repo: Path,
-    checklist: Checklist,
-    versions: Versions,
-    old_dist: Unpacked,
-    new_dist: Unpacked,
-    files: Sequence[str],
-) -> list[Finding]:
-    wanted = needles(checklist.entries)
-    if not wanted:
-        return []
-    fragments = {f for n in wanted for f in n.fragments}
-    before, after = occurring(old_dist.root, fragments), occurring(new_dist.root, fragments)
-    out = []
-    for needle in wanted:
-        gone = [f for f in needle.fragments if f in before and f not in after]
-        if not gone:
-            continue
-        where = locate_string(repo, needle, files) or (checklist.display, needle.entry.index + 1, 1)
-        text = message(
-            "string-vanished",
-            entry=needle.label,
-            text=gone[0],
-            package=versions.package,
-            old=versions.old,
-            new=versions.new,
-        )
-        out.append(
-            Finding(
-                where[0],
-                where[1],
-                where[2],
-                versions.package,
-                needle.entry.symbol,
-                "string-vanished",
-                "error",
-                text,
-                catalog_entry=needle.label,
-            )
-        )
-    return out
 
 
 async def run_audit(
@@ -249,33 +212,66 @@ async def run_audit(
         ):
             continue
         old_version = max(change.old, key=_sort_key)
-        new_version = min(change.new, key=_sort_key)
-        versions = Versions(change.package, old_version, new_version)
-        old_entry = _entry(old_locks, change.variants, change.package, old_version)
-        new_entry = _entry(new_locks, change.variants, change.package, new_version)
-        if old_entry is None or new_entry is None:
+        floor = min(change.new, key=_sort_key)
+        # Variants may resolve different new versions (shared-divergent packages): audit each.
+        for new_version in sorted(set(change.new), key=_sort_key):
+            versions = Versions(change.package, old_version, new_version)
             results.append(
-                PackageAudit(change.package, old_version, new_version, error="not found in the lock files")
+                await _audit_version(
+                    repo,
+                    config,
+                    change,
+                    versions,
+                    floor,
+                    (old_locks, new_locks),
+                    cache_dir=cache_dir,
+                    fetch=fetch,
+                    files=files,
+                )
             )
-            continue
-        try:
-            # Both archives at once: downloading and unpacking overlap (the unpacking runs in threads).
-            # return_exceptions: both finish before we go on, so no unpacking is left running unseen.
-            outcomes = await asyncio.gather(
-                unpack_distribution(repo, old_entry, cache_dir=cache_dir, fetch=fetch),
-                unpack_distribution(repo, new_entry, cache_dir=cache_dir, fetch=fetch),
-                return_exceptions=True,
-            )
-            failed = [o for o in outcomes if isinstance(o, BaseException)]
-            if failed:
-                raise failed[0]
-            old_dist, new_dist = (o for o in outcomes if isinstance(o, Unpacked))
-            if not new_dist.top_level or not old_dist.top_level:
-                raise ToolError(f"{change.package}: the distribution holds no Python module to audit")
-            audit = await asyncio.to_thread(
-                audit_package, repo, config, versions, old_dist, new_dist, cache_dir=cache_dir, files=files
-            )
-        except UpgradeDepsError as exc:
-            audit = PackageAudit(change.package, old_version, new_version, error=str(exc))
-        results.append(audit)
     return AuditReport(tuple(results))
+
+
+async def _audit_version(
+    repo: Path,
+    config: Config,
+    change: VersionChange,
+    versions: Versions,
+    floor: str,
+    locks: tuple[Mapping[str, Lock], Mapping[str, Lock]],
+    *,
+    cache_dir: Path,
+    fetch: Fetch,
+    files: Sequence[str],
+) -> PackageAudit:
+    old_entry = _entry(locks[0], change.variants, change.package, versions.old)
+    new_entry = _entry(locks[1], change.variants, change.package, versions.new)
+    if old_entry is None or new_entry is None:
+        return PackageAudit(change.package, versions.old, versions.new, error="not found in the lock files")
+    try:
+        # Both archives at once: downloading and unpacking overlap (the unpacking runs in threads).
+        # return_exceptions: both finish before we go on, so no unpacking is left running unseen.
+        outcomes = await asyncio.gather(
+            unpack_distribution(repo, old_entry, cache_dir=cache_dir, fetch=fetch),
+            unpack_distribution(repo, new_entry, cache_dir=cache_dir, fetch=fetch),
+            return_exceptions=True,
+        )
+        failed = [o for o in outcomes if isinstance(o, BaseException)]
+        if failed:
+            raise failed[0]
+        old_dist, new_dist = (o for o in outcomes if isinstance(o, Unpacked))
+        if not new_dist.top_level or not old_dist.top_level:
+            raise ToolError(f"{change.package}: the distribution holds no Python module to audit")
+        return await asyncio.to_thread(
+            audit_package,
+            repo,
+            config,
+            versions,
+            old_dist,
+            new_dist,
+            cache_dir=cache_dir,
+            files=files,
+            floor=floor,
+        )
+    except UpgradeDepsError as exc:
+        return PackageAudit(change.package, versions.old, versions.new, error=str(exc))

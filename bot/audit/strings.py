@@ -8,8 +8,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.audit.compare import Versions
+from bot.audit.render import message
 from bot.audit.sources import parse_file
-from checklists.model import Entry
+from bot.model import Finding
+from checklists.model import Checklist, Entry
 
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(\(\))?$")
 _METHOD = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+", re.I)
@@ -69,3 +72,47 @@ def locate_string(repo: Path, needle: Needle, files: Sequence[str]) -> tuple[str
             if any(fragment in node.value for fragment in needle.fragments):
                 return relative, node.lineno, node.col_offset + 1
     return None
+
+
+def vanished_strings(
+    repo: Path,
+    checklist: Checklist,
+    versions: Versions,
+    old_root: Path,
+    new_root: Path,
+    files: Sequence[str],
+) -> list[Finding]:
+    """Findings for catalog strings present in the old distribution's source and gone from the new."""
+    wanted = needles(checklist.entries)
+    if not wanted:
+        return []
+    fragments = {f for n in wanted for f in n.fragments}
+    before, after = occurring(old_root, fragments), occurring(new_root, fragments)
+    out = []
+    for needle in wanted:
+        gone = [f for f in needle.fragments if f in before and f not in after]
+        if not gone:
+            continue
+        where = locate_string(repo, needle, files) or (checklist.display, needle.entry.index + 1, 1)
+        text = message(
+            "string-vanished",
+            entry=needle.label,
+            text=gone[0],
+            package=versions.package,
+            old=versions.old,
+            new=versions.new,
+        )
+        out.append(
+            Finding(
+                where[0],
+                where[1],
+                where[2],
+                versions.package,
+                needle.entry.symbol,
+                "string-vanished",
+                "error",
+                text,
+                catalog_entry=needle.label,
+            )
+        )
+    return out

@@ -177,3 +177,30 @@ async def test_distribution_roots_for_checklists(audit_repo: AuditRepo, tmp_path
     locks = {"default": parse_lock(audit_repo.old_lock, display="uv.lock")}
     roots = await distribution_roots(audit_repo.root, locks, ["demo-lib", "absent"], cache_dir=tmp_path)
     assert roots == {"demo-lib": ("demo_lib",)}
+
+
+async def test_divergent_variants_audit_each_version_with_the_lowest_as_floor(
+    audit_repo: AuditRepo, tmp_path: Path
+) -> None:
+    old = parse_lock(audit_repo.old_lock, display="uv.lock")
+    new = parse_lock(audit_repo.new_lock, display="uv.vllm.lock")
+    change = VersionChange("demo-lib", ("1.0",), ("1.0", "2.0"), ("sglang", "vllm"), True, True)
+    report = await run_audit(
+        audit_repo.root,
+        load_config(audit_repo.root),
+        [change],
+        {"sglang": old, "vllm": old},
+        {"sglang": old, "vllm": new},
+        cache_dir=tmp_path,
+    )
+    same, upgraded = report.packages
+    assert (same.new, upgraded.new) == ("1.0", "2.0")
+    assert not [
+        f
+        for f in same.findings
+        if f.kind not in ("compat-removable", "stub-missing", "compat-untagged", "compat-version-gate")
+    ]
+    assert ("app/main.py", 19, "keyword-removed") in {(f.file, f.line, f.kind) for f in upgraded.findings}
+    # The sglang variant still runs 1.0: the `< 2.0` guard is alive.
+    assert all(f.kind != "version-guard" for f in upgraded.findings)
+    assert [g.removable for g in upgraded.guards] == [False, False]
