@@ -6,12 +6,13 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import griffe
 
+from bot.audit.constants import evaluate
 from bot.audit.distributions import NATIVE, Unpacked
 from bot.audit.symbols import (
     CACHE_SCHEMA,
@@ -206,7 +207,7 @@ class ApiModel:
     def _materialise(self, info: SymbolInfo) -> Any:
         """The griffe object behind a found module, class or function (so members or the returned
         value can be followed), else `info`."""
-        if info.status == "found" and info.kind in ("module", "class", "function"):
+        if info.status == "found" and info.kind in ("module", "class", "function", "attribute"):
             resolved = self._object(info.target)
             if resolved is not None:
                 return resolved
@@ -262,16 +263,39 @@ class ApiModel:
         decorators = tuple(str(d.value) for d in getattr(obj, "decorators", ()))
         if kind == "function":
             params = params_of(obj, method=obj.parent is not None and obj.parent.kind.value == "class")
+            params = self._evaluated(params, obj)
         elif kind == "class":
             bases = tuple(getattr(b, "canonical_path", str(b)) for b in obj.bases)
             params = self._init_params(obj)
         return SymbolInfo(path, "found", kind, obj.path, params, bases, "", decorators)
 
+    def _evaluated(self, params: tuple[Param, ...], owner: Any) -> tuple[Param, ...]:
+        """Defaults computed to literals through the defining module's constants, where possible."""
+        module = getattr(owner, "module", None)
+
+        def lookup(name: str) -> str | None:
+            if module is None:
+                return None
+            member = module.members.get(name.split(".")[0]) if "." not in name else None
+            if member is not None and member.is_alias:
+                member = self._materialise(self._resolve(member.target_path, hops=1))
+            value = (
+                getattr(member, "value", None)
+                if member is not None and not isinstance(member, SymbolInfo)
+                else None
+            )
+            return None if value is None else str(value)
+
+        return tuple(
+            replace(p, value=evaluate(p.default, lookup)) if p.default is not None else p for p in params
+        )
+
     def _init_params(self, cls: Any, depth: int = 0) -> tuple[Param, ...] | None:
         if "__init__" in cls.members and not cls.members["__init__"].is_alias:
-            return params_of(cls.members["__init__"], method=True)
+            init = cls.members["__init__"]
+            return self._evaluated(params_of(init, method=True), init)
         if any(str(d.value).split(".")[-1].startswith("dataclass") for d in cls.decorators):
-            return dataclass_params(cls)
+            return self._evaluated(dataclass_params(cls), cls)
         if depth > _MAX_HOPS:
             return None
         for base in cls.bases:

@@ -64,6 +64,12 @@ def _real_default(value: str | None) -> bool:
     return value is not None and _SENTINEL.match(value.split(".")[-1]) is None
 
 
+def _shown_default(param: Param) -> str:
+    """The default as written, with its computed value when that says more (`DEFAULT_CHUNK_SIZE (262144)`)."""
+    text = param.default or ""
+    return f"{text} ({param.value})" if param.value is not None and param.value != text else text
+
+
 def _display(symbol: str, old: ApiModel) -> str:
     """`pkg.Client().send` reads `pkg.Client.send` (an instance's method is the class's); a function's
     result keeps its `()`, since `pkg.load().fit` is a method of what `load` returns."""
@@ -261,13 +267,13 @@ def _call_findings(
         out.append(("keyword-removed", "warning", text))
     if after.fits and not use.star_kwargs and not use.star_args:
         changed = [
-            (param.name, old_by_name[param.name].default, param.default)
+            (param.name, _shown_default(old_by_name[param.name]), _shown_default(param))
             for param in new_params
             if param.name not in after.named
             and param.name in old_by_name
             and _real_default(old_by_name[param.name].default)
             and _real_default(param.default)
-            and old_by_name[param.name].default != param.default
+            and old_by_name[param.name].compared != param.compared
         ]
         if changed:  # one note per call, however many defaults moved
             text = message("default-changed", changed=changed, **common)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 Status = Literal["found", "missing", "unknown"]
-CACHE_SCHEMA = 2
+CACHE_SCHEMA = 3
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,12 @@ class Param:
     name: str
     kind: str
     default: str | None
+    value: str | None = None  # the default computed to a literal (repr) when it is a constant expression
+
+    @property
+    def compared(self) -> str | None:
+        """What two versions' defaults are compared by: the value when known, else the text."""
+        return self.value if self.value is not None else self.default
 
 
 @dataclass(frozen=True)

@@ -160,3 +160,27 @@ def test_changed_defaults_make_one_note_and_sentinels_are_not_defaults(tmp_path:
             "2 defaults of 'pkg.f' this call relies on changed in pkg 2: 'c' 1 -> 2, 'd' True -> False.",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("new_source", "expected"),
+    [
+        ("from .sizes import CHUNK\ndef f(a, size=CHUNK): ...\n", []),  # 2 ** 16 == 65536: same default
+        (
+            "CHUNK = 2 ** 18\ndef f(a, size=CHUNK): ...\n",
+            [
+                "the default of 'size' in 'pkg.f' changed from 2 ** 16 (65536) to CHUNK (262144) in pkg 2; "
+                "this call relies on it."
+            ],
+        ),
+    ],
+)
+def test_defaults_compare_by_value_through_constants(
+    tmp_path: Path, new_source: str, expected: list[str]
+) -> None:
+    old = _model(tmp_path, "1", "def f(a, size=2 ** 16): ...\n")
+    new = _tree(tmp_path, "2", {"pkg/__init__.py": new_source, "pkg/sizes.py": "CHUNK = 65536\n"})
+    findings, _ = compare_uses(
+        [_call("pkg.f", 1)], old, new, Versions("pkg", "1", "2"), catalog=lambda s: None
+    )
+    assert [f.message for f in findings] == expected
