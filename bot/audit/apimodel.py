@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
 import tempfile
+import textwrap
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -167,6 +169,8 @@ class ApiModel:
         returns = getattr(obj, "returns", None) if obj.kind.value == "function" else None
         target = getattr(returns, "canonical_path", None)
         cls = self._class(target) if isinstance(target, str) else None
+        if cls is None and obj.kind.value == "function" and _returns_self(obj):
+            cls = obj.parent if obj.parent is not None and obj.parent.kind.value == "class" else None
         if cls is None:
             return SymbolInfo(obj.path, "unknown", reason=f"the value {obj.path} returns has no known class")
         return cls
@@ -347,3 +351,25 @@ def _assigned_in_body(cls: Any, name: str) -> bool:
         return True  # cannot look: do not call it removed
     body = "\n".join(lines[(cls.lineno or 1) - 1 : cls.endlineno or len(lines)])
     return re.search(rf"\bself\.{re.escape(name)}\b\s*(?::[^=\n]*)?=(?!=)", body) is not None
+
+
+def _returns_self(function: Any) -> bool:
+    """Every `return` of the method is `return self` (what `__enter__` usually does; griffe keeps no body)."""
+    try:
+        lines = Path(function.filepath).read_text(encoding="utf-8", errors="replace").splitlines()
+        source = textwrap.dedent("\n".join(lines[function.lineno - 1 : function.endlineno]))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return False
+    definition = tree.body[0] if tree.body else None
+    if not isinstance(definition, ast.FunctionDef | ast.AsyncFunctionDef):
+        return False
+    returns: list[ast.Return] = []
+    stack: list[ast.AST] = list(definition.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            returns.append(node)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            stack.extend(ast.iter_child_nodes(node))
+    return bool(returns) and all(isinstance(r.value, ast.Name) and r.value.id == "self" for r in returns)

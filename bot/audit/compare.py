@@ -71,8 +71,14 @@ def _shown_default(param: Param) -> str:
 
 
 def _display(symbol: str, old: ApiModel) -> str:
-    """`pkg.Client().send` reads `pkg.Client.send` (an instance's method is the class's); a function's
-    result keeps its `()`, since `pkg.load().fit` is a method of what `load` returns."""
+    """How a use path reads in a finding: an instance's method is the class's (`pkg.Client.send`),
+    a context manager that returns itself is the object (`with pkg.Client() as c: c.get` ->
+    `pkg.Client.get`); a function's result keeps its `()`, since `pkg.load().fit` is a method of
+    what `load` returns."""
+    for enter in (".__enter__()", ".__aenter__()"):
+        head, found, tail = symbol.partition(enter)
+        if found and old.lookup(head + enter).target == old.lookup(head).target:
+            symbol = head + tail
     parts = symbol.split(".")
     for index, part in enumerate(parts):
         if part.endswith("()"):

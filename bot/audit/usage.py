@@ -95,6 +95,28 @@ class _Visitor(ast.NodeVisitor):
         use = Use(self.file, line, column, symbol, kind, guarded=self.guarded > 0, **extra)  # type: ignore[arg-type]
         self.uses.append(use)
 
+    def visit_With(self, node: ast.With) -> None:
+        self._with(node, "__enter__")
+
+    def visit_AsyncWith(self, node: ast.AsyncWith) -> None:
+        self._with(node, "__aenter__")
+
+    def _with(self, node: ast.With | ast.AsyncWith, enter: str) -> None:
+        """`with pkg.Client() as c:` binds c to what `__enter__` returns (the model decides what that is)."""
+        for item in node.items:
+            self.visit(item.context_expr)
+            bound = None
+            if isinstance(item.context_expr, ast.Call):
+                called = self.resolve(item.context_expr.func)
+                if called is not None and not called[1]:
+                    bound = (f"{called[0]}().{enter}()", True)
+            if isinstance(item.optional_vars, ast.Name):
+                self.scopes[-1][item.optional_vars.id] = bound
+            elif item.optional_vars is not None:
+                self.visit(item.optional_vars)
+        for statement in node.body:
+            self.visit(statement)
+
     def visit_Try(self, node: ast.Try) -> None:
         for statement in [*node.body, *node.orelse, *node.finalbody]:
             self.visit(statement)

@@ -157,3 +157,24 @@ def test_returned_value_through_a_re_export(tmp_path: Path) -> None:
     model = ApiModel(Unpacked("pkg", "1", "ef" * 32, root, ("pkg",)), cache_dir=tmp_path / "cache")
     info = model.lookup("pkg.load().fit")
     assert (info.status, info.target, info.signature()) == ("found", "pkg.impl.Model.fit", "(x)")
+
+
+def test_enter_returning_self_is_the_object_itself(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text(
+        "class Client:\n"
+        "    def __enter__(self):\n"
+        "        if self.ready:\n"
+        "            return self\n"
+        "        return self\n"
+        "    def get(self, url): ...\n\n"
+        "class Pool:\n"
+        "    def __enter__(self):\n"
+        "        return self.connection()\n"
+        "    def get(self, url): ...\n",
+        encoding="utf-8",
+    )
+    model = ApiModel(Unpacked("pkg", "1", "12" * 32, root, ("pkg",)), cache_dir=tmp_path / "cache")
+    assert model.lookup("pkg.Client().__enter__().get").target == "pkg.Client.get"
+    assert model.lookup("pkg.Pool().__enter__().get").status == "unknown"

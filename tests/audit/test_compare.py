@@ -184,3 +184,12 @@ def test_defaults_compare_by_value_through_constants(
         [_call("pkg.f", 1)], old, new, Versions("pkg", "1", "2"), catalog=lambda s: None
     )
     assert [f.message for f in findings] == expected
+
+
+def test_context_manager_methods_read_as_the_class(tmp_path: Path) -> None:
+    body = "class Client:\n    def __enter__(self):\n        return self\n"
+    old = _tree(tmp_path, "1", {"pkg/__init__.py": body + "    def get(self, url, verify=True): ...\n"})
+    new = _tree(tmp_path, "2", {"pkg/__init__.py": body + "    def get(self, url): ...\n"})
+    use = Use("m.py", 2, 5, "pkg.Client().__enter__().get", "call", 1, ("verify",), on_instance=True)
+    findings, _ = compare_uses([use], old, new, Versions("pkg", "1", "2"), catalog=lambda s: None)
+    assert [(f.symbol, f.kind) for f in findings] == [("pkg.Client.get", "keyword-removed")]

@@ -113,3 +113,21 @@ def test_instances_kept_on_self() -> None:
         (5, 23, "pkg.Engine", "call"),
         (9, 9, "pkg.Engine().step", "call"),
     ]
+
+
+def test_context_managers_bind_what_enter_returns() -> None:
+    source = """\
+        import pkg
+
+        async def go():
+            with pkg.Client(1) as c, open("f") as f:
+                c.get("x")
+            async with pkg.AsyncClient() as ac:
+                await ac.fetch(timeout=1)
+    """
+    assert [u for u in _uses(source) if u[3] == "call"] == [
+        (4, 10, "pkg.Client", "call"),
+        (5, 9, "pkg.Client().__enter__().get", "call"),
+        (6, 16, "pkg.AsyncClient", "call"),
+        (7, 15, "pkg.AsyncClient().__aenter__().fetch", "call"),
+    ]
