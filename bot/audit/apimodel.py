@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import ast
-import json
-import os
-import re
-import tempfile
-import textwrap
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +10,14 @@ import griffe
 
 from bot.audit.constants import evaluate
 from bot.audit.distributions import NATIVE, Unpacked
+from bot.audit.sourcetext import assigned_in_body, index_definitions, module_paths, publicness, returns_self
 from bot.audit.symbols import (
-    CACHE_SCHEMA,
     Param,
     SymbolInfo,
     dataclass_params,
-    index_definitions,
+    load_cache,
     params_of,
-    publicness,
-    symbol_from_json,
+    save_cache,
 )
 
 _MAX_HOPS = 12  # alias chains longer than this are treated as unresolvable, never as removed
@@ -42,30 +35,13 @@ class ApiModel:
         self.locations: dict[str, list[str]] = {}
         self.dirty = False
         self._definitions: dict[str, list[str]] | None = None
-        try:
-            data = json.loads(self.cache_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = None
-        if isinstance(data, dict) and data.get("schema") == CACHE_SCHEMA:
-            self.symbols = {k: symbol_from_json(v) for k, v in data.get("symbols", {}).items()}
-            self.locations = {k: list(v) for k, v in data.get("locations", {}).items()}
+        self.symbols, self.locations = load_cache(self.cache_file)
 
     def save(self) -> None:
         """Write what was learned; a failed write only costs time on the next run."""
-        if not self.dirty:
-            return
-        payload = {
-            "schema": CACHE_SCHEMA,
-            "symbols": {k: asdict(v) for k, v in sorted(self.symbols.items())},
-            "locations": self.locations,
-        }
-        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-        # A private temporary file replaced atomically: concurrent jobs may race, never corrupt.
-        handle, name = tempfile.mkstemp(prefix=f".{self.cache_file.name}-", dir=self.cache_file.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(payload, out, sort_keys=True)
-        Path(name).replace(self.cache_file)
-        self.dirty = False
+        if self.dirty:
+            save_cache(self.cache_file, self.symbols, self.locations)
+            self.dirty = False
 
     # -- modules ---------------------------------------------------------------------------
 
@@ -169,7 +145,7 @@ class ApiModel:
         returns = getattr(obj, "returns", None) if obj.kind.value == "function" else None
         target = getattr(returns, "canonical_path", None)
         cls = self._class(target) if isinstance(target, str) else None
-        if cls is None and obj.kind.value == "function" and _returns_self(obj):
+        if cls is None and obj.kind.value == "function" and returns_self(obj):
             cls = obj.parent if obj.parent is not None and obj.parent.kind.value == "class" else None
         if cls is None:
             return SymbolInfo(obj.path, "unknown", reason=f"the value {obj.path} returns has no known class")
@@ -203,7 +179,7 @@ class ApiModel:
                     return inherited
             if "__getattr__" in members:
                 return SymbolInfo(name, "unknown", reason=f"{obj.path} resolves attributes dynamically")
-            if _assigned_in_body(obj, name):
+            if assigned_in_body(obj, name):
                 return SymbolInfo(name, "unknown", reason=f"{obj.path} sets {name} outside __init__")
             return SymbolInfo(name, "missing", reason=f"{obj.path} has no attribute {name}")
         return SymbolInfo(name, "unknown", reason=f"attribute of a value ({obj.path})")
@@ -325,14 +301,7 @@ class ApiModel:
         """Dotted paths of the modules or packages whose last part is `name`."""
         key = f"module:{name}"
         if key not in self.locations:
-            found = []
-            for top in self.dist.top_level:
-                base = self.dist.root.joinpath(*top.split("."))
-                for path in [*base.rglob(f"{name}.py"), *base.rglob(f"{name}/__init__.py")]:
-                    relative = path.relative_to(self.dist.root).with_suffix("")
-                    parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
-                    found.append(".".join(parts))
-            self.locations[key] = sorted(set(found), key=publicness)
+            self.locations[key] = module_paths(self.dist.root, self.dist.top_level, name)
             self.dirty = True
         return self.locations[key]
 
@@ -341,35 +310,3 @@ class ApiModel:
         return next(
             (r for r in self.dist.top_level if path == r or path.startswith(r + ".")), path.split(".")[0]
         )
-
-
-def _assigned_in_body(cls: Any, name: str) -> bool:
-    """griffe records `self.x = ...` from `__init__` only; look for it in the class's other methods."""
-    try:
-        lines = Path(cls.filepath).read_text(encoding="utf-8", errors="replace").splitlines()
-    except (OSError, TypeError):
-        return True  # cannot look: do not call it removed
-    body = "\n".join(lines[(cls.lineno or 1) - 1 : cls.endlineno or len(lines)])
-    return re.search(rf"\bself\.{re.escape(name)}\b\s*(?::[^=\n]*)?=(?!=)", body) is not None
-
-
-def _returns_self(function: Any) -> bool:
-    """Every `return` of the method is `return self` (what `__enter__` usually does; griffe keeps no body)."""
-    try:
-        lines = Path(function.filepath).read_text(encoding="utf-8", errors="replace").splitlines()
-        source = textwrap.dedent("\n".join(lines[function.lineno - 1 : function.endlineno]))
-        tree = ast.parse(source)
-    except (OSError, TypeError, SyntaxError, ValueError):
-        return False
-    definition = tree.body[0] if tree.body else None
-    if not isinstance(definition, ast.FunctionDef | ast.AsyncFunctionDef):
-        return False
-    returns: list[ast.Return] = []
-    stack: list[ast.AST] = list(definition.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Return):
-            returns.append(node)
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            stack.extend(ast.iter_child_nodes(node))
-    return bool(returns) and all(isinstance(r.value, ast.Name) and r.value.id == "self" for r in returns)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
-import re
-from dataclasses import dataclass
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -75,29 +77,38 @@ def symbol_from_json(data: dict[str, Any]) -> SymbolInfo:
     )
 
 
-_DEFINITION = re.compile(
-    r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*(?::[^=\n]*)?=", re.M
-)
+def load_cache(path: Path) -> tuple[dict[str, SymbolInfo], dict[str, list[str]]]:
+    """The cached symbols and locations of one distribution; empty when absent, stale or corrupt."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}, {}
+    if not isinstance(data, dict) or data.get("schema") != CACHE_SCHEMA:
+        return {}, {}
+    try:
+        symbols = {k: symbol_from_json(v) for k, v in data.get("symbols", {}).items()}
+        locations = {k: list(v) for k, v in data.get("locations", {}).items()}
+    except (KeyError, TypeError):
+        return {}, {}
+    return symbols, locations
 
 
-def index_definitions(root: Path, top_level: tuple[str, ...]) -> dict[str, list[str]]:
-    index: dict[str, list[str]] = {}
-    for top in top_level:
-        base = root.joinpath(*top.split("."))
-        files = [base.with_suffix(".py")] if base.with_suffix(".py").is_file() else sorted(base.rglob("*.py"))
-        for file in files:
-            relative = file.relative_to(root).with_suffix("")
-            parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
-            dotted = ".".join(parts)
-            text = file.read_text(encoding="utf-8", errors="replace")
-            for match in _DEFINITION.finditer(text):
-                index.setdefault(match.group(1) or match.group(2), []).append(dotted)
-    return index
-
-
-def publicness(dotted: str) -> tuple[int, int, str]:
-    parts = dotted.split(".")
-    return (sum(p.startswith("_") for p in parts), len(parts), dotted)
+def save_cache(path: Path, symbols: dict[str, SymbolInfo], locations: dict[str, list[str]]) -> None:
+    """Write the cache; a failed write (read-only or full disk) only costs time on the next run."""
+    payload = {
+        "schema": CACHE_SCHEMA,
+        "symbols": {k: asdict(v) for k, v in sorted(symbols.items())},
+        "locations": locations,
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A private temporary file replaced atomically: concurrent jobs may race, never corrupt.
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(payload, out, sort_keys=True)
+        Path(name).replace(path)
+    except OSError:
+        return
 
 
 def params_of(function: Any, *, method: bool) -> tuple[Param, ...]:

@@ -178,3 +178,12 @@ def test_enter_returning_self_is_the_object_itself(tmp_path: Path) -> None:
     model = ApiModel(Unpacked("pkg", "1", "12" * 32, root, ("pkg",)), cache_dir=tmp_path / "cache")
     assert model.lookup("pkg.Client().__enter__().get").target == "pkg.Client.get"
     assert model.lookup("pkg.Pool().__enter__().get").status == "unknown"
+
+
+def test_unwritable_cache_costs_time_not_the_audit(model: ApiModel, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("", encoding="utf-8")
+    model.cache_file = blocker / "api" / "pkg.json"
+    assert model.lookup("pkg.Bar").status == "found"
+    model.save()  # no exception: the next run simply computes again
+    assert blocker.is_file()
