@@ -126,6 +126,24 @@ def top_level_names(root: Path) -> tuple[str, ...]:
     return tuple(sorted(names - {"setup", "conftest", "noxfile"}))  # sdist build files are not the package
 
 
+async def _unpack_into(data: bytes, filename: str, cached: Path) -> None:
+    """Unpack into a private directory renamed into place: concurrent jobs never see half a tree."""
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{cached.name}-", dir=cached.parent))
+    try:
+        await asyncio.to_thread(_unpack, data, filename, partial)
+        (partial / ".complete").touch()
+        if cached.exists() and not (cached / ".complete").exists():
+            shutil.rmtree(cached, ignore_errors=True)  # left by an interrupted run
+        try:
+            partial.rename(cached)
+        except OSError:  # another job finished the same archive first; its copy is as good
+            if not (cached / ".complete").exists():
+                raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
 async def unpack_distribution(
     repo: Path, package: LockedPackage, *, cache_dir: Path, fetch: Fetch | None = None
 ) -> Unpacked:
@@ -153,19 +171,10 @@ async def unpack_distribution(
     digest = await asyncio.to_thread(_verify, data, expected, what=what)
     cached = cache_dir / "dist" / f"{package.name}-{package.version}-{digest[:16]}"
     if not (cached / ".complete").exists():
-        # A private directory per unpacking, renamed into place: concurrent jobs never see half a tree.
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = Path(tempfile.mkdtemp(prefix=f".{cached.name}-", dir=cached.parent))
         try:
-            await asyncio.to_thread(_unpack, data, PurePosixPath(urlparse(str(location)).path).name, partial)
-            (partial / ".complete").touch()
-            if cached.exists() and not (cached / ".complete").exists():
-                shutil.rmtree(cached, ignore_errors=True)  # left by an interrupted run
-            try:
-                partial.rename(cached)
-            except OSError:  # another job finished the same archive first; its copy is as good
-                if not (cached / ".complete").exists():
-                    raise
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
+            await _unpack_into(data, PurePosixPath(urlparse(str(location)).path).name, cached)
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
+            raise ToolError(f"{what}: the archive is damaged ({type(exc).__name__})") from None
+        except OSError as exc:
+            raise ToolError(f"{what}: cannot unpack into the audit cache ({exc.strerror or exc})") from None
     return Unpacked(package.name, package.version, digest, cached, top_level_names(cached))

@@ -81,3 +81,11 @@ async def test_remote_artifact_without_downloader_is_an_error(tmp_path: Path) ->
     entry = LockedPackage("demo", "1.0", (), (("https://files.example/demo-1.0-py3-none-any.whl", ""),))
     with pytest.raises(ToolError, match="no downloader"):
         await unpack_distribution(tmp_path, entry, cache_dir=tmp_path / "cache")
+
+
+async def test_damaged_archive_is_a_tool_error(tmp_path: Path) -> None:
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "demo-1.0-py3-none-any.whl").write_bytes(b"not a zip file")
+    entry = LockedPackage("demo", "1.0", (("registry", "w"),), (("demo-1.0-py3-none-any.whl", ""),))
+    with pytest.raises(ToolError, match=r"demo 1\.0: the archive is damaged \(BadZipFile\)"):
+        await unpack_distribution(tmp_path, entry, cache_dir=tmp_path / "cache")
