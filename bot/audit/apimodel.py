@@ -76,7 +76,9 @@ class ApiModel:
             try:
                 code = path.read_text(encoding="utf-8", errors="replace")
                 result = griffe.visit(name, path, code, parent=parent)
-            except (SyntaxError, ValueError, RecursionError, UnicodeError):
+            # griffe reads arbitrary third-party code: whatever fails, the module is unreadable and
+            # its names are unknown, which must never end the whole audit.
+            except Exception:
                 self.broken.add(dotted)
                 result = None
         self.modules[dotted] = result
