@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.audit.fetch import SIMPLE_ACCEPT, http_get
+from bot.audit.fetch import SIMPLE_ACCEPT, fetch_file, http_get
 from bot.audit.index import from_simple_index
 from bot.audit.runner import run_audit
 from bot.config import Config
@@ -137,7 +137,7 @@ async def download(cache: Path, versions: tuple[str, str]) -> dict[str, LockedPa
             assert entry is not None and entry.wheels, f"{PACKAGE} {version} has no wheel"
             url, digest = entry.wheels[0]
             name = url.rsplit("/", 1)[-1]
-            (wheelhouse / name).write_bytes(await http_get(url))
+            await fetch_file(url, wheelhouse / name)
             known[version] = [name, digest]
             index_file.write_text(json.dumps(known))
         name, digest = known[version]

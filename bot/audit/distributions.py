@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
+import os
 import shutil
 import tarfile
 import tempfile
@@ -23,7 +23,7 @@ _KEEP = (".py", ".pyi")
 # Compiled modules cannot be read statically; an empty placeholder records that they exist, so the
 # API model says "unknown" for their names instead of "removed".
 NATIVE = (".so", ".pyd")
-Fetch = Callable[[str], Awaitable[bytes]]
+Fetch = Callable[[str, Path], Awaitable[None]]  # download URL into a file
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,12 @@ def _location(repo: Path, package: LockedPackage, location: str) -> str | Path:
     return candidate
 
 
-def _verify(data: bytes, expected: str, *, what: str) -> str:
-    digest = hashlib.sha256(data).hexdigest()
+def _verify(archive: Path, expected: str, *, what: str) -> str:
+    sha = hashlib.sha256()
+    with archive.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    digest = sha.hexdigest()
     if expected:
         algorithm, _, value = expected.partition(":")
         if algorithm != "sha256":
@@ -85,10 +89,10 @@ def _member_path(name: str, *, sdist: bool) -> PurePosixPath | None:
     return path if path.parts else None
 
 
-def _unpack(data: bytes, filename: str, target: Path) -> None:
+def _unpack(archive_path: Path, filename: str, target: Path) -> None:
     sdist = not filename.endswith(".whl")
     if not sdist or filename.endswith(".zip"):
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(archive_path) as archive:
             for info in archive.infolist():
                 path = _member_path(info.filename, sdist=sdist)
                 if path is not None and not info.is_dir():
@@ -96,7 +100,7 @@ def _unpack(data: bytes, filename: str, target: Path) -> None:
                     out.parent.mkdir(parents=True, exist_ok=True)
                     out.write_bytes(b"" if path.suffix in NATIVE else archive.read(info))
         return
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
+    with tarfile.open(archive_path, mode="r:*") as archive:
         for member in archive.getmembers():
             path = _member_path(member.name, sdist=True)
             if path is None or not member.isfile():
@@ -126,12 +130,12 @@ def top_level_names(root: Path) -> tuple[str, ...]:
     return tuple(sorted(names - {"setup", "conftest", "noxfile"}))  # sdist build files are not the package
 
 
-async def _unpack_into(data: bytes, filename: str, cached: Path) -> None:
+async def _unpack_into(archive: Path, filename: str, cached: Path) -> None:
     """Unpack into a private directory renamed into place: concurrent jobs never see half a tree."""
     cached.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{cached.name}-", dir=cached.parent))
     try:
-        await asyncio.to_thread(_unpack, data, filename, partial)
+        await asyncio.to_thread(_unpack, archive, filename, partial)
         (partial / ".complete").touch()
         if cached.exists() and not (cached / ".complete").exists():
             shutil.rmtree(cached, ignore_errors=True)  # left by an interrupted run
@@ -159,22 +163,30 @@ async def unpack_distribution(
         if (cached / ".complete").exists():
             return Unpacked(package.name, package.version, expected[7:], cached, top_level_names(cached))
     source = _location(repo, package, location)
-    if isinstance(source, Path):
-        try:
-            data = source.read_bytes()
-        except OSError as exc:
-            raise ToolError(f"{what}: cannot read {source.name} ({exc.strerror})") from None
-    elif fetch is None:
+    if not isinstance(source, Path) and fetch is None:
         raise ToolError(f"{what}: {redact_url(location)} must be downloaded and no downloader was given")
-    else:
-        data = await fetch(source)
-    digest = await asyncio.to_thread(_verify, data, expected, what=what)
-    cached = cache_dir / "dist" / f"{package.name}-{package.version}-{digest[:16]}"
-    if not (cached / ".complete").exists():
-        try:
-            await _unpack_into(data, PurePosixPath(urlparse(str(location)).path).name, cached)
-        except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
-            raise ToolError(f"{what}: the archive is damaged ({type(exc).__name__})") from None
-        except OSError as exc:
-            raise ToolError(f"{what}: cannot unpack into the audit cache ({exc.strerror or exc})") from None
+    downloads = cache_dir / "downloads"
+    try:
+        if isinstance(source, Path):
+            archive = source
+        else:
+            # Streamed to disk, never held in memory: some wheels (torch, vllm) are hundreds of MB.
+            downloads.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=f"{package.name}-", dir=downloads)
+            os.close(handle)
+            archive = Path(name)
+            assert fetch is not None
+            await fetch(source, archive)
+        digest = await asyncio.to_thread(_verify, archive, expected, what=what)
+        cached = cache_dir / "dist" / f"{package.name}-{package.version}-{digest[:16]}"
+        if not (cached / ".complete").exists():
+            await _unpack_into(archive, PurePosixPath(urlparse(str(location)).path).name, cached)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
+        raise ToolError(f"{what}: the archive is damaged ({type(exc).__name__})") from None
+    except OSError as exc:
+        where = source.name if isinstance(source, Path) else "the audit cache"
+        raise ToolError(f"{what}: cannot read or unpack {where} ({exc.strerror or exc})") from None
+    finally:
+        if not isinstance(source, Path) and "archive" in locals():
+            archive.unlink(missing_ok=True)
     return Unpacked(package.name, package.version, digest, cached, top_level_names(cached))

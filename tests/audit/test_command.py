@@ -134,6 +134,7 @@ async def test_versions_come_from_a_json_simple_index(audit_repo: AuditRepo, tmp
     (package,) = report.packages
     assert package.error is None
     assert ("app/main.py", 19, "keyword-removed") in {(f.file, f.line, f.kind) for f in package.findings}
+    assert list((tmp_path / "c" / "downloads").iterdir()) == []  # streamed archives are not kept
     assert sorted(requests) == sorted(
         ["/simple/demo-lib/", "/simple/demo-lib/", *(f"/files/{name}" for name in wheels)]
     )

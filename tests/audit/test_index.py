@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.audit.distributions import top_level_names
-from bot.audit.fetch import redact_url
+from bot.audit.fetch import fetch_file, http_get, redact_url
 from bot.audit.index import PYPI, from_directory, index_sources
+from bot.errors import ToolError
 from bot.lockfile import parse_lock
 from tests.support.wheels import WheelSpec, build_wheel
 
@@ -68,3 +71,12 @@ def test_credentials_never_reach_messages() -> None:
         "https://index.example/simple/x/"
     )
     assert redact_url("wheelhouse") == "wheelhouse"
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.1/simple/x/", "file:///etc/passwd", "ftp://host/x.whl"])
+async def test_only_https_or_loopback_is_fetched(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ToolError, match="only https URLs are fetched"):
+        await fetch_file(url, tmp_path / "x.whl")
+    with pytest.raises(ToolError, match="only https URLs are fetched"):
+        await http_get(url)
+    assert not (tmp_path / "x.whl").exists()
