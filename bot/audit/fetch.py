@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import aiohttp
 
@@ -22,7 +24,7 @@ async def http_get(url: str, *, accept: str | None = None, timeout: float = 300.
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
-            session.get(url, headers=headers) as response,
+            _get(session, url, headers=headers) as response,
         ):
             _check_status(url, response.status)
             if (response.content_length or 0) > PAGE_LIMIT:
@@ -46,7 +48,7 @@ async def fetch_file(url: str, target: Path, *, timeout: float = 900.0) -> None:
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
-            session.get(url) as response,
+            _get(session, url) as response,
         ):
             _check_status(url, response.status)
             with target.open("wb") as out:
@@ -57,6 +59,26 @@ async def fetch_file(url: str, target: Path, *, timeout: float = 900.0) -> None:
                     out.write(block)
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise TransientError(f"{redact_url(url)}: download failed ({type(exc).__name__})") from None
+
+
+@contextlib.asynccontextmanager
+async def _get(
+    session: aiohttp.ClientSession, url: str, *, headers: Mapping[str, str] | None = None
+) -> AsyncIterator[aiohttp.ClientResponse]:
+    """GET following at most five redirects, each checked like the first URL (no hop to plain HTTP)."""
+    for _ in range(6):
+        response = await session.get(url, headers=headers, allow_redirects=False)
+        if response.status not in (301, 302, 303, 307, 308) or "Location" not in response.headers:
+            try:
+                yield response
+            finally:
+                response.release()
+            return
+        target = urljoin(url, response.headers["Location"])
+        response.release()
+        _check_scheme(target)
+        url = target
+    raise ToolError(f"{redact_url(url)}: too many redirects")
 
 
 def _check_scheme(url: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from bot.audit.distributions import top_level_names
 from bot.audit.fetch import fetch_file, http_get, redact_url
@@ -80,3 +81,29 @@ async def test_only_https_or_loopback_is_fetched(tmp_path: Path, url: str) -> No
     with pytest.raises(ToolError, match="only https URLs are fetched"):
         await http_get(url)
     assert not (tmp_path / "x.whl").exists()
+
+
+async def test_redirects_are_followed_and_checked(tmp_path: Path) -> None:
+    async def bounce(request: web.Request) -> web.Response:
+        raise web.HTTPFound(request.query["to"])
+
+    async def real(request: web.Request) -> web.Response:
+        return web.Response(body=b"wheel bytes")
+
+    app = web.Application()
+    app.router.add_get("/bounce", bounce)
+    app.router.add_get("/real", real)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        await fetch_file(f"{base}/bounce?to=/real", tmp_path / "ok.whl")
+        assert (tmp_path / "ok.whl").read_bytes() == b"wheel bytes"
+        with pytest.raises(ToolError, match="only https URLs are fetched"):
+            await fetch_file(f"{base}/bounce?to=http://10.1.2.3/x.whl", tmp_path / "no.whl")
+        with pytest.raises(ToolError, match="server answered 404"):
+            await http_get(f"{base}/missing")
+    finally:
+        await runner.cleanup()
