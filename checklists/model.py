@@ -14,6 +14,7 @@ FRONT_KEYS = ("package", "github", "branch_template", "upstream_paths")
 SECTIONS = ("Affected Files", "API Usage Catalog", "Version-Guarded Code")
 _ENTRY = re.compile(r"^###\s+(\d+)\.\s+(.*?)\s*$")
 _CALL_SITE = re.compile(r"`([^`\s]+\.py):(\d+)`")
+_GUARD = re.compile(r"^[-*]\s+\[`?(?P<file>[^\]`:]+)`?:(?P<line>\d+)\]\s*(?P<text>.*)$")
 _SOURCE = re.compile(r"^\*\*Source:\*\*\s*(.*?)\s*$")
 
 
@@ -40,6 +41,16 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Guarded:
+    """One `- [file:line] description` item of the Version-Guarded Code section."""
+
+    file: str
+    line: int
+    text: str
+    index: int
+
+
+@dataclass(frozen=True)
 class Checklist:
     """A parsed checklist; `lines` is the file as it was, so edits keep everything else intact."""
 
@@ -51,6 +62,7 @@ class Checklist:
     rows: tuple[Row, ...]
     entries: tuple[Entry, ...]
     problems: tuple[str, ...]  # structural problems, each "file:line: what"
+    guards: tuple[Guarded, ...] = ()
 
     @property
     def package(self) -> str:
@@ -116,6 +128,7 @@ def parse_checklist(text: str, *, display: str) -> Checklist:
     tier_headings: dict[str, int] = {}
     rows: list[Row] = []
     entries: list[Entry] = []
+    guards: list[Guarded] = []
     section = ""
     tier = ""
     in_fence = False
@@ -156,6 +169,8 @@ def parse_checklist(text: str, *, display: str) -> Checklist:
                 last.source or (source.group(1).strip("`") if source else None),
                 last.call_sites + sites,
             )
+        elif section == "Version-Guarded Code" and (guard := _GUARD.match(stripped)):
+            guards.append(Guarded(guard["file"], int(guard["line"]), guard["text"], index))
         elif tier and stripped.startswith("|"):
             row_cells = cells(stripped)
             if set(stripped) <= set("|-: ") or row_cells[0].lower() in ("file", ""):
@@ -179,5 +194,13 @@ def parse_checklist(text: str, *, display: str) -> Checklist:
                 f"{display}:{entry.index + 1}: catalog entry numbered {entry.number}, expected {position}"
             )
     return Checklist(
-        display, tuple(lines), front, sections, tier_headings, tuple(rows), tuple(entries), tuple(problems)
+        display,
+        tuple(lines),
+        front,
+        sections,
+        tier_headings,
+        tuple(rows),
+        tuple(entries),
+        tuple(problems),
+        tuple(guards),
     )

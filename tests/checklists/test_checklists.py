@@ -69,6 +69,7 @@ LoraConfig(r=8)
 ## Version-Guarded Code (if any)
 
 - none
+- [areal/engine/lora.py:3] peft < 0.12 fallback, remove at 0.12
 """
 FILES = {
     "areal/engine/lora.py": (
@@ -110,6 +111,9 @@ def test_parse_reads_front_matter_tiers_and_catalog() -> None:
         (3, "peft.get_peft_model", None),
     ]
     assert checklist.entries[0].call_sites == (("areal/engine/lora.py", 4),)
+    assert [(g.file, g.line, g.text) for g in checklist.guards] == [
+        ("areal/engine/lora.py", 3, "peft < 0.12 fallback, remove at 0.12")
+    ]
     assert checklist.problems == (f"{PATH}:46: catalog entry numbered 3, expected 2",)
 
 
