@@ -80,12 +80,17 @@ def _finding(file: str, node: ast.AST, context: ShimContext, symbol: str, kind: 
     )
 
 
-def check_shims(repo: Path, shims: tuple[CompatShim, ...], context: ShimContext) -> list[Finding]:
+def check_shims(
+    repo: Path, shims: tuple[CompatShim, ...], context: ShimContext, *, config_file: str | None = None
+) -> list[Finding]:
     """Findings for every configured shim file of `context.package`."""
     findings: list[Finding] = []
     floor = min_supported(context)
     for shim in (s for s in shims if s.package == context.package):
         for file in shim.files:
+            if not (repo / file).is_file():
+                findings.append(_missing_file(repo, file, context, config_file))
+                continue
             tree = parse_file(repo, file)
             if tree is None:
                 continue
@@ -95,6 +100,18 @@ def check_shims(repo: Path, shims: tuple[CompatShim, ...], context: ShimContext)
                 if isinstance(node, ast.Try):
                     findings.extend(_fallbacks(repo, file, node, lines, shim, context, floor))
     return findings
+
+
+def _missing_file(repo: Path, file: str, context: ShimContext, config_file: str | None) -> Finding:
+    """A configured shim file that is not there, located at the config line naming it."""
+    where, line = config_file or ".github/upgrade-deps.toml", 1
+    try:
+        lines = (repo / where).read_text(encoding="utf-8").splitlines()
+        line = next((n for n, text in enumerate(lines, 1) if f'"{file}"' in text or f"'{file}'" in text), 1)
+    except (OSError, UnicodeDecodeError):
+        pass
+    text = message("compat-missing-file", file=file, package=context.package)
+    return Finding(where, line, 1, context.package, file, "compat-missing-file", "warning", text)
 
 
 def _gates(file: str, tree: ast.Module, source: str, context: ShimContext) -> list[Finding]:

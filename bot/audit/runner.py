@@ -26,7 +26,9 @@ from bot.model import Finding, LockedPackage, VersionChange
 from checklists.locate import checklist_path, import_names
 from checklists.model import Checklist, parse_checklist
 
-COMPAT_KINDS = frozenset({"compat-untagged", "compat-removable", "compat-version-gate", "stub-missing"})
+COMPAT_KINDS = frozenset(
+    {"compat-untagged", "compat-removable", "compat-version-gate", "stub-missing", "compat-missing-file"}
+)
 HOUSEKEEPING = COMPAT_KINDS | {"version-guard"}  # cleanup the upgrade allows, not breakage
 
 
@@ -177,7 +179,7 @@ def audit_package(
                 )
             )
     context = ShimContext(versions.package, roots, versions.old, floor, config.compat.window)
-    findings += check_shims(repo, config.compat.shims, context)
+    findings += check_shims(repo, config.compat.shims, context, config_file=config.source)
     findings.sort(key=lambda f: (f.file, f.line, f.column, f.kind))
     return PackageAudit(
         versions.package, versions.old, versions.new, tuple(findings), tuple(moves), tuple(guards)

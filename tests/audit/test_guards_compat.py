@@ -88,3 +88,23 @@ def test_shim_of_another_package_is_ignored(tmp_path: Path) -> None:
     (tmp_path / "_compat.py").write_text(SHIM, encoding="utf-8")
     context = ShimContext("demo-lib", ROOTS, old="1.0", new="2.0", window=1)
     assert check_shims(tmp_path, (CompatShim("sglang", ("_compat.py",)),), context) == []
+
+
+def test_missing_shim_file_is_reported_at_its_config_line(tmp_path: Path) -> None:
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github/upgrade-deps.toml").write_text(
+        '[[compat.shim]]\npackage = "demo-lib"\nfiles = ["src/_compat.py"]\n', encoding="utf-8"
+    )
+    context = ShimContext("demo-lib", ROOTS, old="1.0", new="2.0", window=1)
+    shims = (CompatShim("demo-lib", ("src/_compat.py",)),)
+    (finding,) = check_shims(tmp_path, shims, context, config_file=".github/upgrade-deps.toml")
+    assert (finding.file, finding.line, finding.kind, finding.severity) == (
+        ".github/upgrade-deps.toml",
+        3,
+        "compat-missing-file",
+        "warning",
+    )
+    assert finding.message == (
+        "the compat shim file 'src/_compat.py' configured for demo-lib does not exist; "
+        "the N / N-1 policy cannot be checked there."
+    )
