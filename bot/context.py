@@ -10,12 +10,14 @@ from bot.config import Config
 from bot.lockfile import Lock
 from bot.manifest import Manifest
 from bot.model import (
+    ContainerChange,
     Request,
     Resolution,
     Section,
     Unresolved,
     UpgradeResult,
     Variant,
+    VerifyResult,
     VersionChange,
     Warning_,
 )
@@ -50,6 +52,9 @@ class Context:
     environ: Mapping[str, str]
     trusted: bool
     new_locks: dict[str, Lock] = field(default_factory=dict)
+    locked: list[str] = field(default_factory=list)  # variants this run re-locked
+    containers: tuple[ContainerChange, ...] = ()
+    verify: tuple[VerifyResult, ...] = ()
     changes: tuple[VersionChange, ...] = ()
     resolutions: list[Resolution] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
@@ -83,5 +88,7 @@ class Context:
             resolutions=tuple(self.resolutions),
             unresolved=tuple(self.unresolved),
             warnings=tuple(self.warnings),
+            containers=self.containers,
+            verify=self.verify,
             sections=dict(self.sections),
         )

@@ -38,6 +38,7 @@ async def lock_all(ctx: Context, targets: list[Target]) -> bool:
         if not await _lock_variant(ctx, variant.name, pins[variant.name], protected):
             ctx.sections["lock"] = Section("done")
             return False
+    ctx.locked = [v.name for v in ctx.variants if v.name in pins]
     ctx.new_locks = {
         v.name: read_lock(ctx.repo, v.lock) if v.name in pins else ctx.baseline[v.name] for v in ctx.variants
     }
