@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from checklists.locate import checklist_path, import_names
 from checklists.model import Checklist, parse_checklist
 
 TEMPLATE = Path(__file__).with_name("_TEMPLATE.md")
+Write = Callable[[str, str], None]
 _NOT_IMPORTING = re.compile(r"indirect|http", re.I)  # rows documenting use without an import
 
 
@@ -94,6 +95,7 @@ def validate_one(
     *,
     fix: bool,
     distribution: Mapping[str, tuple[str, ...]] | None = None,
+    write: Write | None = None,
 ) -> ChecklistReport:
     """Validate (and with `fix`, update or create) one package's checklist."""
     relative = checklist_path(repo, config, package)
@@ -160,7 +162,10 @@ def validate_one(
     updated = apply_edits(checklist, add=adds, remove=frozenset(stale), usage=usage, entries=entries)
     if updated != text or created:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(updated, encoding="utf-8")
+        if write is not None:
+            write(relative, updated)  # e.g. the pipeline's FileTransaction, which can restore it
+        else:
+            target.write_text(updated, encoding="utf-8")
         problems = parse_checklist(updated, display=relative).problems + guard
         return ChecklistReport(**{**report.__dict__, "fixed": True, "created": created, "problems": problems})
     return report
@@ -173,6 +178,14 @@ def validate_checklists(
     *,
     fix: bool,
     distribution: Mapping[str, tuple[str, ...]] | None = None,
+    write: Write | None = None,
 ) -> list[ChecklistReport]:
-    """Step 0.5 for `packages` (canonical names); with `fix`, checklists are updated or created in place."""
-    return [validate_one(repo, config, package, fix=fix, distribution=distribution) for package in packages]
+    """Step 0.5 for `packages` (canonical names); with `fix`, checklists are updated or created in place.
+
+    `distribution` gives import names read from the packages' distributions (the last fallback);
+    `write(relative_path, text)` replaces the plain file write, so a caller can record and restore.
+    """
+    return [
+        validate_one(repo, config, package, fix=fix, distribution=distribution, write=write)
+        for package in packages
+    ]

@@ -235,3 +235,15 @@ def test_summary_markdown_golden(repo: Path) -> None:
     clean = validate_checklists(repo, CONFIG, ["peft"], fix=False)
     text = render_markdown([*before, *after, *clean])
     assert text == (GOLDEN / "checklists-section.md").read_text(encoding="utf-8")
+
+
+def test_fix_writes_through_the_callers_writer(repo: Path) -> None:
+    written: dict[str, str] = {}
+
+    def record(relative: str, text: str) -> None:
+        written[relative] = text
+        (repo / relative).write_text(text, encoding="utf-8")
+
+    (report,) = validate_checklists(repo, CONFIG, ["peft"], fix=True, write=record)
+    assert report.fixed and list(written) == [PATH]
+    assert written[PATH] == (GOLDEN / "peft-fixed.md").read_text(encoding="utf-8")
