@@ -68,11 +68,11 @@ class ApiModel:
             return self.modules[dotted]
         path = self._module_file(dotted)
         result: griffe.Module | None = None
+        *parents, name = dotted.split(".")
+        parent: griffe.Module | None = None
+        for part in parents:
+            parent = griffe.Module(part, parent=parent)
         if path is not None:
-            *parents, name = dotted.split(".")
-            parent: griffe.Module | None = None
-            for part in parents:
-                parent = griffe.Module(part, parent=parent)
             try:
                 code = path.read_text(encoding="utf-8", errors="replace")
                 result = griffe.visit(name, path, code, parent=parent)
@@ -81,8 +81,15 @@ class ApiModel:
             except Exception:
                 self.broken.add(dotted)
                 result = None
+        elif self._namespace(dotted):
+            # A directory of modules without __init__ (PEP 420): a package with no names of its own.
+            result = griffe.Module(name, parent=parent)
         self.modules[dotted] = result
         return result
+
+    def _namespace(self, dotted: str) -> bool:
+        base = self.dist.root.joinpath(*dotted.split("."))
+        return base.is_dir() and any(base.rglob("*.py*"))
 
     # -- lookups ---------------------------------------------------------------------------
 

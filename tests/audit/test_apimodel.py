@@ -56,6 +56,7 @@ SOURCES = {
     "pkg/lazy.py": "def __getattr__(name):\n    raise AttributeError(name)\n",
     "pkg/starry.py": "from os.path import *\n",
     "pkg/broken.py": "def broken(:\n",
+    "pkg/nspace/deep/mod.py": "def inside(): ...\n",
     "pkg/_speedups.cpython-311-x86_64-linux-gnu.so": "",
 }
 
@@ -97,6 +98,9 @@ def model(tmp_path: Path) -> ApiModel:
         ("pkg.starry.join", "unknown", "", "", ""),
         ("pkg.sub.impl.Child.whatever", "unknown", "", "", ""),
         ("pkg.broken.broken", "unknown", "", "", ""),
+        ("pkg.nspace", "found", "module", "pkg.nspace", ""),
+        ("pkg.nspace.deep.mod.inside", "found", "function", "pkg.nspace.deep.mod.inside", "()"),
+        ("pkg.nspace.gone.thing", "missing", "", "", ""),
         ("pkg._speedups.fast_path", "unknown", "", "", ""),
         ("pkg.sub.impl.Late.early", "found", "attribute", "pkg.sub.impl.Late.early", ""),
         ("pkg.sub.impl.Late.late", "unknown", "", "", ""),
