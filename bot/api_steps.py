@@ -42,7 +42,9 @@ async def validate(ctx: Context, packages: Sequence[str], *, reason: str) -> Non
     fixed = [r for r in reports if r.fixed]
     if fixed:
         message = render("commit-checklists.txt.j2", reports=fixed, reason=reason)
-        ctx.snapshot(message, [r.path for r in fixed])
+        # Requested packages' checklists are validated before anything else moves (seed step 0.5),
+        # so their commit comes first even though the work overlaps with locking.
+        ctx.snapshot(message, [r.path for r in fixed], first=reason == "requested")
     ctx.sections["checklists"] = Section("done")
 
 

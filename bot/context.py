@@ -82,10 +82,11 @@ class Context:
             if other.manifest == path:
                 self.manifests[other.name] = Manifest(text, display=path)
 
-    def snapshot(self, message: str, paths: list[str]) -> None:
+    def snapshot(self, message: str, paths: list[str], *, first: bool = False) -> None:
+        """Record the current content of `paths` as one commit (`first`: before all others)."""
         if paths:
             files = {path: (self.repo / path).read_text(encoding="utf-8") for path in paths}
-            self.snapshots.append(Snapshot(message, files))
+            self.snapshots.insert(0 if first else len(self.snapshots), Snapshot(message, files))
 
     def result(self, *, outcome: str, date: str) -> UpgradeResult:
         return UpgradeResult(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -135,13 +137,25 @@ def _focused(config: Config, manifests: Mapping[str, Manifest]) -> frozenset[str
 async def _run_steps(ctx: Context) -> UpgradeResult:
     baseline = {name: lock.versions() for name, lock in ctx.baseline.items()}
     ctx.warnings += check_request(ctx.request, baseline)  # refuses a downgrade before any edit
-    await api_steps.validate(ctx, [item.name for item in ctx.request.items], reason="requested")
-    await ctx.progress("pins")
-    targets = plan_and_pin(ctx)
-    ctx.sections["pins"] = Section("done")
+    # Step 0.5 touches only checklist files and steps 1-3 only manifests and locks: the checklist
+    # scan runs while uv works instead of before it.
+    validation = asyncio.ensure_future(
+        api_steps.validate(ctx, [item.name for item in ctx.request.items], reason="requested")
+    )
+    try:
+        await ctx.progress("pins")
+        targets = plan_and_pin(ctx)
+        ctx.sections["pins"] = Section("done")
+        locked = bool(targets) and await lock_all(ctx, targets)
+    except BaseException:
+        validation.cancel()
+        with contextlib.suppress(asyncio.CancelledError, UpgradeDepsError):
+            await validation
+        raise
+    await validation
     if not targets:
         return ctx.result(outcome="nothing", date=_today())
-    if not await lock_all(ctx, targets):
+    if not locked:
         return ctx.result(outcome="not-landed", date=_today())
     if any(item.blocking for item in ctx.unresolved):
         return ctx.result(outcome="not-landed", date=_today())

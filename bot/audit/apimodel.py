@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
-import griffe
+from typing import TYPE_CHECKING, Any
 
 from bot.audit.constants import evaluate
 from bot.audit.distributions import NATIVE, Unpacked
 from bot.audit.sourcetext import assigned_in_body, index_definitions, module_paths, publicness, returns_self
+
+if TYPE_CHECKING:
+    import griffe
+
 from bot.audit.symbols import (
     Param,
     SymbolInfo,
@@ -66,6 +68,9 @@ class ApiModel:
         """The module `dotted` visited on its own (its parents only as empty shells), or None."""
         if dotted in self.modules:
             return self.modules[dotted]
+        # Imported here: with the per-symbol cache warm, no module is visited and griffe never loads.
+        import griffe
+
         path = self._module_file(dotted)
         result: griffe.Module | None = None
         *parents, name = dotted.split(".")

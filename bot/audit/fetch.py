@@ -5,9 +5,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlparse
-
-import aiohttp
 
 from bot.errors import ToolError, TransientError
 
@@ -16,9 +15,14 @@ LIMIT = 2 * 1024**3  # no single distribution we audit is larger; refuse runaway
 PAGE_LIMIT = 64 * 1024**2  # a simple-index page (transformers' is ~0.2 MB)
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
+if TYPE_CHECKING:
+    import aiohttp
+
 
 async def http_get(url: str, *, accept: str | None = None, timeout: float = 300.0) -> bytes:
     """The body of `url`; 5xx and connection problems are transient, other statuses are tool errors."""
+    import aiohttp  # only when something is downloaded: local wheelhouses never need it
+
     _check_scheme(url)
     headers = {"Accept": accept} if accept else {}
     try:
@@ -43,6 +47,8 @@ async def http_get(url: str, *, accept: str | None = None, timeout: float = 300.
 
 async def fetch_file(url: str, target: Path, *, timeout: float = 900.0) -> None:
     """Stream a distribution archive into `target`, refusing more than LIMIT bytes."""
+    import aiohttp
+
     _check_scheme(url)
     written = 0
     try:
