@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Config
 from bot.lockfile import Lock
@@ -23,6 +24,10 @@ from bot.model import (
 )
 from bot.transaction import FileTransaction
 from bot.uv import Locker
+
+if TYPE_CHECKING:
+    from bot.audit.runner import AuditReport
+    from checklists.validate import ChecklistReport
 
 Progress = Callable[[str], Awaitable[None]]
 
@@ -51,10 +56,14 @@ class Context:
     progress: Progress
     environ: Mapping[str, str]
     trusted: bool
+    cache_dir: Path
     new_locks: dict[str, Lock] = field(default_factory=dict)
     locked: list[str] = field(default_factory=list)  # variants this run re-locked
     containers: tuple[ContainerChange, ...] = ()
     verify: tuple[VerifyResult, ...] = ()
+    validated: set[str] = field(default_factory=set)  # packages whose checklists step 0.5 has seen
+    checklists: tuple[ChecklistReport, ...] = ()
+    audit: AuditReport | None = None
     changes: tuple[VersionChange, ...] = ()
     resolutions: list[Resolution] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
@@ -73,10 +82,11 @@ class Context:
             if other.manifest == path:
                 self.manifests[other.name] = Manifest(text, display=path)
 
-    def snapshot(self, message: str, paths: list[str]) -> None:
+    def snapshot(self, message: str, paths: list[str], *, first: bool = False) -> None:
+        """Record the current content of `paths` as one commit (`first`: before all others)."""
         if paths:
             files = {path: (self.repo / path).read_text(encoding="utf-8") for path in paths}
-            self.snapshots.append(Snapshot(message, files))
+            self.snapshots.insert(0 if first else len(self.snapshots), Snapshot(message, files))
 
     def result(self, *, outcome: str, date: str) -> UpgradeResult:
         return UpgradeResult(
@@ -89,6 +99,9 @@ class Context:
             unresolved=tuple(self.unresolved),
             warnings=tuple(self.warnings),
             containers=self.containers,
+            findings=self.audit.findings if self.audit else (),
+            audit=self.audit,
+            checklists=self.checklists,
             verify=self.verify,
             sections=dict(self.sections),
         )

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from bot.audit.runner import AuditReport
+    from checklists.validate import ChecklistReport
 
 Severity = Literal["error", "warning", "info"]
 Status = Literal["done", "not run", "skipped"]
@@ -183,3 +187,5 @@ class UpgradeResult:
     commits: tuple[Commit, ...] = ()
     sections: dict[str, Section] = field(default_factory=dict)  # "checklists", "containers", "audit", ...
     error: str | None = None  # the refusal or failure message, when the run stopped early
+    audit: AuditReport | None = None  # step 6 per package (moves, guards, notes) for the summary
+    checklists: tuple[ChecklistReport, ...] = ()  # step 0.5 per checklist

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bot import gitrepo
+from bot import api_steps, gitrepo
 from bot.config import Config, discover_variants, load_config
 from bot.context import Context, Progress
 from bot.errors import ManifestError, UpgradeDepsError
@@ -46,8 +48,13 @@ async def run_upgrade(
     trusted: bool = True,
     environ: Mapping[str, str],
     uv_timeout: float = 600.0,
+    cache_dir: Path | None = None,
 ) -> UpgradeResult:
-    """Upgrade `repo` as `args` asks. On refusal or failure every tracked file is as it was."""
+    """Upgrade `repo` as `args` asks. On refusal or failure every tracked file is as it was.
+
+    `cache_dir` keeps downloaded distributions and extracted APIs between runs (default: the user's
+    cache directory from `environ`).
+    """
     try:
         request = parse_request(args)
     except UpgradeDepsError as exc:
@@ -57,8 +64,9 @@ async def run_upgrade(
     files = FileTransaction(repo)
     try:
         ctx = await _prepare(
-            repo, request, config_path, files, progress or _quiet, environ, trusted, uv_timeout
-        )
+            repo, request, config_path, files, progress or _quiet, environ, trusted, uv_timeout,
+            cache_dir or default_cache_dir(environ),
+        )  # fmt: skip
         result = await _run_steps(ctx)
     except UpgradeDepsError as exc:
         files.restore()
@@ -77,7 +85,7 @@ async def run_upgrade(
 
 async def _prepare(
     repo: Path, request: Request, config_path: Path | None, files: FileTransaction, progress: Progress,
-    environ: Mapping[str, str], trusted: bool, uv_timeout: float,
+    environ: Mapping[str, str], trusted: bool, uv_timeout: float, cache_dir: Path,
 ) -> Context:  # fmt: skip
     env = child_env(environ)
     git_dir = await gitrepo.git_dir(repo, env=env)
@@ -106,7 +114,14 @@ async def _prepare(
         progress=progress,
         environ=environ,
         trusted=trusted,
+        cache_dir=cache_dir,
     )
+
+
+def default_cache_dir(environ: Mapping[str, str]) -> Path:
+    """`$XDG_CACHE_HOME/upgrade-deps`, else `~/.cache/upgrade-deps`."""
+    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME", "/tmp")) / ".cache")
+    return Path(base) / "upgrade-deps"
 
 
 def _focused(config: Config, manifests: Mapping[str, Manifest]) -> frozenset[str]:
@@ -122,18 +137,30 @@ def _focused(config: Config, manifests: Mapping[str, Manifest]) -> frozenset[str
 async def _run_steps(ctx: Context) -> UpgradeResult:
     baseline = {name: lock.versions() for name, lock in ctx.baseline.items()}
     ctx.warnings += check_request(ctx.request, baseline)  # refuses a downgrade before any edit
-    ctx.sections["checklists"] = Section("not run", "checklist validation is not built yet")
-    await ctx.progress("pins")
-    targets = plan_and_pin(ctx)
-    ctx.sections["pins"] = Section("done")
+    # Step 0.5 touches only checklist files and steps 1-3 only manifests and locks: the checklist
+    # scan runs while uv works instead of before it.
+    validation = asyncio.ensure_future(
+        api_steps.validate(ctx, [item.name for item in ctx.request.items], reason="requested")
+    )
+    try:
+        await ctx.progress("pins")
+        targets = plan_and_pin(ctx)
+        ctx.sections["pins"] = Section("done")
+        locked = bool(targets) and await lock_all(ctx, targets)
+    except BaseException:
+        validation.cancel()
+        with contextlib.suppress(asyncio.CancelledError, UpgradeDepsError):
+            await validation
+        raise
+    await validation
     if not targets:
         return ctx.result(outcome="nothing", date=_today())
-    if not await lock_all(ctx, targets):
+    if not locked:
         return ctx.result(outcome="not-landed", date=_today())
     if any(item.blocking for item in ctx.unresolved):
         return ctx.result(outcome="not-landed", date=_today())
     await run_stages(ctx)
-    ctx.sections["audit"] = Section("not run", "the API audit is not built yet")
+    await api_steps.audit(ctx)
     return ctx.result(outcome=_outcome(ctx), date=_today())
 
 
@@ -142,6 +169,8 @@ def _outcome(ctx: Context) -> str:
         return "not-landed"
     if not ctx.files.changed():
         return "nothing"
+    if ctx.audit is not None and ctx.audit.has_errors:
+        return "breaking"
     # Pin style alone never fails a check run: the upgrade is right either way.
     if any(item.kind != "pin-style" for item in ctx.unresolved):
         return "attention"

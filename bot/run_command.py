@@ -16,6 +16,7 @@ def _warm_imports() -> None:
     """Import what the last steps need while the first ones wait on uv (start-up counts)."""
     import git  # noqa: F401
 
+    import bot.audit.runner  # noqa: F401
     from bot.report import environment
 
     environment().get_template("upgrade-summary.md.j2")

@@ -20,14 +20,20 @@ def run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_the_example_upgrade_lands_and_prints_the_summary(project_root: Path, tmp_path: Path) -> None:
     repo = copy_example(project_root, tmp_path / "example")
     done = run(repo, "sglang==0.5.10", "transformers==4.57.1")
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 3, done.stdout + done.stderr  # landed, with a breaking call site
     assert "| sglang | 0.5.9 | 0.5.10 | sglang |" in done.stdout
     assert "| transformers | 4.56.0 | 4.57.1 | sglang, vllm |" in done.stdout
     assert "| numpy (transitive) | 2.2.6 | 2.3.5 | sglang, vllm |" in done.stdout
     assert (repo / "upgrade-summary.md").read_text() in done.stdout
-    assert git(repo, "log", "--format=%s", "-n", "2").splitlines() == [
+    assert (
+        "- [src/app/engine.py:5] error: 'sglang.srt.server\\_args.ServerArgs' no longer accepts the keyword "
+        "'tp\\_size' in sglang 0.5.10 (renamed to 'tensor\\_parallel\\_size'?)." in done.stdout
+    )
+    assert "- Removed 1 stale entry: `src/app/old_tokenizer.py`" in done.stdout
+    assert git(repo, "log", "--format=%s", "-n", "3").splitlines() == [
         "Re-lock sglang, vllm after the upgrade",
         "Pin sglang 0.5.10, transformers 4.57.1",
+        "Update API checklists of transformers to the code's real imports",
     ]
 
 

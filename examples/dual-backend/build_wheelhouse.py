@@ -20,6 +20,20 @@ class ServerArgs:
     def __init__(self, model_path: str, tensor_parallel_size: int = 1, enable_lora: bool = False) -> None:
         self.model_path = model_path
 """
+TOKENIZATION = """
+class AutoTokenizer:
+    @classmethod
+    def from_pretrained(cls, name: str, *, use_fast: bool = True) -> "AutoTokenizer":
+        return cls()
+"""
+
+
+def transformers(version: str, requires: list[str]) -> WheelSpec:
+    files = {
+        "transformers/__init__.py": f'__version__ = "{version}"\nfrom .tokenization import AutoTokenizer\n',
+        "transformers/tokenization.py": TOKENIZATION,
+    }
+    return WheelSpec("transformers", version, requires, files=files)
 
 
 def specs() -> list[WheelSpec]:
@@ -28,8 +42,8 @@ def specs() -> list[WheelSpec]:
         WheelSpec("torch", "2.10.0"),
         WheelSpec("numpy", "2.2.6"),
         WheelSpec("numpy", "2.3.5"),
-        WheelSpec("transformers", "4.56.0", ["numpy>=2,<2.3"]),
-        WheelSpec("transformers", "4.57.1", ["numpy>=2.3"]),
+        transformers("4.56.0", ["numpy>=2,<2.3"]),
+        transformers("4.57.1", ["numpy>=2.3"]),
         WheelSpec("peft", "0.17.0", ["transformers>=4.50"]),
         WheelSpec("torchao", "0.15.0"),
         WheelSpec("torchao", "0.16.0"),

@@ -1,0 +1,290 @@
+"""Compares each used symbol's old and new API and turns what breaks this repository into Findings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.audit.apimodel import ApiModel
+from bot.audit.binding import POSITIONAL, bind
+from bot.audit.render import message
+from bot.audit.symbols import Param, SymbolInfo
+from bot.audit.usage import Use
+from bot.model import Finding
+
+CatalogLookup = Callable[[str], str | None]
+
+
+@dataclass(frozen=True)
+class Versions:
+    """The package and the two versions compared, for messages."""
+
+    package: str
+    old: str
+    new: str
+
+
+def _first_missing(symbol: str, new: ApiModel) -> str:
+    """The shortest prefix of `symbol` that the new version lacks (what was really removed)."""
+    parts = symbol.split(".")
+    for cut in range(2, len(parts) + 1):
+        prefix = ".".join(parts[:cut])
+        if new.lookup(prefix).status == "missing":
+            return prefix
+    return symbol
+
+
+def _new_home(removed: str, old_info: SymbolInfo, old: ApiModel, new: ApiModel) -> str | None:
+    """Where the removed name lives now: a top-level re-export first, else its defining module."""
+    parent, _, name = removed.rpartition(".")
+    if old.lookup(parent).kind != "module":
+        return None  # a method or attribute: no other module can be its new home
+    if old_info.kind == "module":
+        candidates = new.locate_module(name)
+    else:
+        candidates = [f"{new.root_of(removed)}.{name}"] + [f"{module}.{name}" for module in new.locate(name)]
+    for candidate in candidates:
+        if candidate == removed:
+            continue
+        info = new.lookup(candidate)
+        if info.status == "found" and (not old_info.kind or info.kind == old_info.kind):
+            return candidate
+    return None
+
+
+_SENTINEL = re.compile(
+    r"^_|^[A-Za-z_.]*(UNSET|Unset|MISSING|Missing|UNDEFINED|Undefined|SENTINEL|Sentinel|NOT_?SET)"
+)
+
+
+def _real_default(value: str | None) -> bool:
+    """A default a caller relies on; private sentinels (`_Unset`, `PydanticUndefined`) only mean
+    "not given" and changing one for another is not a behaviour change the call can see."""
+    return value is not None and _SENTINEL.match(value.split(".")[-1]) is None
+
+
+def _shown_default(param: Param) -> str:
+    """The default as written, with its computed value when that says more (`DEFAULT_CHUNK_SIZE (262144)`)."""
+    text = param.default or ""
+    return f"{text} ({param.value})" if param.value is not None and param.value != text else text
+
+
+def _display(symbol: str, old: ApiModel) -> str:
+    """How a use path reads in a finding: an instance's method is the class's (`pkg.Client.send`),
+    a context manager that returns itself is the object (`with pkg.Client() as c: c.get` ->
+    `pkg.Client.get`); a function's result keeps its `()`, since `pkg.load().fit` is a method of
+    what `load` returns."""
+    for enter in (".__enter__()", ".__aenter__()"):
+        head, found, tail = symbol.partition(enter)
+        if found and old.lookup(head + enter).target == old.lookup(head).target:
+            symbol = head + tail
+    parts = symbol.split(".")
+    for index, part in enumerate(parts):
+        if part.endswith("()"):
+            prefix = ".".join([*parts[:index], part[:-2]])
+            if old.lookup(prefix).kind == "class":
+                parts[index] = part[:-2]
+    return ".".join(parts)
+
+
+def _renamed(old: tuple[Param, ...], new: tuple[Param, ...], name: str) -> str | None:
+    """The new parameter at the old one's position when it is a name the old signature lacked."""
+    old_names = [p.name for p in old]
+    old_set = set(old_names)
+    if name not in old_names:
+        return None
+    index = old_names.index(name)
+    if index < len(new) and new[index].name not in old_set and "variadic" not in new[index].kind:
+        return new[index].name
+    return None
+
+
+def _handled_by_decorator(info: SymbolInfo, name: str) -> bool:
+    """A decorator that names the keyword (transformers' `@deprecate_kwarg("old", ...)`) still maps it."""
+    quoted = (f"'{name}'", f'"{name}"')
+    return any(q in decorator for decorator in info.decorators for q in quoted)
+
+
+def compare_uses(
+    uses: Sequence[Use],
+    old: ApiModel,
+    new: ApiModel,
+    versions: Versions,
+    *,
+    catalog: CatalogLookup,
+) -> tuple[list[Finding], list[tuple[str, str]]]:
+    """Findings for every use whose meaning changes, and the module moves seen (old path, new path)."""
+    findings: list[Finding] = []
+    moves: dict[str, str] = {}
+    reported: set[tuple[str, str]] = set()
+    for use in uses:
+        old_info = old.lookup(use.symbol)
+        if old_info.status != "found":
+            continue  # not something we can read in the old version: never guess
+        new_info = new.lookup(use.symbol)
+        if new_info.status == "unknown":
+            continue
+        if new_info.status == "missing":
+            if use.guarded:
+                continue  # a try/except ImportError fallback already handles the absence
+            removed = _first_missing(use.symbol, new)
+            if (use.file, removed) in reported:
+                continue
+            reported.add((use.file, removed))
+            removed_old = old.lookup(removed)
+            home = _new_home(removed, removed_old, old, new)
+            kind = "base-removed" if use.kind == "subclass" else ("moved" if home else "removed")
+            if home:
+                moves[removed] = home
+            text = message(
+                kind,
+                symbol=_display(removed, old),
+                target=home,
+                package=versions.package,
+                new=versions.new,
+                use_kind=use.kind,
+            )
+            shown = _display(removed, old)
+            findings.append(_finding(use, versions, shown, kind, "error", text, catalog, old_info, None))
+            continue
+        if use.kind == "call" and old_info.params is not None and new_info.params is not None:
+            findings.extend(_call_findings(use, old_info, new_info, versions, catalog, old_model=old))
+        if use.kind == "subclass" and old_info.kind == new_info.kind == "class":
+            findings.extend(_lost_bases(use, old_info, new_info, versions, catalog))
+    return findings, sorted(moves.items())
+
+
+def _lost_bases(
+    use: Use, old_info: SymbolInfo, new_info: SymbolInfo, versions: Versions, catalog: CatalogLookup
+) -> list[Finding]:
+    """A class the repository subclasses stopped deriving from one of its bases (compared by name,
+    since a base that merely moved keeps its name)."""
+    kept = {base.rsplit(".", 1)[-1] for base in new_info.bases}
+    out = []
+    for base in old_info.bases:
+        if base.rsplit(".", 1)[-1] not in kept:
+            text = message(
+                "base-dropped", symbol=use.symbol, base=base, package=versions.package, new=versions.new
+            )
+            out.append(
+                _finding(
+                    use, versions, use.symbol, "base-removed", "warning", text, catalog, old_info, new_info
+                )
+            )
+    return out
+
+
+def _finding(
+    use: Use,
+    versions: Versions,
+    symbol: str,
+    kind: str,
+    severity: str,
+    text: str,
+    catalog: CatalogLookup,
+    old_info: SymbolInfo | None,
+    new_info: SymbolInfo | None,
+) -> Finding:
+    return Finding(
+        file=use.file,
+        line=use.line,
+        column=use.column,
+        package=versions.package,
+        symbol=symbol,
+        kind=kind,
+        severity=severity,  # type: ignore[arg-type]
+        message=text,
+        old_signature=old_info.signature() or None if old_info else None,
+        new_signature=new_info.signature() or None if new_info else None,
+        catalog_entry=catalog(symbol),
+    )
+
+
+def _call_findings(
+    use: Use,
+    old_info: SymbolInfo,
+    new_info: SymbolInfo,
+    versions: Versions,
+    catalog: CatalogLookup,
+    *,
+    old_model: ApiModel,
+) -> list[Finding]:
+    assert old_info.params is not None and new_info.params is not None
+    old_params, new_params = old_info.params, new_info.params
+    before, after = bind(old_params, use), bind(new_params, use)
+    if not before.fits:
+        return []  # the call did not fit the old signature as we read it: our model is not to be trusted here
+    shown = _display(use.symbol, old_model)
+    common = {"package": versions.package, "new": versions.new, "symbol": shown}
+    out: list[tuple[str, str, str]] = []  # (kind, severity, message)
+    explained: set[str] = set()  # parameters a kind change already accounts for
+    old_by_name = {p.name: p for p in old_params}
+    new_by_name = {p.name: p for p in new_params}
+    for problem in after.problems:
+        if problem.kind == "keyword-not-accepted":
+            moved_kind = new_by_name.get(problem.name)
+            if moved_kind is not None:  # still there, now positional-only
+                explained.add(problem.name)
+                text = message(
+                    "parameter-kind-changed",
+                    name=problem.name,
+                    new_kind=moved_kind.kind,
+                    old_kind=old_by_name[problem.name].kind,
+                    by_keyword=True,
+                    **common,
+                )
+                out.append(("parameter-kind-changed", "error", text))
+            elif _handled_by_decorator(new_info, problem.name):
+                renamed = _renamed(old_params, new_params, problem.name)
+                text = message("keyword-deprecated", name=problem.name, renamed=renamed, **common)
+                out.append(("keyword-deprecated", "warning", text))
+            else:
+                renamed = _renamed(old_params, new_params, problem.name)
+                text = message(
+                    "keyword-removed", severity="error", name=problem.name, renamed=renamed, **common
+                )
+                out.append(("keyword-removed", "error", text))
+        elif problem.kind == "too-many-positional":
+            old_positional = [p for p in old_params if p.kind in POSITIONAL]
+            shifted = old_positional[problem.index] if problem.index < len(old_positional) else None
+            now = new_by_name.get(shifted.name) if shifted else None
+            if shifted is not None and now is not None and now.kind == "keyword-only":
+                explained.add(shifted.name)
+                text = message(
+                    "parameter-kind-changed",
+                    name=shifted.name,
+                    new_kind=now.kind,
+                    old_kind=shifted.kind,
+                    by_keyword=False,
+                    **common,
+                )
+                out.append(("parameter-kind-changed", "error", text))
+            else:
+                limit = sum(p.kind in POSITIONAL for p in new_params)
+                text = message("too-many-positional", limit=limit, given=use.positional, **common)
+                out.append(("too-many-positional", "error", text))
+        elif problem.name not in explained:
+            text = message("new-required", name=problem.name, **common)
+            out.append(("new-required", "error", text))
+    catch_all = next((p.name for p in new_params if p.kind == "variadic keyword"), "kwargs")
+    for name in sorted(after.via_kwargs - before.via_kwargs):
+        text = message("keyword-removed", severity="warning", name=name, catch_all=catch_all, **common)
+        out.append(("keyword-removed", "warning", text))
+    if after.fits and not use.star_kwargs and not use.star_args:
+        changed = [
+            (param.name, _shown_default(old_by_name[param.name]), _shown_default(param))
+            for param in new_params
+            if param.name not in after.named
+            and param.name in old_by_name
+            and _real_default(old_by_name[param.name].default)
+            and _real_default(param.default)
+            and old_by_name[param.name].compared != param.compared
+        ]
+        if changed:  # one note per call, however many defaults moved
+            text = message("default-changed", changed=changed, **common)
+            out.append(("default-changed", "info", text))
+    return [
+        _finding(use, versions, shown, kind, severity, text, catalog, old_info, new_info)
+        for kind, severity, text in out
+    ]

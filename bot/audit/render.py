@@ -1,0 +1,51 @@
+"""Renders the audit's texts (finding messages, the summary section, command output) from templates."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bot import markdown
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # Markdown and plain text, not HTML; untrusted values go through `inline`/`code`
+    )
+    env.filters.update(inline=markdown.inline, code=markdown.code)
+    return env
+
+
+def render(template: str, /, **context: Any) -> str:
+    """Render `templates/<name>` with `context`."""
+    return environment().get_template(template).render(**context)
+
+
+def message(kind: str, /, **context: Any) -> str:
+    """One finding's sentence, from `templates/audit-messages.txt.j2`."""
+    return render("audit-messages.txt.j2", kind=kind, **context).strip()
+
+
+def audit_section(report: Any) -> str:
+    """The summary's API Compatibility Audit section body for an AuditReport."""
+    return render("audit-section.md.j2", report=report)
+
+
+def audit_text(report: Any, *, skipped: tuple[str, ...] = ()) -> str:
+    """The `upgrade-deps audit` text output for an AuditReport."""
+    counts = {
+        severity: sum(f.severity == severity for f in report.findings)
+        for severity in ("error", "warning", "info")
+    }
+    return render("audit-report.txt.j2", report=report, counts=counts, skipped=skipped)

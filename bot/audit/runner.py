@@ -1,0 +1,279 @@
+"""Step 6 entry point: audits every changed focused package and returns the findings and summary sections."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from bot.audit.apimodel import ApiModel
+from bot.audit.compare import Versions, compare_uses
+from bot.audit.compat import ShimContext, check_shims
+from bot.audit.distributions import Fetch, Unpacked, unpack_distribution
+from bot.audit.fetch import fetch_file
+from bot.audit.guards import find_guards, outcome
+from bot.audit.render import message
+from bot.audit.sources import python_files
+from bot.audit.strings import vanished_strings
+from bot.audit.usage import find_uses
+from bot.config import Config
+from bot.errors import ToolError, UpgradeDepsError
+from bot.lockfile import Lock
+from bot.model import Finding, LockedPackage, VersionChange
+from checklists.locate import checklist_path, import_names
+from checklists.model import Checklist, parse_checklist
+
+COMPAT_KINDS = frozenset(
+    {"compat-untagged", "compat-removable", "compat-version-gate", "stub-missing", "compat-missing-file"}
+)
+HOUSEKEEPING = COMPAT_KINDS | {"version-guard"}  # cleanup the upgrade allows, not breakage
+
+
+@dataclass(frozen=True)
+class GuardStatus:
+    """One version guard and whether the new floor makes it dead."""
+
+    file: str
+    line: int
+    text: str
+    removable: bool
+
+
+@dataclass(frozen=True)
+class PackageAudit:
+    """One package's part of the audit: the summary's `#### pkg (old → new)` block."""
+
+    package: str
+    old: str
+    new: str
+    findings: tuple[Finding, ...] = ()
+    moves: tuple[tuple[str, str], ...] = ()
+    guards: tuple[GuardStatus, ...] = ()
+    error: str | None = None  # why the package could not be audited
+
+    @property
+    def breaking(self) -> tuple[Finding, ...]:
+        """Findings at call sites that stop fitting (error) or only fit through **kwargs (warning)."""
+        return tuple(f for f in self.findings if f.severity != "info" and f.kind not in HOUSEKEEPING)
+
+    @property
+    def notes(self) -> tuple[Finding, ...]:
+        """Changed defaults the code relies on."""
+        return tuple(f for f in self.findings if f.severity == "info" and f.kind not in HOUSEKEEPING)
+
+    @property
+    def compat(self) -> tuple[Finding, ...]:
+        """Compat-shim policy findings (untagged, removable, version gates, stub lists)."""
+        return tuple(f for f in self.findings if f.kind in COMPAT_KINDS)
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Everything step 6 found, per package, in the order the changes came."""
+
+    packages: tuple[PackageAudit, ...] = ()
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for p in self.packages for f in p.findings)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+
+def _sort_key(version: str) -> tuple[int, Version | str]:
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def _entry(
+    locks: Mapping[str, Lock], variants: Sequence[str], package: str, version: str
+) -> LockedPackage | None:
+    ordered = [*[v for v in variants if v in locks], *[v for v in locks if v not in variants]]
+    for variant in ordered:
+        for entry in locks[variant].packages.get(package, ()):
+            if entry.version == version:
+                return entry
+    return None
+
+
+def _checklist(repo: Path, config: Config, package: str) -> Checklist | None:
+    """The package's checklist; an unreadable one is step 0.5's to report, the audit goes on without it."""
+    relative = checklist_path(repo, config, package)
+    try:
+        text = (repo / relative).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return parse_checklist(text, display=relative)
+
+
+def _catalog_lookup(checklist: Checklist | None) -> dict[str, str]:
+    return {e.symbol: f"{e.number}. {e.symbol}" for e in checklist.entries} if checklist else {}
+
+
+def audit_package(
+    repo: Path,
+    config: Config,
+    versions: Versions,
+    old_dist: Unpacked,
+    new_dist: Unpacked,
+    *,
+    cache_dir: Path,
+    files: Sequence[str],
+    floor: str | None = None,
+) -> PackageAudit:
+    """The synchronous part of one package's audit (static analysis only; runs in a worker thread).
+
+    `floor` is the lowest new version over all variants (default `versions.new`): guards and compat
+    fallbacks are dead only when every variant is past them.
+    """
+    floor = floor or versions.new
+    checklist = _checklist(repo, config, versions.package)
+    roots = frozenset(
+        import_names(
+            versions.package,
+            config,
+            checklist=checklist.imports if checklist else (),
+            distribution={versions.package: new_dist.top_level or old_dist.top_level},
+        )
+    )
+    old_api, new_api = ApiModel(old_dist, cache_dir=cache_dir), ApiModel(new_dist, cache_dir=cache_dir)
+    catalog = _catalog_lookup(checklist)
+
+    def entry_for(symbol: str) -> str | None:
+        for name, label in catalog.items():
+            if symbol == name or symbol.endswith("." + name) or symbol.startswith(name + "."):
+                return label
+        return None
+
+    uses = find_uses(repo, roots, files=files)
+    findings, moves = compare_uses(uses, old_api, new_api, versions, catalog=entry_for)
+    old_api.save()
+    new_api.save()
+    if checklist is not None:
+        findings += vanished_strings(repo, checklist, versions, old_dist.root, new_dist.root, files)
+    guards = []
+    for guard in find_guards(repo, versions.package, roots, files=files):
+        result = outcome(guard, floor)
+        guards.append(GuardStatus(guard.file, guard.line, guard.text, result is not None))
+        if result is not None:
+            text = message(
+                "version-guard", text=guard.text, outcome=result, package=versions.package, floor=floor
+            )
+            findings.append(
+                Finding(
+                    guard.file,
+                    guard.line,
+                    guard.column,
+                    versions.package,
+                    guard.text,
+                    "version-guard",
+                    "info",
+                    text,
+                )
+            )
+    context = ShimContext(versions.package, roots, versions.old, floor, config.compat.window)
+    findings += check_shims(repo, config.compat.shims, context, config_file=config.source)
+    findings.sort(key=lambda f: (f.file, f.line, f.column, f.kind))
+    return PackageAudit(
+        versions.package, versions.old, versions.new, tuple(findings), tuple(moves), tuple(guards)
+    )
+
+
+async def run_audit(
+    repo: Path,
+    config: Config,
+    changes: Sequence[VersionChange],
+    old_locks: Mapping[str, Lock],
+    new_locks: Mapping[str, Lock],
+    *,
+    cache_dir: Path,
+    fetch: Fetch = fetch_file,
+) -> AuditReport:
+    """Audit each changed focused package (not `audit = false`) against the repository's code.
+
+    A package whose distributions cannot be obtained gets an `error` note in its section rather than
+    failing the whole step; findings never come from guesses. Archives the lock records by URL are
+    downloaded with `fetch` (aiohttp by default); find-links files are read from the repository.
+    """
+    files = await asyncio.to_thread(lambda: list(python_files(repo)))
+    results: list[PackageAudit] = []
+    for change in changes:
+        settings = config.packages.get(change.package)
+        if (
+            not change.focused
+            or (settings is not None and not settings.audit)
+            or not change.old
+            or not change.new
+        ):
+            continue
+        old_version = max(change.old, key=_sort_key)
+        floor = min(change.new, key=_sort_key)
+        # Variants may resolve different new versions (shared-divergent packages): audit each.
+        for new_version in sorted(set(change.new), key=_sort_key):
+            versions = Versions(change.package, old_version, new_version)
+            results.append(
+                await _audit_version(
+                    repo,
+                    config,
+                    change,
+                    versions,
+                    floor,
+                    (old_locks, new_locks),
+                    cache_dir=cache_dir,
+                    fetch=fetch,
+                    files=files,
+                )
+            )
+    return AuditReport(tuple(results))
+
+
+async def _audit_version(
+    repo: Path,
+    config: Config,
+    change: VersionChange,
+    versions: Versions,
+    floor: str,
+    locks: tuple[Mapping[str, Lock], Mapping[str, Lock]],
+    *,
+    cache_dir: Path,
+    fetch: Fetch,
+    files: Sequence[str],
+) -> PackageAudit:
+    old_entry = _entry(locks[0], change.variants, change.package, versions.old)
+    new_entry = _entry(locks[1], change.variants, change.package, versions.new)
+    if old_entry is None or new_entry is None:
+        return PackageAudit(change.package, versions.old, versions.new, error="not found in the lock files")
+    try:
+        # Both archives at once: downloading and unpacking overlap (the unpacking runs in threads).
+        # return_exceptions: both finish before we go on, so no unpacking is left running unseen.
+        outcomes = await asyncio.gather(
+            unpack_distribution(repo, old_entry, cache_dir=cache_dir, fetch=fetch),
+            unpack_distribution(repo, new_entry, cache_dir=cache_dir, fetch=fetch),
+            return_exceptions=True,
+        )
+        failed = [o for o in outcomes if isinstance(o, BaseException)]
+        if failed:
+            raise failed[0]
+        old_dist, new_dist = (o for o in outcomes if isinstance(o, Unpacked))
+        if not new_dist.top_level or not old_dist.top_level:
+            raise ToolError(f"{change.package}: the distribution holds no Python module to audit")
+        return await asyncio.to_thread(
+            audit_package,
+            repo,
+            config,
+            versions,
+            old_dist,
+            new_dist,
+            cache_dir=cache_dir,
+            files=files,
+            floor=floor,
+        )
+    except UpgradeDepsError as exc:
+        return PackageAudit(change.package, versions.old, versions.new, error=str(exc))

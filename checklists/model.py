@@ -1,0 +1,206 @@
+"""The checklist file format (seed 000): parse into a model and report structural problems with lines."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+TIERS = ("primary", "secondary", "tertiary")
+FRONT_KEYS = ("package", "github", "branch_template", "upstream_paths")
+SECTIONS = ("Affected Files", "API Usage Catalog", "Version-Guarded Code")
+_ENTRY = re.compile(r"^###\s+(\d+)\.\s+(.*?)\s*$")
+_CALL_SITE = re.compile(r"`([^`\s]+\.py):(\d+)`")
+_GUARD = re.compile(r"^[-*]\s+\[`?(?P<file>[^\]`:]+)`?:(?P<line>\d+)\]\s*(?P<text>.*)$")
+_SOURCE = re.compile(r"^\*\*Source:\*\*\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of an Affected Files table."""
+
+    tier: str
+    file: str
+    usage: str
+    index: int  # 0-based line index in the file
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One numbered API Usage Catalog entry."""
+
+    number: int
+    title: str  # the heading text after the number, as written
+    symbol: str  # the first code span of the heading, else the heading text
+    index: int
+    source: str | None
+    call_sites: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """One `- [file:line] description` item of the Version-Guarded Code section."""
+
+    file: str
+    line: int
+    text: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """A parsed checklist; `lines` is the file as it was, so edits keep everything else intact."""
+
+    display: str
+    lines: tuple[str, ...]
+    front: Mapping[str, Any]
+    sections: Mapping[str, int]  # section name -> heading line index
+    tier_headings: Mapping[str, int]  # tier -> heading line index
+    rows: tuple[Row, ...]
+    entries: tuple[Entry, ...]
+    problems: tuple[str, ...]  # structural problems, each "file:line: what"
+    guards: tuple[Guarded, ...] = ()
+
+    @property
+    def package(self) -> str:
+        return str(self.front.get("package", ""))
+
+    @property
+    def imports(self) -> tuple[str, ...]:
+        value = self.front.get("imports")
+        if isinstance(value, str):
+            return (value,)
+        return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+def cells(line: str) -> list[str]:
+    inner = line.strip()
+    inner = inner[1:] if inner.startswith("|") else inner
+    inner = inner[:-1] if inner.endswith("|") else inner
+    return [c.strip() for c in re.split(r"(?<!\\)\|", inner)]
+
+
+def unquote_path(cell: str) -> str:
+    """A file cell without code-span backticks or a trailing `:LINE`."""
+    value = cell.strip().strip("`").strip()
+    return re.sub(r":\d+$", "", value)
+
+
+def _front(lines: list[str], display: str, problems: list[str]) -> tuple[dict[str, Any], int]:
+    if not lines or lines[0].strip() != "---":
+        problems.append(f"{display}:1: no YAML front matter (the file must start with '---')")
+        return {}, 0
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if end is None:
+        problems.append(f"{display}:1: front matter is not closed by a '---' line")
+        return {}, 0
+    try:
+        data = yaml.safe_load("".join(lines[1:end])) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problems.append(f"{display}:{line}: front matter is not valid YAML ({getattr(exc, 'problem', exc)})")
+        return {}, end + 1
+    if not isinstance(data, dict):
+        problems.append(f"{display}:2: front matter must be a mapping of keys")
+        return {}, end + 1
+    for key in FRONT_KEYS:
+        if key not in data:
+            problems.append(f"{display}:{end + 1}: front matter lacks the key '{key}'")
+    paths = data.get("upstream_paths")
+    if "upstream_paths" in data and not (isinstance(paths, list) and all(isinstance(p, str) for p in paths)):
+        problems.append(f"{display}:{end + 1}: front matter 'upstream_paths' must be a list of paths")
+    return data, end + 1
+
+
+def parse_checklist(text: str, *, display: str) -> Checklist:
+    """Parse a checklist; structural problems are collected (with file and line), not raised."""
+    lines = text.splitlines(keepends=True)
+    problems: list[str] = []
+    front, start = _front(lines, display, problems)
+    sections: dict[str, int] = {}
+    tier_headings: dict[str, int] = {}
+    rows: list[Row] = []
+    entries: list[Entry] = []
+    guards: list[Guarded] = []
+    section = ""
+    tier = ""
+    in_fence = False
+    for index in range(start, len(lines)):
+        stripped = lines[index].strip()
+        if stripped.startswith("```"):
+            in_fence = not in_fence
+        if in_fence:
+            continue
+        if stripped.startswith("## "):
+            section = next((name for name in SECTIONS if stripped[3:].strip().startswith(name)), stripped[3:])
+            sections.setdefault(section, index)
+            tier = ""
+        elif stripped.startswith("### ") and section == "Affected Files":
+            word = stripped[4:].strip().split()[0].lower() if stripped[4:].strip() else ""
+            tier = word if word in TIERS else ""
+            if tier:
+                tier_headings[tier] = index
+        elif stripped.startswith("### ") and section == "API Usage Catalog":
+            match = _ENTRY.match(stripped)
+            if match is None:
+                problems.append(f"{display}:{index + 1}: catalog heading is not numbered ('### N. `symbol`')")
+                continue
+            title = match.group(2)
+            code = re.search(r"`([^`]+)`", title)
+            entries.append(
+                Entry(int(match.group(1)), title, code.group(1) if code else title, index, None, ())
+            )
+        elif section == "API Usage Catalog" and entries:
+            last = entries[-1]
+            source = _SOURCE.match(stripped)
+            sites = tuple((f, int(n)) for f, n in _CALL_SITE.findall(stripped))
+            entries[-1] = Entry(
+                last.number,
+                last.title,
+                last.symbol,
+                last.index,
+                last.source or (source.group(1).strip("`") if source else None),
+                last.call_sites + sites,
+            )
+        elif section == "Version-Guarded Code" and (guard := _GUARD.match(stripped)):
+            guards.append(Guarded(guard["file"], int(guard["line"]), guard["text"], index))
+        elif tier and stripped.startswith("|"):
+            row_cells = cells(stripped)
+            if set(stripped) <= set("|-: ") or row_cells[0].lower() in ("file", ""):
+                continue  # header or separator
+            if row_cells[0] in ("...", "…"):
+                continue
+            rows.append(
+                Row(tier, unquote_path(row_cells[0]), row_cells[1] if len(row_cells) > 1 else "", index)
+            )
+    for name in SECTIONS:
+        if name not in sections:
+            problems.append(f"{display}:{len(lines) or 1}: missing section '## {name}'")
+    if "Affected Files" in sections:
+        for name in TIERS:
+            if name not in tier_headings:
+                where = sections["Affected Files"] + 1
+                problems.append(f"{display}:{where}: 'Affected Files' lacks the '### {name.title()}' table")
+    for position, entry in enumerate(entries, 1):
+        if entry.number != position:
+            problems.append(
+                f"{display}:{entry.index + 1}: catalog entry numbered {entry.number}, expected {position}"
+            )
+    return Checklist(
+        display,
+        tuple(lines),
+        front,
+        sections,
+        tier_headings,
+        tuple(rows),
+        tuple(entries),
+        tuple(problems),
+        tuple(guards),
+    )

@@ -1,0 +1,191 @@
+"""Step 0.5: compares each checklist with the files that really import its package, and fixes it in place."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from bot.config import Config
+from checklists.discover import Imported, discover
+from checklists.edit import NewEntry, NewRow, apply_edits
+from checklists.locate import checklist_path, import_names
+from checklists.model import Checklist, parse_checklist
+
+TEMPLATE = Path(__file__).with_name("_TEMPLATE.md")
+Write = Callable[[str, str], None]
+_NOT_IMPORTING = re.compile(r"indirect|http", re.I)  # rows documenting use without an import
+
+
+@dataclass(frozen=True)
+class ChecklistReport:
+    """What step 0.5 found (and, with fix, changed) in one package's checklist."""
+
+    package: str
+    path: str
+    missing: tuple[str, ...] = ()
+    stale: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    undocumented: Mapping[str, tuple[str, ...]] | None = None  # changed file -> imports not in its row
+    added: Mapping[str, int] | None = None  # tier -> files added (when fixed)
+    new_entries: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    created: bool = False
+    fixed: bool = False
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.stale or self.changed or self.problems or self.new_entries)
+
+
+def classify(path: str, config: Config) -> str:
+    """The tier a newly found file goes in, by the configured path prefixes."""
+    if any(path.startswith(prefix) for prefix in config.checklists.primary):
+        return "primary"
+    if any(path.startswith(prefix) for prefix in config.checklists.tertiary):
+        return "tertiary"
+    return "secondary"
+
+
+def _words(text: str) -> set[str]:
+    words: set[str] = set()
+    for token in re.findall(r"[A-Za-z_][\w.]*", text):
+        words.add(token)
+        words.update(token.split("."))
+    return words
+
+
+def _mentioned(imported: Imported, usage: str) -> bool:
+    words = _words(usage)
+    return imported.path in words or imported.path.rsplit(".", 1)[-1] in words
+
+
+def _label(imported: Imported) -> str:
+    return imported.path.rsplit(".", 1)[-1] if imported.from_import else imported.path
+
+
+def _covered(symbol: str, checklist: Checklist) -> bool:
+    name = symbol.rsplit(".", 1)[-1]
+    return any(
+        e.symbol == symbol
+        or e.symbol.endswith("." + name)
+        or e.symbol == name
+        or symbol.startswith(e.symbol + ".")
+        for e in checklist.entries
+    )
+
+
+def new_checklist(package: str, imports: Sequence[str], *, github: str = "") -> str:
+    """A fresh checklist for `package` from `checklists/_TEMPLATE.md`."""
+    env = jinja2.Environment(
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
+    )
+    return env.from_string(TEMPLATE.read_text(encoding="utf-8")).render(
+        package=package, imports=list(imports), github=github or '""'
+    )
+
+
+def validate_one(
+    repo: Path,
+    config: Config,
+    package: str,
+    *,
+    fix: bool,
+    distribution: Mapping[str, tuple[str, ...]] | None = None,
+    write: Write | None = None,
+) -> ChecklistReport:
+    """Validate (and with `fix`, update or create) one package's checklist."""
+    relative = checklist_path(repo, config, package)
+    target = repo / relative
+    created = False
+    if target.is_file():
+        try:
+            text = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return ChecklistReport(
+                package, relative, problems=(f"{relative}: cannot be read as UTF-8 text ({exc})",)
+            )
+    else:
+        text = new_checklist(package, import_names(package, config, distribution=distribution))
+        created = True
+    checklist = parse_checklist(text, display=relative)
+    roots = frozenset(import_names(package, config, checklist=checklist.imports, distribution=distribution))
+    found = discover(repo, roots)
+    listed = {row.file: row for row in checklist.rows}
+    missing = sorted(set(found) - set(listed))
+    stale = sorted(
+        path
+        for path, row in listed.items()
+        if path not in found and (not (repo / path).is_file() or not _NOT_IMPORTING.search(row.usage))
+    )
+    guard: tuple[str, ...] = ()
+    if not found and any((repo / path).is_file() for path in listed):
+        # Nothing imports the names we looked for while listed files still exist: the import names
+        # are more likely wrong than every file stale. Never empty a checklist on a guess.
+        names = ", ".join(sorted(roots))
+        guard = (f"{relative}: no file imports {names}; set [package.{package}].imports or 'imports:'",)
+        stale = []
+    undocumented = {
+        path: tuple(sorted({_label(i) for i in found[path] if not _mentioned(i, listed[path].usage)}))
+        for path in sorted(set(found) & set(listed))
+    }
+    undocumented = {path: names for path, names in undocumented.items() if names}
+    entries: list[NewEntry] = []
+    for path in [*missing, *undocumented]:
+        for imported in found[path]:
+            known = _covered(imported.path, checklist) or any(e.symbol == imported.path for e in entries)
+            if imported.from_import and not known:
+                entries.append(NewEntry(imported.path, path, imported.line, imported.snippet))
+    adds = [NewRow(classify(p, config), p, ", ".join(f"`{_label(i)}`" for i in found[p])) for p in missing]
+    usage = {
+        p: f"{listed[p].usage}; " * bool(listed[p].usage) + ", ".join(f"`{n}`" for n in names)
+        for p, names in undocumented.items()
+    }
+    report = ChecklistReport(
+        package=package,
+        path=relative,
+        missing=tuple(missing),
+        stale=tuple(stale),
+        changed=tuple(undocumented),
+        undocumented=undocumented,
+        added={tier: sum(r.tier == tier for r in adds) for tier in ("primary", "secondary", "tertiary")},
+        new_entries=tuple(e.symbol for e in entries),
+        problems=(f"{relative}: no checklist file",) if created else checklist.problems + guard,
+        created=False,
+        fixed=False,
+    )
+    if not fix:
+        return report
+    updated = apply_edits(checklist, add=adds, remove=frozenset(stale), usage=usage, entries=entries)
+    if updated != text or created:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if write is not None:
+            write(relative, updated)  # e.g. the pipeline's FileTransaction, which can restore it
+        else:
+            target.write_text(updated, encoding="utf-8")
+        problems = parse_checklist(updated, display=relative).problems + guard
+        return ChecklistReport(**{**report.__dict__, "fixed": True, "created": created, "problems": problems})
+    return report
+
+
+def validate_checklists(
+    repo: Path,
+    config: Config,
+    packages: Sequence[str],
+    *,
+    fix: bool,
+    distribution: Mapping[str, tuple[str, ...]] | None = None,
+    write: Write | None = None,
+) -> list[ChecklistReport]:
+    """Step 0.5 for `packages` (canonical names); with `fix`, checklists are updated or created in place.
+
+    `distribution` gives import names read from the packages' distributions (the last fallback);
+    `write(relative_path, text)` replaces the plain file write, so a caller can record and restore.
+    """
+    return [
+        validate_one(repo, config, package, fix=fix, distribution=distribution, write=write)
+        for package in packages
+    ]
