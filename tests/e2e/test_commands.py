@@ -18,6 +18,13 @@ from tests.support.webhooks import SECRET, payload
 pytestmark = pytest.mark.slow
 REQUEST = "sglang==0.5.10 transformers==4.57.1"
 BRANCH = "upgrade-deps/sglang-0.5.10-transformers-4.57.1"
+ENGINE = "src/app/engine.py"  # line 5 passes tp_size, a keyword sglang 0.5.10 no longer accepts
+BREAKING = {"path": ENGINE, "start_line": 5, "end_line": 5, "annotation_level": "failure"}
+
+
+def annotated(run: dict[str, Any]) -> list[dict[str, Any]]:
+    keys = ("path", "start_line", "end_line", "annotation_level")
+    return [{key: note[key] for key in keys} for note in run["annotations"]]
 
 
 def issue_comment(repo: Repo, body: str, *, user: str = "Codertocat") -> dict[str, Any]:
@@ -43,10 +50,31 @@ def origin(fake: FakeGitHub, tmp: Path, name: str = "Codertocat/Hello-World") ->
     return repo
 
 
-def same_repo_pull(fake: FakeGitHub, tmp: Path, *, role: str) -> Repo:
-    """Pull request #1 from branch `feature` of the repository itself; the commenter has `role`."""
+def pushed_once(log: list[tuple[str, str]]) -> bool:
+    """The upgrade's commits are there (pins, then locks), each once, all by the app."""
+    subjects = [subject for _, subject in log]
+    return (
+        subjects.count("Pin sglang 0.5.10, transformers 4.57.1") == 1
+        and subjects.count("Re-lock sglang, vllm after the upgrade") == 1
+        and len(set(subjects)) == len(subjects)
+        and {author for author, _ in log} == {"upgrade-deps[bot]"}
+    )
+
+
+def same_repo_pull(fake: FakeGitHub, tmp: Path, *, role: str, touch_engine: bool = False) -> Repo:
+    """Pull request #1 from branch `feature` of the repository itself; the commenter has `role`.
+
+    With `touch_engine`, the PR changes the line of src/app/engine.py that sglang 0.5.10 breaks.
+    """
     repo = origin(fake, tmp, "all-contributors/all-contributors-bot")
     git(repo.bare, "branch", "feature", "main")
+    if touch_engine:
+        work = tmp / "feature-work"
+        git(tmp, "clone", "-q", "--branch", "feature", str(repo.bare), str(work))
+        engine = work / ENGINE
+        engine.write_text(engine.read_text().replace("tp_size=2", "tp_size=4"))
+        git(work, "commit", "-q", "-am", "Use four GPUs")
+        git(work, "push", "-q", "origin", "feature")
     fake.add_pull(repo.full_name, 1, head="feature", base="main", author="jakebolam")
     fake.roles["jakebolam"] = role
     return repo
@@ -62,10 +90,7 @@ async def test_issue_comment_opens_a_pull_request_with_pushed_commits(
     await server.idle()
 
     log = branch_log(repo.bare, BRANCH)
-    assert [subject for _, subject in log] == [
-        "Re-lock sglang, vllm after the upgrade",
-        "Pin sglang 0.5.10, transformers 4.57.1",
-    ]
+    assert pushed_once(log)
     assert {author for author, _ in log} == {"upgrade-deps[bot]"}
     assert '"sglang==0.5.10"' in show(repo.bare, BRANCH, "pyproject.toml")
     assert 'name = "transformers"\nversion = "4.57.1"' in show(repo.bare, BRANCH, "uv.vllm.lock")
@@ -76,14 +101,17 @@ async def test_issue_comment_opens_a_pull_request_with_pushed_commits(
     assert fake.reactions == [{"comment_id": 492700400, "content": "eyes"}]
     [run] = fake.check_runs.values()
     assert run["head_sha"] == repo.ref(BRANCH) and run["name"] == "upgrade-deps"
-    assert run["status"] == "completed" and run["conclusion"] == "success"
+    assert run["status"] == "completed" and run["conclusion"] == "failure"
+    assert run["output"]["title"] == "Upgrade landed; breaking call sites found"
+    assert annotated(run) == [BREAKING]  # the audit's finding; main's engine.py is not in a PR diff here
+    assert fake.reviews == []
     [reply] = fake.comments_on(1)
     assert pull["html_url"] in reply["body"]
 
     # The same command again: nothing new to push, and the reply points at the open PR.
     await server.deliver("issue_comment", issue_comment(repo, f"/upgrade-deps {REQUEST}"))
     await server.idle()
-    assert len(fake.pulls) == 1 and len(branch_log(repo.bare, BRANCH)) == 2
+    assert len(fake.pulls) == 1 and branch_log(repo.bare, BRANCH) == log
     again = fake.comments_on(1)[-1]
     assert "nothing new to push" in again["body"] and pull["html_url"] in again["body"]
 
@@ -91,17 +119,22 @@ async def test_issue_comment_opens_a_pull_request_with_pushed_commits(
 async def test_pr_comment_pushes_to_the_pull_request_branch(
     fake: FakeGitHub, server: ServerProcess, tmp_path: Path
 ) -> None:
-    repo = same_repo_pull(fake, tmp_path, role="maintain")
+    repo = same_repo_pull(fake, tmp_path, role="maintain", touch_engine=True)
     old_head = repo.ref("feature")
     status, _ = await server.deliver("issue_comment", pr_comment(repo, f"/upgrade-deps {REQUEST}", 1))
     assert status == 202
     await server.idle()
 
-    assert len(branch_log(repo.bare, "feature")) == 2
+    assert pushed_once(branch_log(repo.bare, "feature")[:-1])
     new_head = repo.ref("feature")
     runs = {run["head_sha"]: run for run in fake.check_runs.values()}
     assert runs[old_head]["conclusion"] == "neutral"  # superseded by the pushed commits
-    assert runs[new_head]["conclusion"] == "success"
+    assert runs[new_head]["conclusion"] == "failure" and annotated(runs[new_head]) == [BREAKING]
+    # The broken line is part of this PR's diff: one review, one comment on it.
+    [review] = fake.reviews
+    assert review["event"] == "COMMENT" and review["commit_id"] == new_head
+    assert [(c["path"], c["line"], c["side"]) for c in review["comments"]] == [(ENGINE, 5, "RIGHT")]
+    assert "no longer accepts the keyword 'tp\\_size'" in review["comments"][0]["body"]  # neutralised text
     assert runs[old_head]["history"][0].startswith("Running:")
     [summary] = [c for c in fake.comments_on(1) if "<!-- upgrade-deps:summary -->" in c["body"]]
     assert "sglang" in summary["body"]
@@ -119,6 +152,7 @@ async def test_pr_comment_pushes_to_the_pull_request_branch(
     assert len([c for c in fake.comments_on(1) if "upgrade-deps:summary" in c["body"]]) == 1
     assert fake.comments[summary["id"]].get("edits", 0) >= 1
     assert repo.ref("feature") == new_head
+    assert len(fake.reviews) == 1  # the finding is not commented twice
 
     # Re-run all checks (check_suite): found through the head the earlier jobs checked.
     suite = payload("check_suite.rerequested")
@@ -218,10 +252,10 @@ async def test_killed_server_resumes_its_job_and_posts_once(
     await server.start()
     await server.idle()
 
-    assert len(branch_log(repo.bare, "feature")) == 2  # pushed once
+    assert pushed_once(branch_log(repo.bare, "feature"))
     assert len(fake.reactions) == 1
     assert len(fake.check_runs) == 2  # the first head's run (reused after restart) and the pushed head's
-    assert sorted(run["conclusion"] for run in fake.check_runs.values()) == ["neutral", "success"]
+    assert sorted(run["conclusion"] for run in fake.check_runs.values()) == ["failure", "neutral"]
     assert len(fake.comments_on(1)) == 1
 
 
@@ -279,7 +313,9 @@ async def test_branch_that_moved_meanwhile_is_rerun_on_its_new_head(
 
     log = branch_log(repo.bare, "feature")
     assert [subject for _, subject in log][-1] == "someone else's commit"  # kept, never overwritten
-    assert len(log) == 3 and git(repo.bare, "merge-base", "--is-ancestor", moved or "", "feature") == ""
+    assert (
+        pushed_once(log[:-1]) and git(repo.bare, "merge-base", "--is-ancestor", moved or "", "feature") == ""
+    )
     runs = {run["head_sha"]: run for run in fake.check_runs.values()}
     assert runs[first_head]["conclusion"] == "neutral" and runs[moved]["conclusion"] == "neutral"
-    assert runs[repo.ref("feature")]["conclusion"] == "success"
+    assert runs[repo.ref("feature")]["conclusion"] == "failure"  # landed, with the breaking call site
