@@ -21,6 +21,7 @@ from bot.pinning import plan_and_pin
 from bot.policy import check_request
 from bot.proc import child_env
 from bot.request import parse_request
+from bot.settings import default_cache_dir
 from bot.stages import run_stages
 from bot.transaction import FileTransaction
 from bot.uv import SWAP_DIR, Locker, restore_swap
@@ -116,12 +117,6 @@ async def _prepare(
         trusted=trusted,
         cache_dir=cache_dir,
     )
-
-
-def default_cache_dir(environ: Mapping[str, str]) -> Path:
-    """`$XDG_CACHE_HOME/upgrade-deps`, else `~/.cache/upgrade-deps`."""
-    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME", "/tmp")) / ".cache")
-    return Path(base) / "upgrade-deps"
 
 
 def _focused(config: Config, manifests: Mapping[str, Manifest]) -> frozenset[str]:

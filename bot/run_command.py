@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import threading
 from pathlib import Path
 
 from bot.errors import OUTCOMES
+from bot.settings import local_environ
 
 
 def _warm_imports() -> None:
@@ -48,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
                 config_path=args.config,
                 commit=not args.no_commit,
                 progress=progress,
-                environ=dict(os.environ),
+                environ=local_environ(),
                 uv_timeout=args.uv_timeout,
             )
         )

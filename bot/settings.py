@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
 DEFAULT_API_URL = "https://api.github.com"
 # Never handed on: children inherit environments (GitPython runs git with ours); repository code runs there.
 SECRETS = ("GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET")
@@ -59,6 +57,8 @@ def _private_key(environ: Mapping[str, str], problems: list[str]) -> str:
             "GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH is required (the app's PEM private key)"
         )
         return ""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key  # only `serve` needs it
+
     try:
         load_pem_private_key(text.encode(), password=None)
     except (ValueError, TypeError):
@@ -127,3 +127,14 @@ def from_process() -> Settings:
     for key in SECRETS:
         os.environ.pop(key, None)
     return settings
+
+
+def local_environ() -> dict[str, str]:
+    """The environment of a command run on a laptop (`run`, `audit`): a copy, filtered later per child."""
+    return dict(os.environ)
+
+
+def default_cache_dir(environ: Mapping[str, str]) -> Path:
+    """The cache of distributions and extracted APIs: `$XDG_CACHE_HOME/upgrade-deps` or `~/.cache/…`."""
+    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME", "/tmp")) / ".cache")
+    return Path(base) / "upgrade-deps"

@@ -21,6 +21,7 @@ from bot.config import Config, discover_variants, load_config
 from bot.errors import BadArgumentsError, RefusedError, UpgradeDepsError
 from bot.lockfile import Lock, read_lock
 from bot.model import LockedPackage, Variant, VersionChange
+from bot.settings import default_cache_dir, local_environ
 
 _CHANGE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^.\s][^\s]*?)\.\.([^\s]+)\s*$")
 
@@ -84,7 +85,7 @@ async def audit_command(
 def main(args: Namespace) -> int:
     """Exit 0 when no finding is an error, 1 when one is, 2 when the request is refused."""
     repo = Path(args.repo).resolve()
-    cache_dir = Path(getattr(args, "cache_dir", None) or Path.home() / ".cache" / "upgrade-deps")
+    cache_dir = Path(getattr(args, "cache_dir", None) or default_cache_dir(local_environ()))
     try:
         wanted = [parse_change(text) for text in args.changes]
         config = load_config(repo, Path(args.config) if args.config else None)
