@@ -84,11 +84,18 @@ class Inbox:
 
     def counts(self) -> dict[str, int]:
         """Jobs by state; deliveries the workers have not taken in yet count as queued."""
-        with sqlite3.connect(f"{self.db.as_uri()}?mode=ro", uri=True) as main:
+        main = sqlite3.connect(f"{self.db.as_uri()}?mode=ro", uri=True, isolation_level=None)
+        try:
+            # One read transaction: a delivery taken in between two separate reads would be counted
+            # neither as waiting here nor under its state there.
+            main.execute("BEGIN")
             counts: dict[str, int] = dict(
                 main.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall()
             )
             last = main.execute("SELECT COALESCE(MAX(id), 0) FROM jobs").fetchone()[0]
+            main.execute("COMMIT")
+        finally:
+            main.close()
         waiting = self._conn.execute("SELECT COUNT(*) FROM deliveries WHERE id > ?", (last,)).fetchone()[0]
         if waiting:
             counts["queued"] = counts.get("queued", 0) + int(waiting)

@@ -21,6 +21,7 @@ from bot.plan import SUMMARY_MARKER, BotLabel, Plan, bound, make_plan, nothing_r
 from bot.publish import Publisher
 from bot.report import render
 from bot.request import USAGE, parse_request
+from bot.revert_command import revert_command
 from bot.sandbox import Identity, Sandbox
 
 WRITERS = ("admin", "maintain", "write")
@@ -99,6 +100,10 @@ class JobRunner:
             await publisher.reply(
                 c.number, "help", render("github-reply-help.md.j2", marker=marker, usage=USAGE)
             )
+            return
+        if c.words[:1] == ("revert",):
+            await revert_command(self.s, publisher, job_id=job.id, command=c, marker=marker,
+                                 identity=self._identity())  # fmt: skip
             return
         try:
             request = parse_request(c.words)

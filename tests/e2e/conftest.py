@@ -19,11 +19,27 @@ async def fake() -> AsyncIterator[FakeGitHub]:
     assert fake.errors == [], "requests the REST description does not allow:\n" + "\n".join(fake.errors)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    report = yield
+    item.stash[OUTCOME] = report  # type: ignore[assignment]
+    return report
+
+
+OUTCOME = pytest.StashKey[pytest.TestReport]()
+
+
 @pytest.fixture
-async def server(fake: FakeGitHub, tmp_path: Path) -> AsyncIterator[ServerProcess]:
+async def server(
+    fake: FakeGitHub, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[ServerProcess]:
     process = ServerProcess(api_url=fake.url, tmp=tmp_path)
     await process.start()
     yield process
     await process.stop()
     log = process.log.read_text()
+    report = request.node.stash.get(OUTCOME, None)
+    if report is not None and report.failed:
+        # The server runs in another process: its log is the only account of what it did.
+        print(f"--- server log of {request.node.name}:\n{log[-8000:]}")
     assert "ghs_fake" not in log, "an installation token reached the server log"

@@ -319,3 +319,54 @@ async def test_branch_that_moved_meanwhile_is_rerun_on_its_new_head(
     runs = {run["head_sha"]: run for run in fake.check_runs.values()}
     assert runs[first_head]["conclusion"] == "neutral" and runs[moved]["conclusion"] == "neutral"
     assert runs[repo.ref("feature")]["conclusion"] == "failure"  # landed, with the breaking call site
+
+
+async def test_revert_undoes_only_the_apps_commits_as_new_commits(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    repo = same_repo_pull(fake, tmp_path, role="write", touch_engine=True)
+    human_head = repo.ref("feature")
+    assert (await server.deliver("issue_comment", pr_comment(repo, f"/upgrade-deps {REQUEST}", 1)))[0] == 202
+    await server.idle()
+    upgraded = repo.ref("feature")
+    ours = [sha for sha, _ in [tuple(line.split(" ", 1)) for line in
+            git(repo.bare, "log", "--format=%H %ae", f"{human_head}..feature").splitlines()]]  # fmt: skip
+    assert len(ours) >= 2
+
+    revert = pr_comment(repo, "/upgrade-deps revert", 1)
+    revert["comment"]["id"] += 1
+    assert (await server.deliver("issue_comment", revert))[0] == 202
+    await server.idle()
+
+    # New commits on top (no history rewritten), and the tree is the human's again.
+    log = git(repo.bare, "log", "--format=%H %an %s", f"{upgraded}..feature").splitlines()
+    assert len(log) == len(ours)
+    assert all(" upgrade-deps[bot] Revert " in line for line in log)
+    assert git(repo.bare, "merge-base", "--is-ancestor", upgraded, "feature") == ""
+    assert git(repo.bare, "diff", human_head, "feature") == ""
+    [reply] = [c for c in fake.comments_on(1) if "Reverted" in c["body"]]
+    assert f"Reverted {len(ours)} commits of mine on `feature`" in reply["body"]
+    assert "Pin sglang 0.5.10, transformers 4.57.1" in reply["body"]
+
+
+async def test_revert_on_an_issue_or_a_fork_changes_nothing(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    repo = origin(fake, tmp_path)
+    fake.roles["Codertocat"] = "write"
+    before = git(repo.bare, "for-each-ref")
+    assert (await server.deliver("issue_comment", issue_comment(repo, "/upgrade-deps revert")))[0] == 202
+    await server.idle()
+    assert git(repo.bare, "for-each-ref") == before
+    assert any("revert works on a pull request I pushed to" in c["body"] for c in fake.comments.values())
+
+    base = origin(fake, tmp_path / "base", "all-contributors/all-contributors-bot")  # as the payload says
+    fork = origin(fake, tmp_path / "fork", "octocat/Hello-World")
+    git(fork.bare, "branch", "feature", "main")
+    fake.add_pull(base.full_name, 2, head="feature", base="main", author="octocat", head_repo=fork)
+    fake.roles["jakebolam"] = "write"  # the commenter of the pull-request payload
+    refs = git(fork.bare, "for-each-ref")
+    assert (await server.deliver("issue_comment", pr_comment(base, "/upgrade-deps revert", 2)))[0] == 202
+    await server.idle()
+    assert git(fork.bare, "for-each-ref") == refs
+    assert any("I never push to forks" in c["body"] for c in fake.comments_on(2))

@@ -232,12 +232,22 @@ class FakeGitHub:
         return web.json_response(_public(pull))
 
     async def op_pulls_list_files(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
-        pull = self.pulls[(f"{p['owner']}/{p['repo']}", int(p["pull_number"]))]
-        bare = pull["_head_repo"].bare
-        names = _git(
-            bare, "diff", "--name-only", f"{pull['base']['sha']}...refs/heads/{pull['head']['ref']}"
-        ).split()
-        span = f"{pull['base']['sha']}...refs/heads/{pull['head']['ref']}"
+        repo, number = f"{p['owner']}/{p['repo']}", int(p["pull_number"])
+        pull = self.pulls[(repo, number)]
+        # As GitHub does: the head is fetched into the base repository as refs/pull/N/head, so a
+        # fork's commits and the base commit meet in one object store.
+        bare = self.repos[repo].bare
+        head = f"refs/pull/{number}/head"
+        _git(
+            bare,
+            "fetch",
+            "-q",
+            "--force",
+            str(pull["_head_repo"].bare),
+            f"refs/heads/{pull['head']['ref']}:{head}",
+        )
+        span = f"{pull['base']['sha']}...{head}"
+        names = _git(bare, "diff", "--name-only", span).split()
         files = []
         for name in names:
             diff = _git(bare, "diff", span, "--", name)
