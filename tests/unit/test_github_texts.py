@@ -10,7 +10,7 @@ import pytest
 
 from bot.botlabel import LabelledUpdate
 from bot.errors import OUTCOMES
-from bot.model import Finding, Request, Unresolved, UpgradeResult
+from bot.model import Commit, Finding, Request, Unresolved, UpgradeResult
 from bot.plan import SUMMARY_MARKER, BotLabel, make_plan
 from bot.report import render
 from bot.request import USAGE
@@ -49,6 +49,12 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "reply-already-open": ("github-reply-not-opened.md.j2", {"marker": MARKER, "outcome": OUTCOMES["nothing"],
                                                               "summary": "SUMMARY", "existing": "https://x/pull/7"}),
     "reply-failed": ("github-reply-failed.md.j2", {"marker": MARKER, "reason": "boom"}),
+    "reply-reverted": ("github-reply-reverted.md.j2", {"marker": MARKER, "branch": "feature", "base": "main",
+                       "reverted": [Commit("0123456789abcdef", EVIL), Commit("fedcba98", "Pin x 1.0")]}),
+    "reply-reverted-nothing": ("github-reply-reverted.md.j2", {"marker": MARKER, "branch": "feature",
+                               "base": "main", "reverted": []}),
+    "reply-not-reverted": ("github-reply-not-reverted.md.j2", {"marker": MARKER, "branch": "feature",
+                           "reason": EVIL}),
     "pr-title": ("github-pr-title.txt.j2", {"items": ["sglang==0.5.10", "torch==2.10.0@vllm"]}),
     "pr-body": ("github-pr-body.md.j2", {"marker": SUMMARY_MARKER, "author": EVIL, "number": 4,
                                           "summary": "SUMMARY"}),
