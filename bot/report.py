@@ -18,13 +18,16 @@ SECTIONS = ("checklists", "pins", "lock", "containers", "audit", "verify")
 
 
 @cache
-def environment() -> jinja2.Environment:
+def environment(*, trimmed: bool = False) -> jinja2.Environment:
+    """The one jinja2 environment per style; `trimmed` drops the newlines around block tags."""
     import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        trim_blocks=trimmed,
+        lstrip_blocks=trimmed,
         autoescape=False,  # Markdown, not HTML: untrusted values go through the filters below.
     )
     env.filters.update(inline=markdown.inline, code=markdown.code, block=markdown.block)

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+from bot import report
 
-from bot import markdown
-
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+if TYPE_CHECKING:
+    import jinja2
 
 
-@cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,  # Markdown and plain text, not HTML; untrusted values go through `inline`/`code`
-    )
-    env.filters.update(inline=markdown.inline, code=markdown.code)
-    return env
+    """The house environment with block trimming, which these templates are written for."""
+    return report.environment(trimmed=True)
 
 
 def render(template: str, /, **context: Any) -> str:
