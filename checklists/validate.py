@@ -7,9 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
 from bot.config import Config
+from bot.report import environment
 from checklists.discover import Imported, discover
 from checklists.edit import NewEntry, NewRow, apply_edits
 from checklists.locate import checklist_path, import_names
@@ -80,11 +79,10 @@ def _covered(symbol: str, checklist: Checklist) -> bool:
 
 def new_checklist(package: str, imports: Sequence[str], *, github: str = "") -> str:
     """A fresh checklist for `package` from `checklists/_TEMPLATE.md`."""
-    env = jinja2.Environment(
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
-    )
-    return env.from_string(TEMPLATE.read_text(encoding="utf-8")).render(
-        package=package, imports=list(imports), github=github or '""'
+    return (
+        environment(trimmed=True)
+        .from_string(TEMPLATE.read_text(encoding="utf-8"))
+        .render(package=package, imports=list(imports), github=github or '""')
     )
 
 
