@@ -1,0 +1,66 @@
+"""The environment children get: what uv and repository commands may see of ours."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.proc import child_env, run
+
+SECRETS = {
+    "GITHUB_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----",
+    "GITHUB_WEBHOOK_SECRET": "hook-secret",
+    "GITHUB_TOKEN": "ghs_token",
+    "AWS_SECRET_ACCESS_KEY": "aws",
+    "UV_PUBLISH_TOKEN": "pypi-token",
+}
+
+
+def test_only_the_allow_list_passes_and_python_downloads_are_off() -> None:
+    source = {
+        **SECRETS,
+        "PATH": "/usr/bin",
+        "HOME": "/home/bot",
+        "UV_CACHE_DIR": "/cache/uv",
+        "UV_OFFLINE": "1",
+        "UV_INDEX_URL": "https://mirror.example/simple",
+        "HTTPS_PROXY": "http://proxy:3128",
+        "no_proxy": "localhost",
+        "UV_PYTHON_DOWNLOADS": "automatic",
+        "SOMETHING_ELSE": "x",
+    }
+    env = child_env(source)
+    assert env == {
+        "PATH": "/usr/bin",
+        "HOME": "/home/bot",
+        "UV_CACHE_DIR": "/cache/uv",
+        "UV_OFFLINE": "1",
+        "UV_INDEX_URL": "https://mirror.example/simple",
+        "HTTPS_PROXY": "http://proxy:3128",
+        "no_proxy": "localhost",
+        "UV_PYTHON_DOWNLOADS": "never",
+    }
+
+
+@pytest.mark.asyncio
+async def test_a_child_process_sees_none_of_the_secrets(tmp_path: Path) -> None:
+    done = await run(["env"], cwd=tmp_path, env=child_env({**SECRETS, "PATH": "/usr/bin:/bin"}), timeout=10)
+    assert done.returncode == 0
+    for name, value in SECRETS.items():
+        assert name not in done.output and value not in done.output
+    assert "UV_PYTHON_DOWNLOADS=never" in done.output
+
+
+@pytest.mark.asyncio
+async def test_a_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    marker = tmp_path / "still-running"
+    script = f"(sleep 1; touch {marker}) & sleep 5"
+    done = await run(
+        [script], cwd=tmp_path, env=child_env({"PATH": "/usr/bin:/bin"}), timeout=0.2, shell=True
+    )
+    assert done.timed_out and done.returncode == -1
+    import asyncio
+
+    await asyncio.sleep(1.3)
+    assert not marker.exists()  # the grandchild died with its group
