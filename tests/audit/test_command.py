@@ -15,6 +15,7 @@ from bot.audit.command import audit_command, main, parse_change
 from bot.config import Config
 from bot.errors import BadArgumentsError
 from tests.support.audit_repo import AuditRepo, pyproject
+from tests.support.http import serving
 
 
 def _args(repo: Path, cache: Path, *changes: str, fmt: str = "text") -> Namespace:
@@ -114,23 +115,16 @@ async def test_versions_come_from_a_json_simple_index(audit_repo: AuditRepo, tmp
     app = web.Application()
     app.router.add_get("/simple/demo-lib/", page)
     app.router.add_get("/files/{name}", file)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        port = runner.addresses[0][1]
+    async with serving(app) as base:
         root = tmp_path / "remote"
         shutil.copytree(audit_repo.root / "app", root / "app")
         (root / "pyproject.toml").write_text(
-            f'[project]\nname = "svc"\nversion = "0"\n[tool.uv]\nindex-url = "http://127.0.0.1:{port}/simple"\n',
+            f'[project]\nname = "svc"\nversion = "0"\n[tool.uv]\nindex-url = "{base}/simple"\n',
             encoding="utf-8",
         )
         report = await audit_command(
             root, Config(), [parse_change("demo-lib==1.0..2.0")], cache_dir=tmp_path / "c"
         )
-    finally:
-        await runner.cleanup()
     (package,) = report.packages
     assert package.error is None
     assert ("app/main.py", 19, "keyword-removed") in {(f.file, f.line, f.kind) for f in package.findings}

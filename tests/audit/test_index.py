@@ -12,6 +12,7 @@ from bot.audit.fetch import fetch_file, http_get, redact_url
 from bot.audit.index import PYPI, from_directory, index_sources
 from bot.errors import ToolError
 from bot.lockfile import parse_lock
+from tests.support.http import serving
 from tests.support.wheels import WheelSpec, build_wheel
 
 LOCK = """\
@@ -93,17 +94,10 @@ async def test_redirects_are_followed_and_checked(tmp_path: Path) -> None:
     app = web.Application()
     app.router.add_get("/bounce", bounce)
     app.router.add_get("/real", real)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    async with serving(app) as base:
         await fetch_file(f"{base}/bounce?to=/real", tmp_path / "ok.whl")
         assert (tmp_path / "ok.whl").read_bytes() == b"wheel bytes"
         with pytest.raises(ToolError, match="only https URLs are fetched"):
             await fetch_file(f"{base}/bounce?to=http://10.1.2.3/x.whl", tmp_path / "no.whl")
         with pytest.raises(ToolError, match="server answered 404"):
             await http_get(f"{base}/missing")
-    finally:
-        await runner.cleanup()
