@@ -44,7 +44,8 @@ async def lock_all(ctx: Context, targets: list[Target]) -> bool:
     }
     _check_landed(ctx, targets)
     ctx.changes = diff_locks(ctx.baseline, ctx.new_locks, requested=protected, focused=ctx.focused)
-    locks = [v.lock for v in ctx.variants if v.name in pins and v.lock in ctx.files.changed()]
+    changed = set(ctx.files.changed())
+    locks = [v.lock for v in ctx.variants if v.name in pins and v.lock in changed]
     if locks:
         names = [v.name for v in ctx.variants if v.lock in locks]
         ctx.snapshot(render("commit-locks.txt.j2", variants=names, changes=ctx.changes), locks)

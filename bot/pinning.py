@@ -35,19 +35,12 @@ def plan_and_pin(ctx: Context) -> list[Target]:
     if edited:
         message = render(
             "commit-pins.txt.j2",
-            targets=_unique_items(targets),
+            targets=list(dict.fromkeys(t.item for t in targets)),  # each request once, in order
             request=ctx.request,
             declarations=edited,
         )
         ctx.snapshot(message, sorted({d.manifest for d in edited}))
     return targets
-
-
-def _unique_items(targets: list[Target]) -> list[object]:
-    seen: dict[object, None] = {}
-    for target in targets:
-        seen.setdefault(target.item, None)
-    return list(seen)
 
 
 def _warn_url_pins(ctx: Context, targets: list[Target]) -> None:
