@@ -57,15 +57,17 @@ async def run(
     Cancellation (Ctrl-C, job cancelled) also kills the whole group before re-raising, so no uv or
     build backend keeps writing into the work tree after we have restored it.
     """
+    # A process group of its own (killable as one), but not a new session: on Linux a new session
+    # is a new scheduler autogroup, which would undo the worker's lower priority for uv and git.
     if shell:
         process = await asyncio.create_subprocess_shell(
             argv[0], cwd=cwd, env=dict(env), stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL, start_new_session=True,
+            stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL, process_group=0,
         )  # fmt: skip
     else:
         process = await asyncio.create_subprocess_exec(
             *argv, cwd=cwd, env=dict(env), stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL, start_new_session=True,
+            stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL, process_group=0,
         )  # fmt: skip
     # Read as it comes, so what a command printed before its timeout is kept for the report.
     chunks: list[bytes] = []

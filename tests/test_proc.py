@@ -64,3 +64,20 @@ async def test_a_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
 
     await asyncio.sleep(1.3)
     assert not marker.exists()  # the grandchild died with its group
+
+
+@pytest.mark.asyncio
+async def test_a_child_gets_its_own_group_but_keeps_our_session_and_priority(tmp_path: Path) -> None:
+    # A new session would also put the child in a new scheduler autogroup on Linux, where the worker's
+    # lower priority no longer applies: uv would then compete with the webhook server as an equal.
+    import os
+    import sys
+
+    code = "import os; print(os.getpid(), os.getpgrp(), os.getsid(0), os.nice(0))"
+    done = await run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=child_env({"PATH": "/usr/bin:/bin"}), timeout=10
+    )
+    pid, group, session, nice = (int(field) for field in done.output.split())
+    assert group == pid  # killable as a group, apart from us
+    assert session == os.getsid(0)
+    assert nice == os.nice(0)
