@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import rtoml
 from packaging.utils import canonicalize_name
 
 from bot.errors import LockFileError
@@ -46,8 +46,8 @@ def _artifact(item: Mapping[str, Any]) -> tuple[str, str]:
 def parse_lock(text: str, *, display: str) -> Lock:
     """Parse lock text; raise LockFileError naming `display` when it is not a uv lock."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = rtoml.loads(text)
+    except rtoml.TomlParsingError as exc:
         raise LockFileError(f"{display}: corrupt lock file, not valid TOML ({exc})") from None
     if "version" not in data or not isinstance(data.get("package", []), list):
         raise LockFileError(f"{display}: not a uv lock file (no 'version' key or no [[package]] array)")
