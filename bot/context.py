@@ -30,14 +30,20 @@ if TYPE_CHECKING:
     from checklists.validate import ChecklistReport
 
 Progress = Callable[[str], Awaitable[None]]
+# A commit message, or how to render it: rendering waits until commit time, so jinja2 is not imported
+# before uv starts (start-up counts in the pipeline's overhead).
+Message = str | Callable[[], str]
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """The content of the files one step changed, and the commit message that explains it."""
 
-    message: str
+    message: Message
     files: Mapping[str, str]
+
+    def text(self) -> str:
+        return self.message if isinstance(self.message, str) else self.message()
 
 
 @dataclass
@@ -82,7 +88,7 @@ class Context:
             if other.manifest == path:
                 self.manifests[other.name] = Manifest(text, display=path)
 
-    def snapshot(self, message: str, paths: list[str], *, first: bool = False) -> None:
+    def snapshot(self, message: Message, paths: list[str], *, first: bool = False) -> None:
         """Record the current content of `paths` as one commit (`first`: before all others)."""
         if paths:
             files = {path: (self.repo / path).read_text(encoding="utf-8") for path in paths}

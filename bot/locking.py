@@ -48,7 +48,7 @@ async def lock_all(ctx: Context, targets: list[Target]) -> bool:
     locks = [v.lock for v in ctx.variants if v.name in pins and v.lock in changed]
     if locks:
         names = [v.name for v in ctx.variants if v.lock in locks]
-        ctx.snapshot(render("commit-locks.txt.j2", variants=names, changes=ctx.changes), locks)
+        ctx.snapshot(partial(render, "commit-locks.txt.j2", variants=names, changes=ctx.changes), locks)
     ctx.sections["lock"] = Section("done")
     return True
 
@@ -96,7 +96,7 @@ def _move_pins(ctx: Context, name: str, diagnosis: Diagnosis) -> None:
                     line=move.declaration.line,
                 )
             )
-        ctx.snapshot(render("commit-resolve.txt.j2", resolution=resolution), [manifest.display])
+        ctx.snapshot(partial(render, "commit-resolve.txt.j2", resolution=resolution), [manifest.display])
 
 
 def _swap(spec: str, *, old: str, new: str) -> str | None:

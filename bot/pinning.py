@@ -33,7 +33,8 @@ def plan_and_pin(ctx: Context) -> list[Target]:
     _warn_url_pins(ctx, targets)
     edited = _edit(ctx, targets)
     if edited:
-        message = render(
+        message = partial(
+            render,
             "commit-pins.txt.j2",
             targets=list(dict.fromkeys(t.item for t in targets)),  # each request once, in order
             request=ctx.request,

@@ -180,7 +180,7 @@ def _commit(ctx: Context) -> tuple[Commit, ...]:
     for snapshot in ctx.snapshots:
         for path, text in snapshot.files.items():
             (ctx.repo / path).write_text(text, encoding="utf-8")
-        made = gitrepo.commit_files(git, list(snapshot.files), snapshot.message)
+        made = gitrepo.commit_files(git, list(snapshot.files), snapshot.text())
         if made:
             commits.append(made)
     for path, data in final.items():
