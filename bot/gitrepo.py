@@ -49,13 +49,23 @@ def open_repo(path: Path) -> git.Repo:
     return git.Repo(path)
 
 
+def changed_paths(repo: git.Repo, paths: Sequence[str], *, untracked: bool = True) -> list[str]:
+    """Those of `paths` that differ from HEAD, new files included if `untracked` (one `git status`)."""
+    if not paths:
+        return []
+    mode = "--untracked-files=all" if untracked else "--untracked-files=no"
+    out: str = repo.git.status("--porcelain=v1", "-z", mode, "--", *paths)
+    changed = {entry[3:] for entry in out.split("\0") if entry[3:]}
+    return [path for path in paths if path in changed]
+
+
 def commit_files(repo: git.Repo, paths: Sequence[str], message: str) -> Commit | None:
     """Commit exactly `paths` (nothing else that may be staged or lying around).
 
     Through GitPython's git command interface: its pure-Python index rewrite costs more than the
     lock step itself on large lock files.
     """
-    if not paths or not repo.git.status("--porcelain", "--", *paths):
+    if not changed_paths(repo, paths):
         return None
     # `commit -- paths` takes those files as they are in the work tree and nothing else.
     repo.git.commit("--no-verify", "-q", "-m", message, "--", *paths)

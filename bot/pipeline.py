@@ -185,6 +185,6 @@ def _commit(ctx: Context) -> tuple[Commit, ...]:
             commits.append(made)
     for path, data in final.items():
         (ctx.repo / path).write_bytes(data)
-    leftover = [path for path in final if git.is_dirty(path=path)]
+    leftover = gitrepo.changed_paths(git, list(final), untracked=False)
     made = gitrepo.commit_files(git, leftover, "Record remaining upgrade changes")
     return (*commits, *([made] if made else []))
