@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.mirror import build_mirror
 from tests.support.repos import copy_example, make_repo, uv_binary, uv_env
 from tests.support.wheels import WheelSpec
 
@@ -38,7 +39,7 @@ def large_stack() -> list[WheelSpec]:
     return specs
 
 
-def large_repo(root: Path) -> Path:
+def _large_manifests(source: str) -> dict[str, str]:
     deps = "\n".join(f'    "pkg{i:03d}",' for i in range(200, 220))
     manifest = f"""\
 [project]
@@ -50,18 +51,33 @@ dependencies = [
 {deps}
 ]
 
-[tool.uv]
-no-index = true
-find-links = ["wheelhouse"]
-"""
-    files = {
+{source}"""
+    return {
         "pyproject.toml": manifest,
         "pyproject.alt.toml": manifest.replace('"top==1.0",', '"top==1.0",\n    "pkg150",'),
     }
-    return make_repo(
-        root, files, variants=(("pyproject.toml", "uv.lock"), ("pyproject.alt.toml", "uv.alt.lock")),
-        wheels=large_stack(),
-    )  # fmt: skip
+
+
+LARGE_VARIANTS = (("pyproject.toml", "uv.lock"), ("pyproject.alt.toml", "uv.alt.lock"))
+
+
+def large_repo(root: Path) -> Path:
+    """The generated repository resolving against a flat local wheelhouse: uv's least work."""
+    files = _large_manifests('[tool.uv]\nno-index = true\nfind-links = ["wheelhouse"]\n')
+    return make_repo(root, files, variants=LARGE_VARIANTS, wheels=large_stack())
+
+
+def large_mirror_repo(root: Path) -> Path:
+    """The same graph against a mirror: six versions of each package, sdists, binary wheels."""
+    specs = [
+        WheelSpec(spec.name, f"{spec.version}.{patch}" if spec.name.startswith("pkg") else spec.version,
+                  spec.requires)
+        for spec in large_stack() for patch in (range(6) if spec.name.startswith("pkg") else (0,))
+    ]  # fmt: skip
+    binary = frozenset(f"pkg{i:03d}" for i in range(0, PACKAGES, 4))
+    url = build_mirror(specs, root / "mirror", binary=binary)
+    source = f'[[tool.uv.index]]\nname = "mirror"\nurl = "{url}"\ndefault = true\n'
+    return make_repo(root, _large_manifests(source), variants=LARGE_VARIANTS, wheels=())
 
 
 def example_repo(root: Path) -> Path:
@@ -107,11 +123,13 @@ def measure(name: str, build: Callable[[Path], Path], variants: list[tuple[str, 
                     sink.append(bare_uv(copy, variants, [a for a in args if "==" in a], edit))
                 else:
                     sink.append(pipeline(copy, args))
-        packages = sum(1 for line in (template / "uv.lock").read_text().splitlines() if line == "[[package]]")
+        lock_text = (template / "uv.lock").read_text()
+        packages = sum(1 for line in lock_text.splitlines() if line == "[[package]]")
         b, o = statistics.median(bare), statistics.median(ours)
         print(
-            f"{name}: {packages} locked packages, {len(variants)} variants; bare uv lock {b:.3f} s, "
-            f"upgrade-deps run {o:.3f} s, ratio {o / b:.2f}x, overhead {o - b:+.3f} s (median of {rounds})"
+            f"{name}: {packages} locked packages ({len(lock_text) // 1024} KB lock), "
+            f"{len(variants)} variants; bare uv lock {b:.3f} s, upgrade-deps run {o:.3f} s, "
+            f"ratio {o / b:.2f}x, overhead {o - b:+.3f} s (median of {rounds})"
         )
 
 
@@ -139,10 +157,9 @@ def main() -> None:
         replace_in(["pyproject.toml", "pyproject.vllm.toml"], "transformers==4.56.0", "transformers==4.57.1"),
         rounds,
     )  # fmt: skip
-    measure(
-        "large", large_repo, [("pyproject.toml", "uv.lock"), ("pyproject.alt.toml", "uv.alt.lock")],
-        ["top==1.1"], replace_in(["pyproject.toml", "pyproject.alt.toml"], "top==1.0", "top==1.1"), rounds,
-    )  # fmt: skip
+    bump_top = replace_in(["pyproject.toml", "pyproject.alt.toml"], "top==1.0", "top==1.1")
+    measure("large", large_repo, list(LARGE_VARIANTS), ["top==1.1"], bump_top, rounds)
+    measure("large, mirror", large_mirror_repo, list(LARGE_VARIANTS), ["top==1.1"], bump_top, rounds)
 
 
 if __name__ == "__main__":

@@ -31,8 +31,8 @@ def _record_line(path: str, data: bytes) -> str:
     return f"{path},sha256={digest},{len(data)}"
 
 
-def build_wheel(spec: WheelSpec, outdir: Path) -> Path:
-    """Write `spec` as a py3-none-any wheel into `outdir` and return its path.
+def build_wheel(spec: WheelSpec, outdir: Path, *, tag: str = "py3-none-any") -> Path:
+    """Write `spec` as a wheel for `tag` (python-abi-platform) into `outdir` and return its path.
 
     The zip entries carry a fixed timestamp so the same spec always gives the same bytes
     (and therefore the same sha256 in lock files).
@@ -55,14 +55,14 @@ def build_wheel(spec: WheelSpec, outdir: Path) -> Path:
     entries: dict[str, bytes] = {path: text.encode() for path, text in sorted(files.items())}
     entries[f"{info}/METADATA"] = ("\n".join(meta) + "\n").encode()
     entries[f"{info}/WHEEL"] = (
-        b"Wheel-Version: 1.0\nGenerator: upgrade-deps-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        f"Wheel-Version: 1.0\nGenerator: upgrade-deps-tests\nRoot-Is-Purelib: true\nTag: {tag}\n".encode()
     )
     top = sorted({path.split("/")[0].removesuffix(".py") for path in files})
     entries[f"{info}/top_level.txt"] = ("\n".join(top) + "\n").encode()
     record = [_record_line(path, data) for path, data in entries.items()]
     record.append(f"{info}/RECORD,,")
     entries[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
-    target = outdir / f"{dist}-{spec.version}-py3-none-any.whl"
+    target = outdir / f"{dist}-{spec.version}-{tag}.whl"
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path, data in entries.items():
             item = zipfile.ZipInfo(path, date_time=(2024, 1, 1, 0, 0, 0))
