@@ -1,4 +1,4 @@
-"""The environment children get: what uv and repository commands may see of ours."""
+"""What child processes get from us: the environment, their process group, session and priority."""
 
 from __future__ import annotations
 
@@ -81,3 +81,19 @@ async def test_a_child_gets_its_own_group_but_keeps_our_session_and_priority(tmp
     assert group == pid  # killable as a group, apart from us
     assert session == os.getsid(0)
     assert nice == os.nice(0)
+
+
+def test_the_worker_process_and_its_children_give_way_to_the_server(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    child = "import os; print(os.sched_getscheduler(0), os.nice(0))"
+    code = (
+        "import subprocess, sys; from bot.workerproc import yield_cpu; yield_cpu(); "
+        f"print(subprocess.run([sys.executable, '-c', {child!r}], capture_output=True, text=True).stdout)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    policy, nice = (int(field) for field in done.stdout.split())
+    assert policy == os.SCHED_BATCH  # inherited by what the worker starts
+    assert nice == min(os.nice(0) + 10, 19)
