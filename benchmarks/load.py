@@ -9,6 +9,8 @@ Runs three servers one after the other on this machine, each for --duration seco
 The payload is the real pull_request.opened delivery (about 28 KB). Afterwards the persisted
 deliveries are counted: every accepted delivery must be exactly one job. The fake GitHub the
 workers talk to runs at nice 10, standing in for a GitHub that would not share this machine.
+Each line ends with the load average and the share of CPU time the hypervisor took for other
+machines during the run (steal): on a virtual machine that share moves the tail latencies most.
 
     .venv/bin/python benchmarks/load.py [--duration 60] [--rate 1000] [--only service]
 """
@@ -55,13 +57,24 @@ class Figures:
     max_ms: float
     jobs: int
     load: float  # the machine's 1-minute load average when the run ended (other processes count too)
+    steal: float  # share of CPU time the hypervisor gave to other machines during the run (Linux)
 
     def line(self) -> str:
         return (
             f"{self.name:<13} {self.accepted / self.elapsed:8.0f}/s  p50 {self.p50_ms:6.1f} ms  "
             f"p99 {self.p99_ms:7.1f} ms  max {self.max_ms:7.1f} ms  accepted {self.accepted}/{self.sent}  "
-            f"jobs {self.jobs} ({'ok' if self.jobs == self.accepted else 'MISMATCH'})  load {self.load:.2f}"
+            f"jobs {self.jobs} ({'ok' if self.jobs == self.accepted else 'MISMATCH'})  "
+            f"load {self.load:.2f}  steal {self.steal:.0%}"
         )
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(steal, total) CPU ticks since boot from /proc/stat; zeros where there is none."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
 
 
 def free_port() -> int:
@@ -145,14 +158,34 @@ async def load(
 
 
 def figures(
-    name: str, sent: int, accepted: int, latencies: list[float], elapsed: float, jobs: int
+    name: str,
+    sent: int,
+    accepted: int,
+    latencies: list[float],
+    elapsed: float,
+    jobs: int,
+    ticks: tuple[int, int],
 ) -> Figures:
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     p50 = statistics.median(ordered)
     return Figures(
-        name, sent, accepted, elapsed, p50 * 1000, p99 * 1000, ordered[-1] * 1000, jobs, os.getloadavg()[0]
+        name,
+        sent,
+        accepted,
+        elapsed,
+        p50 * 1000,
+        p99 * 1000,
+        ordered[-1] * 1000,
+        jobs,
+        os.getloadavg()[0],
+        steal_share(ticks),
     )
+
+
+def steal_share(before: tuple[int, int]) -> float:
+    steal, total = cpu_ticks()
+    return (steal - before[0]) / (total - before[1]) if total > before[1] else 0.0
 
 
 def count(db: Path, prefix: str, table: str = "jobs") -> int:
@@ -177,14 +210,14 @@ async def run_bare(work: Path, body: bytes, rate: float, duration: float) -> Fig
     )
     try:
         await wait_ready(f"http://127.0.0.1:{port}/healthz", process)
-        begin = time.perf_counter()
+        begin, ticks = time.perf_counter(), cpu_ticks()
         sent, accepted, latencies = await load(
             f"http://127.0.0.1:{port}/webhook", [body], prefix="bare", rate=rate, duration=duration
         )
         elapsed = time.perf_counter() - begin
     finally:
         await stop(process)
-    return figures("bare", sent, accepted, latencies, elapsed, count(db, "bare"))
+    return figures("bare", sent, accepted, latencies, elapsed, count(db, "bare"), ticks)
 
 
 async def run_service(
@@ -226,7 +259,7 @@ async def run_service(
             sys.executable, "-m", "bot.cli", "serve", "--port", str(port), env=env, log=work / f"{name}.log"
         )
         await wait_ready(f"http://127.0.0.1:{port}/healthz", server)
-        begin = time.perf_counter()
+        begin, ticks = time.perf_counter(), cpu_ticks()
         sent, accepted, latencies = await load(
             f"http://127.0.0.1:{port}/webhook", bodies, prefix=name, rate=rate, duration=duration
         )
@@ -245,7 +278,7 @@ async def run_service(
             await stop(server)
         await stop(fake)
     # Persisted deliveries are in the server's inbox; the workers take them in as jobs (same ids).
-    return figures(name, sent, accepted, latencies, elapsed, count(inbox_path(db), name, "deliveries"))
+    return figures(name, sent, accepted, latencies, elapsed, count(inbox_path(db), name, "deliveries"), ticks)
 
 
 def busy_payload(work: Path, pulls: int = 2) -> tuple[list[bytes], list[str]]:
