@@ -2,82 +2,30 @@
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.e2e.harness import ServerProcess, until
+from tests.e2e.commands import (
+    BRANCH,
+    BREAKING,
+    ENGINE,
+    REQUEST,
+    annotated,
+    issue_comment,
+    origin,
+    pr_comment,
+    pushed_once,
+    run_id,
+    same_repo_pull,
+)
+from tests.e2e.harness import ServerProcess
 from tests.fakegithub.server import FakeGitHub, Repo
 from tests.support.gitrepos import bare_from, branch_log, show
 from tests.support.repos import git
-from tests.support.webhooks import SECRET, payload
+from tests.support.webhooks import payload
 
 pytestmark = pytest.mark.slow
-REQUEST = "sglang==0.5.10 transformers==4.57.1"
-BRANCH = "upgrade-deps/sglang-0.5.10-transformers-4.57.1"
-ENGINE = "src/app/engine.py"  # line 5 passes tp_size, a keyword sglang 0.5.10 no longer accepts
-BREAKING = {"path": ENGINE, "start_line": 5, "end_line": 5, "annotation_level": "failure"}
-
-
-def annotated(run: dict[str, Any]) -> list[dict[str, Any]]:
-    keys = ("path", "start_line", "end_line", "annotation_level")
-    return [{key: note[key] for key in keys} for note in run["annotations"]]
-
-
-def issue_comment(repo: Repo, body: str, *, user: str = "Codertocat") -> dict[str, Any]:
-    data = payload("issue_comment.created.with-installation")
-    data["repository"].update(clone_url=repo.clone_url, default_branch="main")
-    data["comment"]["body"] = body
-    data["comment"]["user"]["login"] = user
-    return data
-
-
-def pr_comment(repo: Repo, body: str, number: int) -> dict[str, Any]:
-    data = payload("issue_comment.created.pull-request")
-    data["repository"].update(clone_url=repo.clone_url, default_branch="main")
-    data["comment"]["body"] = body
-    data["issue"]["number"] = number
-    return data
-
-
-def origin(fake: FakeGitHub, tmp: Path, name: str = "Codertocat/Hello-World") -> Repo:
-    _, bare = bare_from(tmp, name.replace("/", "_"))
-    repo = Repo(name, bare)
-    fake.repos[name] = repo
-    return repo
-
-
-def pushed_once(log: list[tuple[str, str]]) -> bool:
-    """The upgrade's commits are there (pins, then locks), each once, all by the app."""
-    subjects = [subject for _, subject in log]
-    return (
-        subjects.count("Pin sglang 0.5.10, transformers 4.57.1") == 1
-        and subjects.count("Re-lock sglang, vllm after the upgrade") == 1
-        and len(set(subjects)) == len(subjects)
-        and {author for author, _ in log} == {"upgrade-deps[bot]"}
-    )
-
-
-def same_repo_pull(fake: FakeGitHub, tmp: Path, *, role: str, touch_engine: bool = False) -> Repo:
-    """Pull request #1 from branch `feature` of the repository itself; the commenter has `role`.
-
-    With `touch_engine`, the PR changes the line of src/app/engine.py that sglang 0.5.10 breaks.
-    """
-    repo = origin(fake, tmp, "all-contributors/all-contributors-bot")
-    git(repo.bare, "branch", "feature", "main")
-    if touch_engine:
-        work = tmp / "feature-work"
-        git(tmp, "clone", "-q", "--branch", "feature", str(repo.bare), str(work))
-        engine = work / ENGINE
-        engine.write_text(engine.read_text().replace("tp_size=2", "tp_size=4"))
-        git(work, "commit", "-q", "-am", "Use four GPUs")
-        git(work, "push", "-q", "origin", "feature")
-    fake.add_pull(repo.full_name, 1, head="feature", base="main", author="jakebolam")
-    fake.roles["jakebolam"] = role
-    return repo
 
 
 async def test_issue_comment_opens_a_pull_request_with_pushed_commits(
@@ -166,10 +114,6 @@ async def test_pr_comment_pushes_to_the_pull_request_branch(
     assert max(fake.check_runs.values(), key=lambda run: run["id"])["conclusion"] == "neutral"
 
 
-def run_id(fake: FakeGitHub, head: str | None) -> int:
-    return next(run["id"] for run in fake.check_runs.values() if run["head_sha"] == head)
-
-
 async def test_commenter_without_write_access_is_refused(
     fake: FakeGitHub, server: ServerProcess, tmp_path: Path
 ) -> None:
@@ -226,99 +170,6 @@ async def test_fork_pull_request_is_audited_never_pushed(
     assert "from a fork" in run["output"]["summary"]
     [summary] = fake.comments_on(1)
     assert "only audited it" in summary["body"]
-
-
-async def test_redelivery_makes_one_job(fake: FakeGitHub, server: ServerProcess, tmp_path: Path) -> None:
-    repo = origin(fake, tmp_path)
-    fake.roles["Codertocat"] = "write"
-    data = issue_comment(repo, f"/upgrade-deps {REQUEST}")
-    first = await server.deliver("issue_comment", data, delivery="same-delivery")
-    second = await server.deliver("issue_comment", data, delivery="same-delivery")
-    assert first[0] == second[0] == 202
-    assert len(first[1]["jobs"]) == 1 and second[1] == {"jobs": [], "redelivery": True}
-    assert (await server.idle()) == {"done": 1}
-    assert len(fake.pulls) == 1 and len(fake.comments_on(1)) == 1
-
-
-async def test_killed_server_resumes_its_job_and_posts_once(
-    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
-) -> None:
-    repo = same_repo_pull(fake, tmp_path, role="write")
-    release = fake.hold("checks/update")  # the first progress update: the job is mid-run
-    await server.deliver("issue_comment", pr_comment(repo, f"/upgrade-deps {REQUEST}", 1))
-    await until(fake.held["checks/update"].is_set, what="the job to reach its first progress update")
-    await server.kill()
-    release.set()
-    await server.start()
-    await server.idle()
-
-    assert pushed_once(branch_log(repo.bare, "feature"))
-    assert len(fake.reactions) == 1
-    assert len(fake.check_runs) == 2  # the first head's run (reused after restart) and the pushed head's
-    assert sorted(run["conclusion"] for run in fake.check_runs.values()) == ["failure", "neutral"]
-    assert len(fake.comments_on(1)) == 1
-
-
-async def test_upgrade_that_cannot_land_fails_the_check_and_pushes_nothing(
-    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
-) -> None:
-    repo = same_repo_pull(fake, tmp_path, role="admin")
-    head = repo.ref("feature")
-    await server.deliver("issue_comment", pr_comment(repo, "/upgrade-deps sglang==9.9.9", 1))
-    await server.idle()
-    assert repo.ref("feature") == head
-    [run] = fake.check_runs.values()
-    assert run["head_sha"] == head and run["conclusion"] == "failure"
-    assert run["output"]["title"] == "Upgrade did not land"
-    assert "sglang" in run["output"]["text"]
-    [summary] = fake.comments_on(1)
-    assert "<!-- upgrade-deps:summary -->" in summary["body"] and "did not land" in summary["body"]
-
-
-async def test_worker_process_that_dies_is_replaced(
-    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
-) -> None:
-    assert server.process is not None
-    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
-    [worker] = [pid for pid in children if "bot.workerproc" in Path(f"/proc/{pid}/cmdline").read_text()]
-    # The worker got its settings through the pipe: not in its environment, not on its command line
-    # (and so neither do the git and uv it starts).
-    seen = Path(f"/proc/{worker}/environ").read_bytes() + Path(f"/proc/{worker}/cmdline").read_bytes()
-    assert b"PRIVATE KEY" not in seen and SECRET.encode() not in seen
-    os.kill(int(worker), signal.SIGKILL)
-    repo = origin(fake, tmp_path)
-    fake.roles["Codertocat"] = "write"
-    await server.deliver("issue_comment", issue_comment(repo, f"/upgrade-deps {REQUEST}"))
-    assert (await server.idle()) == {"done": 1}
-    assert len(fake.pulls) == 1
-
-
-async def test_branch_that_moved_meanwhile_is_rerun_on_its_new_head(
-    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
-) -> None:
-    repo = same_repo_pull(fake, tmp_path, role="write")
-    first_head = repo.ref("feature")
-    release = fake.hold("checks/update")  # the job is mid-run when someone pushes
-    await server.deliver("issue_comment", pr_comment(repo, f"/upgrade-deps {REQUEST}", 1))
-    await until(fake.held["checks/update"].is_set, what="the job to reach its first progress update")
-    someone = tmp_path / "someone"
-    git(tmp_path, "clone", "-q", "--branch", "feature", str(repo.bare), str(someone))
-    (someone / "NOTES.md").write_text("pushed while the bot worked\n")
-    git(someone, "add", "NOTES.md")
-    git(someone, "commit", "-q", "-m", "someone else's commit")
-    git(someone, "push", "-q", "origin", "feature")
-    moved = repo.ref("feature")
-    release.set()
-    await server.idle()
-
-    log = branch_log(repo.bare, "feature")
-    assert [subject for _, subject in log][-1] == "someone else's commit"  # kept, never overwritten
-    assert (
-        pushed_once(log[:-1]) and git(repo.bare, "merge-base", "--is-ancestor", moved or "", "feature") == ""
-    )
-    runs = {run["head_sha"]: run for run in fake.check_runs.values()}
-    assert runs[first_head]["conclusion"] == "neutral" and runs[moved]["conclusion"] == "neutral"
-    assert runs[repo.ref("feature")]["conclusion"] == "failure"  # landed, with the breaking call site
 
 
 async def test_revert_undoes_only_the_apps_commits_as_new_commits(
