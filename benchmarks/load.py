@@ -24,11 +24,9 @@ import os
 import signal
 import socket
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,44 +35,14 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.loadgen import Figures, cpu_ticks, figures, load  # noqa: E402
 from bot.inbox import inbox_path  # noqa: E402
 from tests.support.appkeys import key_pair  # noqa: E402
 from tests.support.gitrepos import bare_from  # noqa: E402
 from tests.support.repos import git  # noqa: E402
-from tests.support.webhooks import FIXTURES, sign  # noqa: E402
+from tests.support.webhooks import FIXTURES  # noqa: E402
 
 SECRET = "benchmark-secret"
-
-
-@dataclass(frozen=True)
-class Figures:
-    name: str
-    sent: int
-    accepted: int
-    elapsed: float
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
-    jobs: int
-    load: float  # the machine's 1-minute load average when the run ended (other processes count too)
-    steal: float  # share of CPU time the hypervisor gave to other machines during the run (Linux)
-
-    def line(self) -> str:
-        return (
-            f"{self.name:<13} {self.accepted / self.elapsed:8.0f}/s  p50 {self.p50_ms:6.1f} ms  "
-            f"p99 {self.p99_ms:7.1f} ms  max {self.max_ms:7.1f} ms  accepted {self.accepted}/{self.sent}  "
-            f"jobs {self.jobs} ({'ok' if self.jobs == self.accepted else 'MISMATCH'})  "
-            f"load {self.load:.2f}  steal {self.steal:.0%}"
-        )
-
-
-def cpu_ticks() -> tuple[int, int]:
-    """(steal, total) CPU ticks since boot from /proc/stat; zeros where there is none."""
-    try:
-        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except (OSError, ValueError):
-        return 0, 0
-    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
 
 
 def free_port() -> int:
@@ -114,80 +82,6 @@ async def stop(process: asyncio.subprocess.Process) -> None:
             await process.wait()
 
 
-async def load(
-    url: str, bodies: list[bytes], *, prefix: str, rate: float, duration: float
-) -> tuple[int, int, list[float]]:
-    """Open-loop load: delivery i is due at start + i/rate; latency counts from when it was due.
-
-    The bodies are sent in turn (several pull requests keep several workers busy).
-    """
-    signed = [(body, sign(body, SECRET)) for body in bodies]
-    latencies: list[float] = []
-    accepted = 0
-    total = int(rate * duration)
-    connector = aiohttp.TCPConnector(limit=256)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def one(index: int, due: float) -> None:
-            nonlocal accepted
-            body, signature = signed[index % len(signed)]
-            headers = {
-                "Content-Type": "application/json",
-                "X-GitHub-Event": "pull_request",
-                "X-GitHub-Delivery": f"{prefix}-{index}",
-                "X-Hub-Signature-256": signature,
-            }
-            async with session.post(url, data=body, headers=headers) as response:
-                await response.read()
-                if response.status == 202:
-                    accepted += 1
-            latencies.append(time.perf_counter() - due)
-
-        tasks: set[asyncio.Task[None]] = set()
-        begin = time.perf_counter()
-        for index in range(total):
-            due = begin + index / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            task = asyncio.create_task(one(index, due))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        await asyncio.gather(*tasks)
-    return total, accepted, latencies
-
-
-def figures(
-    name: str,
-    sent: int,
-    accepted: int,
-    latencies: list[float],
-    elapsed: float,
-    jobs: int,
-    ticks: tuple[int, int],
-) -> Figures:
-    ordered = sorted(latencies)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    p50 = statistics.median(ordered)
-    return Figures(
-        name,
-        sent,
-        accepted,
-        elapsed,
-        p50 * 1000,
-        p99 * 1000,
-        ordered[-1] * 1000,
-        jobs,
-        os.getloadavg()[0],
-        steal_share(ticks),
-    )
-
-
-def steal_share(before: tuple[int, int]) -> float:
-    steal, total = cpu_ticks()
-    return (steal - before[0]) / (total - before[1]) if total > before[1] else 0.0
-
-
 def count(db: Path, prefix: str, table: str = "jobs") -> int:
     with sqlite3.connect(db) as conn:
         row = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE delivery LIKE ?", (f"{prefix}-%",)).fetchone()
@@ -212,7 +106,12 @@ async def run_bare(work: Path, body: bytes, rate: float, duration: float) -> Fig
         await wait_ready(f"http://127.0.0.1:{port}/healthz", process)
         begin, ticks = time.perf_counter(), cpu_ticks()
         sent, accepted, latencies = await load(
-            f"http://127.0.0.1:{port}/webhook", [body], prefix="bare", rate=rate, duration=duration
+            f"http://127.0.0.1:{port}/webhook",
+            [body],
+            secret=SECRET,
+            prefix="bare",
+            rate=rate,
+            duration=duration,
         )
         elapsed = time.perf_counter() - begin
     finally:
@@ -261,7 +160,12 @@ async def run_service(
         await wait_ready(f"http://127.0.0.1:{port}/healthz", server)
         begin, ticks = time.perf_counter(), cpu_ticks()
         sent, accepted, latencies = await load(
-            f"http://127.0.0.1:{port}/webhook", bodies, prefix=name, rate=rate, duration=duration
+            f"http://127.0.0.1:{port}/webhook",
+            bodies,
+            secret=SECRET,
+            prefix=name,
+            rate=rate,
+            duration=duration,
         )
         elapsed = time.perf_counter() - begin
         async with (
