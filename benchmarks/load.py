@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sqlite3
 import sys
 import tempfile
@@ -39,17 +38,11 @@ from benchmarks.loadgen import Figures, cpu_ticks, figures, load  # noqa: E402
 from bot.inbox import inbox_path  # noqa: E402
 from tests.support.appkeys import key_pair  # noqa: E402
 from tests.support.gitrepos import bare_from  # noqa: E402
+from tests.support.http import free_port  # noqa: E402
 from tests.support.repos import git  # noqa: E402
 from tests.support.webhooks import FIXTURES  # noqa: E402
 
 SECRET = "benchmark-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def wait_ready(url: str, process: asyncio.subprocess.Process) -> None:

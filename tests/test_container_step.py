@@ -9,7 +9,8 @@ from bot.container_step import update_containers
 from bot.model import Request, Requested, VersionChange
 from bot.registry import RegistryClient
 from bot.transaction import FileTransaction
-from tests.support.registry import Registry, free_port
+from tests.support.http import free_port
+from tests.support.registry import Registry
 
 pytest_plugins = ["tests.support.registry_fixtures"]
 

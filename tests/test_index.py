@@ -16,7 +16,7 @@ from bot.index import yanked_for_request, yanked_versions
 from bot.lockfile import parse_lock
 from bot.policy import check_request
 from bot.request import parse_request
-from tests.support.registry import free_port
+from tests.support.http import free_port
 
 TORCH_PAGE = """<!DOCTYPE html><html><body>
 <a href="/f/torch-2.9.1-py3-none-any.whl">torch-2.9.1-py3-none-any.whl</a>

@@ -10,7 +10,8 @@ import pytest
 
 from bot.errors import RegistryError
 from bot.registry import ImageRef, RegistryClient, is_loopback, parse_challenge, parse_image, realm_allowed
-from tests.support.registry import Registry, TokenIssuer, free_port, run_registry
+from tests.support.http import free_port
+from tests.support.registry import Registry, TokenIssuer, run_registry
 
 pytest_plugins = ["tests.support.registry_fixtures"]
 

@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable
@@ -19,17 +18,11 @@ from aiohttp import web
 
 from tests.fakegithub.server import FakeGitHub
 from tests.support.appkeys import key_pair
+from tests.support.http import free_port
 from tests.support.webhooks import SECRET, headers
 
 APP_ID = 4242
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def start_fake() -> tuple[FakeGitHub, web.AppRunner]:
