@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,8 +64,6 @@ async def test_a_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
         [script], cwd=tmp_path, env=child_env({"PATH": "/usr/bin:/bin"}), timeout=0.2, shell=True
     )
     assert done.timed_out and done.returncode == -1
-    import asyncio
-
     await asyncio.sleep(1.3)
     assert not marker.exists()  # the grandchild died with its group
 
@@ -70,9 +72,6 @@ async def test_a_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
 async def test_a_child_gets_its_own_group_but_keeps_our_session_and_priority(tmp_path: Path) -> None:
     # A new session would also put the child in a new scheduler autogroup on Linux, where the worker's
     # lower priority no longer applies: uv would then compete with the webhook server as an equal.
-    import os
-    import sys
-
     code = "import os; print(os.getpid(), os.getpgrp(), os.getsid(0), os.nice(0))"
     done = await run(
         [sys.executable, "-c", code], cwd=tmp_path, env=child_env({"PATH": "/usr/bin:/bin"}), timeout=10
@@ -83,11 +82,7 @@ async def test_a_child_gets_its_own_group_but_keeps_our_session_and_priority(tmp
     assert nice == os.nice(0)
 
 
-def test_the_worker_process_and_its_children_give_way_to_the_server(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
+def test_the_worker_process_and_its_children_give_way_to_the_server() -> None:
     child = "import os; print(os.sched_getscheduler(0), os.nice(0))"
     code = (
         "import subprocess, sys; from bot.workerproc import yield_cpu; yield_cpu(); "
