@@ -14,7 +14,7 @@ import tarfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.support.wheels import WheelSpec, build_wheel
+from tests.support.wheels import WheelSpec, build_wheel, metadata
 
 PLATFORMS = ("manylinux_2_17_x86_64", "manylinux_2_17_aarch64", "macosx_11_0_arm64", "win_amd64")
 PYTHONS = ("cp311", "cp312", "cp313")
@@ -24,10 +24,7 @@ BINARY_TAGS = tuple(f"{py}-{py}-{platform}" for py in PYTHONS for platform in PL
 def _sdist(spec: WheelSpec, outdir: Path) -> Path:
     """A minimal sdist: PKG-INFO with the same metadata the wheels carry."""
     base = f"{spec.name}-{spec.version}"
-    info = "\n".join(
-        ["Metadata-Version: 2.1", f"Name: {spec.name}", f"Version: {spec.version}"]
-        + [f"Requires-Dist: {req}" for req in spec.requires]
-    ).encode()
+    info = metadata(spec).encode()
     target = outdir / f"{base}.tar.gz"
     with tarfile.open(target, "w:gz") as archive:
         entry = tarfile.TarInfo(f"{base}/PKG-INFO")

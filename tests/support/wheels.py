@@ -31,16 +31,8 @@ def _record_line(path: str, data: bytes) -> str:
     return f"{path},sha256={digest},{len(data)}"
 
 
-def build_wheel(spec: WheelSpec, outdir: Path, *, tag: str = "py3-none-any") -> Path:
-    """Write `spec` as a wheel for `tag` (python-abi-platform) into `outdir` and return its path.
-
-    The zip entries carry a fixed timestamp so the same spec always gives the same bytes
-    (and therefore the same sha256 in lock files).
-    """
-    outdir.mkdir(parents=True, exist_ok=True)
-    dist = _normalise(spec.name)
-    info = f"{dist}-{spec.version}.dist-info"
-    files = dict(spec.files) or {f"{dist}/__init__.py": f'__version__ = "{spec.version}"\n'}
+def metadata(spec: WheelSpec) -> str:
+    """The core metadata (METADATA in a wheel, PKG-INFO in an sdist) of `spec`."""
     meta = [
         "Metadata-Version: 2.1",
         f"Name: {spec.name}",
@@ -52,8 +44,21 @@ def build_wheel(spec: WheelSpec, outdir: Path, *, tag: str = "py3-none-any") -> 
     for extra, reqs in spec.extras.items():
         meta.append(f"Provides-Extra: {extra}")
         meta += [f'Requires-Dist: {req} ; extra == "{extra}"' for req in reqs]
+    return "\n".join(meta) + "\n"
+
+
+def build_wheel(spec: WheelSpec, outdir: Path, *, tag: str = "py3-none-any") -> Path:
+    """Write `spec` as a wheel for `tag` (python-abi-platform) into `outdir` and return its path.
+
+    The zip entries carry a fixed timestamp so the same spec always gives the same bytes
+    (and therefore the same sha256 in lock files).
+    """
+    outdir.mkdir(parents=True, exist_ok=True)
+    dist = _normalise(spec.name)
+    info = f"{dist}-{spec.version}.dist-info"
+    files = dict(spec.files) or {f"{dist}/__init__.py": f'__version__ = "{spec.version}"\n'}
     entries: dict[str, bytes] = {path: text.encode() for path, text in sorted(files.items())}
-    entries[f"{info}/METADATA"] = ("\n".join(meta) + "\n").encode()
+    entries[f"{info}/METADATA"] = metadata(spec).encode()
     entries[f"{info}/WHEEL"] = (
         f"Wheel-Version: 1.0\nGenerator: upgrade-deps-tests\nRoot-Is-Purelib: true\nTag: {tag}\n".encode()
     )
