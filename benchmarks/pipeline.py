@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.mirror import build_mirror
@@ -67,13 +68,16 @@ def large_repo(root: Path) -> Path:
     return make_repo(root, files, variants=LARGE_VARIANTS, wheels=large_stack())
 
 
+def _releases(spec: WheelSpec) -> list[WheelSpec]:
+    """Six releases of each pkg; core and top keep theirs (the request moves top 1.0 -> 1.1)."""
+    if not spec.name.startswith("pkg"):
+        return [spec]
+    return [replace(spec, version=f"{spec.version}.{patch}") for patch in range(6)]
+
+
 def large_mirror_repo(root: Path) -> Path:
     """The same graph against a mirror: six versions of each package, sdists, binary wheels."""
-    specs = [
-        WheelSpec(spec.name, f"{spec.version}.{patch}" if spec.name.startswith("pkg") else spec.version,
-                  spec.requires)
-        for spec in large_stack() for patch in (range(6) if spec.name.startswith("pkg") else (0,))
-    ]  # fmt: skip
+    specs = [release for spec in large_stack() for release in _releases(spec)]
     binary = frozenset(f"pkg{i:03d}" for i in range(0, PACKAGES, 4))
     url = build_mirror(specs, root / "mirror", binary=binary)
     source = f'[[tool.uv.index]]\nname = "mirror"\nurl = "{url}"\ndefault = true\n'
