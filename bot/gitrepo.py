@@ -59,14 +59,19 @@ def changed_paths(repo: git.Repo, paths: Sequence[str], *, untracked: bool = Tru
     return [path for path in paths if path in changed]
 
 
-def commit_files(repo: git.Repo, paths: Sequence[str], message: str) -> Commit | None:
-    """Commit exactly `paths` (nothing else that may be staged or lying around).
+def commit_files(
+    repo: git.Repo, paths: Sequence[str], message: str, *, untracked: bool = True
+) -> Commit | None:
+    """Commit those of `paths` that changed (new files too if `untracked`), and nothing else.
 
     Through GitPython's git command interface: its pure-Python index rewrite costs more than the
     lock step itself on large lock files.
     """
-    if not changed_paths(repo, paths):
+    changed = changed_paths(repo, paths, untracked=untracked)
+    if not changed:
         return None
-    # `commit -- paths` takes those files as they are in the work tree and nothing else.
-    repo.git.commit("--no-verify", "-q", "-m", message, "--", *paths)
+    # `commit -- paths` takes those files as they are in the work tree and nothing else that may be
+    # staged; a file the run created (a new checklist) must be known to git before it can be named.
+    repo.git.add("--intent-to-add", "--", *changed)
+    repo.git.commit("--no-verify", "-q", "-m", message, "--", *changed)
     return Commit(sha=repo.head.commit.hexsha, message=message)

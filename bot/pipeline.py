@@ -185,6 +185,5 @@ def _commit(ctx: Context) -> tuple[Commit, ...]:
             commits.append(made)
     for path, data in final.items():
         (ctx.repo / path).write_bytes(data)
-    leftover = gitrepo.changed_paths(git, list(final), untracked=False)
-    made = gitrepo.commit_files(git, leftover, "Record remaining upgrade changes")
+    made = gitrepo.commit_files(git, list(final), "Record remaining upgrade changes", untracked=False)
     return (*commits, *([made] if made else []))

@@ -45,3 +45,19 @@ def test_an_explicit_config_file_replaces_the_repositorys(project_root: Path, tm
     assert done.returncode == 0, done.stdout + done.stderr
     assert "| transformers | 4.56.0 | 4.57.1 | vllm |" in done.stdout
     assert git(repo, "diff", "--name-only", "HEAD~2").split() == ["pyproject.vllm.toml", "uv.vllm.lock"]
+
+
+def test_a_checklist_the_run_creates_is_committed(project_root: Path, tmp_path: Path) -> None:
+    repo = copy_example(project_root, tmp_path / "example")
+    checklist = ".agents/skills/upgrade-deps/checklists/transformers.md"
+    git(repo, "rm", "-q", checklist)
+    git(repo, "commit", "-qm", "no transformers checklist yet")
+    done = run(repo, "transformers==4.57.1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""  # the summary is ignored
+    assert git(repo, "log", "--format=%s", "-n", "3").splitlines() == [
+        "Re-lock sglang, vllm after the upgrade",
+        "Pin transformers 4.57.1",
+        "Update API checklists of transformers to the code's real imports",
+    ]
+    assert git(repo, "show", "--name-status", "--format=", "HEAD~2").split() == ["A", checklist]
