@@ -49,14 +49,11 @@ def open_repo(path: Path) -> git.Repo:
     return git.Repo(path)
 
 
-def changed_paths(repo: git.Repo, paths: Sequence[str], *, untracked: bool = True) -> list[str]:
-    """Those of `paths` that differ from HEAD, new files included if `untracked` (one `git status`)."""
-    if not paths:
-        return []
+def _status(repo: git.Repo, paths: Sequence[str], *, untracked: bool) -> dict[str, str]:
+    """{path: two-letter porcelain status} for those of `paths` that differ from HEAD (one `git status`)."""
     mode = "--untracked-files=all" if untracked else "--untracked-files=no"
     out: str = repo.git.status("--porcelain=v1", "-z", mode, "--", *paths)
-    changed = {entry[3:] for entry in out.split("\0") if entry[3:]}
-    return [path for path in paths if path in changed]
+    return {entry[3:]: entry[:2] for entry in out.split("\0") if entry[3:]}
 
 
 def commit_files(
@@ -67,11 +64,14 @@ def commit_files(
     Through GitPython's git command interface: its pure-Python index rewrite costs more than the
     lock step itself on large lock files.
     """
-    changed = changed_paths(repo, paths, untracked=untracked)
+    status = _status(repo, paths, untracked=untracked) if paths else {}
+    changed = [path for path in paths if path in status]
     if not changed:
         return None
     # `commit -- paths` takes those files as they are in the work tree and nothing else that may be
     # staged; a file the run created (a new checklist) must be known to git before it can be named.
-    repo.git.add("--intent-to-add", "--", *changed)
+    new = [path for path in changed if status[path] == "??"]
+    if new:
+        repo.git.add("--intent-to-add", "--", *new)
     repo.git.commit("--no-verify", "-q", "-m", message, "--", *changed)
     return Commit(sha=repo.head.commit.hexsha, message=message)
