@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.errors import DirtyTreeError, RefusedError
+from bot.errors import DirtyTreeError, RefusedError, ToolError
 from bot.model import Commit
 from bot.proc import run
 
@@ -75,3 +76,29 @@ def commit_files(
         repo.git.add("--intent-to-add", "--", *new)
     repo.git.commit("--no-verify", "-q", "-m", message, "--", *changed)
     return Commit(sha=repo.head.commit.hexsha, message=message)
+
+
+@contextlib.contextmanager
+def all_or_none(repo: git.Repo, paths: Sequence[str]) -> Iterator[None]:
+    """Commits made inside either all stay, or, if git refuses one, none do and the index is as it was.
+
+    The work tree is the caller's to restore. Git's own reason (say, no user identity) becomes a
+    ToolError.
+    """
+    import git as gitpython
+
+    start = repo.head.commit.hexsha
+    try:
+        yield
+    except gitpython.GitCommandError as exc:
+        repo.git.reset("-q", "--soft", start)
+        if paths:
+            repo.git.reset("-q", start, "--", *paths)
+        raise ToolError(f"git could not commit: {_reason(exc)}") from None
+
+
+def _reason(exc: git.GitCommandError) -> str:
+    """Git's own message from a failed command, without GitPython's wrapping."""
+    text = str(exc.stderr).strip().removeprefix("stderr:").strip().strip("'")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return " ".join(lines) or f"exit status {exc.status}"

@@ -80,7 +80,11 @@ async def run_upgrade(
         return result
     if commit:
         await ctx.progress("commit")
-        result = replace(result, commits=_commit(ctx))
+        try:
+            result = replace(result, commits=_commit(ctx))
+        except UpgradeDepsError as exc:
+            files.restore()
+            return replace(result, outcome=exc.kind, error=str(exc))
     return result
 
 
@@ -177,13 +181,14 @@ def _commit(ctx: Context) -> tuple[Commit, ...]:
     git = gitrepo.open_repo(ctx.repo)
     final = {path: (ctx.repo / path).read_bytes() for path in ctx.files.changed()}
     commits = []
-    for snapshot in ctx.snapshots:
-        for path, text in snapshot.files.items():
-            (ctx.repo / path).write_text(text, encoding="utf-8")
-        made = gitrepo.commit_files(git, list(snapshot.files), snapshot.text())
-        if made:
-            commits.append(made)
-    for path, data in final.items():
-        (ctx.repo / path).write_bytes(data)
-    made = gitrepo.commit_files(git, list(final), "Record remaining upgrade changes", untracked=False)
+    with gitrepo.all_or_none(git, list(final)):
+        for snapshot in ctx.snapshots:
+            for path, text in snapshot.files.items():
+                (ctx.repo / path).write_text(text, encoding="utf-8")
+            made = gitrepo.commit_files(git, list(snapshot.files), snapshot.text())
+            if made:
+                commits.append(made)
+        for path, data in final.items():
+            (ctx.repo / path).write_bytes(data)
+        made = gitrepo.commit_files(git, list(final), "Record remaining upgrade changes", untracked=False)
     return (*commits, *([made] if made else []))

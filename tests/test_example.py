@@ -61,3 +61,22 @@ def test_a_checklist_the_run_creates_is_committed(project_root: Path, tmp_path: 
         "Update API checklists of transformers to the code's real imports",
     ]
     assert git(repo, "show", "--name-status", "--format=", "HEAD~2").split() == ["A", checklist]
+
+
+def test_a_commit_git_refuses_leaves_the_repository_as_it_was(project_root: Path, tmp_path: Path) -> None:
+    repo = copy_example(project_root, tmp_path / "example")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    # No identity anywhere, and git told not to guess one: every commit fails.
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("GIT_", "EMAIL"))}
+    env.update(HOME=str(tmp_path / "home"), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_COUNT="1",
+               GIT_CONFIG_KEY_0="user.useConfigOnly", GIT_CONFIG_VALUE_0="true")  # fmt: skip
+    env.setdefault("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv"))
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run", "--repo", str(repo), "transformers==4.57.1"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "git could not commit" in done.stderr and "user.email" in done.stderr
+    assert git(repo, "rev-parse", "HEAD").strip() == head
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
