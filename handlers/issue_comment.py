@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shlex
-
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 from bot.jobspec import Command
+from bot.words import split_words
 from handlers.intake import Intake, has_installation, target
 
 router = Router()
@@ -17,16 +16,16 @@ COMMAND = "/upgrade-deps"
 def command_words(body: str) -> tuple[str, ...] | None:
     """The words after `/upgrade-deps` when the comment starts with it; None when it does not.
 
-    Unbalanced quotes are kept as plain words so the parser can say what is wrong with them.
+    Quoting is read as a POSIX shell reads it, in one pass over the line (the body's length is
+    bounded at the edge). Unbalanced quotes are kept as plain words so the parser can say what is
+    wrong with them.
     """
     first = body.lstrip().split("\n", 1)[0].strip()
     if first != COMMAND and not first.startswith(COMMAND + " "):
         return None
     rest = first[len(COMMAND) :]
-    try:
-        return tuple(shlex.split(rest))
-    except ValueError:
-        return tuple(rest.split())
+    words = split_words(rest)
+    return tuple(rest.split()) if words is None else words
 
 
 @router.register("issue_comment", action="created")
