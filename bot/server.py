@@ -15,18 +15,19 @@ from dataclasses import dataclass
 import aiohttp
 import orjson
 from aiohttp import web
-from gidgethub import ValidationFailure
-from gidgethub.sansio import Event, validate_event
+from gidgethub.sansio import Event
 
 from bot import jobspec
-from bot.errors import UpgradeDepsError
+from bot.errors import PayloadError, UpgradeDepsError
 from bot.github import GitHub
 from bot.inbox import Inbox, NewJob
 from bot.jobs import JobStore
 from bot.settings import Settings, SettingsError, from_process
 from bot.workerproc import WorkerProcess
 from handlers import router
+from handlers.delivery import Delivery, delivery_of, signature_problem
 from handlers.intake import AppIdentity, Intake
+from handlers.payloads import check_action
 
 log = logging.getLogger("upgrade-deps.server")
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
@@ -98,36 +99,39 @@ def _reply(status: int, message: str) -> web.Response:
 
 async def accept(request: web.Request, hooks: Hooks) -> web.Response:
     body = await request.read()
-    signature = request.headers.get("X-Hub-Signature-256")
-    if not signature:
-        return _reply(401, "missing X-Hub-Signature-256")
+    unsigned = signature_problem(request.headers, body, hooks.secret)
+    if unsigned is not None:
+        return _reply(401, unsigned)
     try:
-        validate_event(body, signature=signature, secret=hooks.secret)
-    except ValidationFailure:
-        return _reply(401, "signature does not match")
-    event_name = request.headers.get("X-GitHub-Event")
-    delivery = request.headers.get("X-GitHub-Delivery")
-    if not event_name or not delivery:
-        return _reply(400, "missing X-GitHub-Event or X-GitHub-Delivery header")
+        delivery = delivery_of(request.headers)
+    except PayloadError as exc:
+        return _reply(400, str(exc))
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         return _reply(400, "body is not JSON")
     if not isinstance(data, dict):
         return _reply(400, "body is not a JSON object")
-    if event_name == "ping":
+    if delivery.event == "ping":
         return _reply(200, "pong")
     intake = Intake(hooks.identity)
     try:
-        await router.dispatch(Event(data, event=event_name, delivery_id=delivery), intake)
-    except (KeyError, TypeError, ValueError) as exc:
-        return _reply(400, f"payload of {event_name} lacks a field we need ({type(exc).__name__}: {exc})")
+        check_action(data)
+        await router.dispatch(Event(data, event=delivery.event, delivery_id=delivery.id), intake)
+    except PayloadError as exc:
+        return _reply(400, f"{delivery.event} payload: {exc}")
     if not intake.accepted:
+        # An event or action no router handles, a repository hook's delivery, a comment that is
+        # no command: GitHub delivered what the app subscribed to, so this is 200, not an error.
         return _reply(200, "nothing to do for this delivery")
+    return await _persist(hooks, delivery, intake.accepted)
+
+
+async def _persist(hooks: Hooks, delivery: Delivery, specs: list[jobspec.Spec]) -> web.Response:
     created = []
     commits = hooks.commits or GroupCommit(hooks.store)
-    for index, spec in enumerate(intake.accepted):
-        key = delivery if index == 0 else f"{delivery}/{index}"
+    for index, spec in enumerate(specs):
+        key = delivery.id if index == 0 else f"{delivery.id}/{index}"
         job = NewJob(key, jobspec.subject(spec), jobspec.kind_of(spec), jobspec.dumps(spec),
                      jobspec.coalesce_key(spec))  # fmt: skip
         job_id = await commits.add(job)

@@ -7,7 +7,8 @@ from gidgethub.sansio import Event
 
 from bot.jobspec import Command
 from bot.words import split_words
-from handlers.intake import Intake, has_installation, target
+from handlers.intake import Intake, target
+from handlers.payloads import Installation, IssueComment, PullLink, parse
 
 router = Router()
 COMMAND = "/upgrade-deps"
@@ -30,26 +31,27 @@ def command_words(body: str) -> tuple[str, ...] | None:
 
 @router.register("issue_comment", action="created")
 async def comment_created(event: Event, intake: Intake) -> None:
-    data = event.data
-    if not has_installation(data):
-        return
-    comment = data["comment"]
-    user = comment["user"]
+    data = parse(event.data, IssueComment)
+    if not isinstance(data.installation, Installation):
+        return  # a repository hook's delivery, not one to the app: 200, nothing to act for
+    user = data.comment.user
+    if user is None:
+        return  # no author (the account is gone): no one whose access could be checked
     # Our own replies and other bots never run commands (and so can never loop).
-    if user.get("type") == "Bot" or user["login"] == intake.app.bot_login:
+    if user.type == "Bot" or user.login == intake.app.bot_login:
         return
-    words = command_words(str(comment.get("body") or ""))
+    words = command_words(data.comment.body)
     if words is None:
         return
-    issue = data["issue"]
+    issue = data.issue
     intake.accepted.append(
         Command(
-            target=target(data),
-            number=int(issue["number"]),
-            is_pull=bool(issue.get("pull_request")),
-            comment_id=int(comment["id"]),
-            author=str(user["login"]),
+            target=target(data.repository, data.installation),
+            number=issue.number,
+            is_pull=isinstance(issue.pull_request, PullLink),
+            comment_id=data.comment.id,
+            author=user.login,
             words=words,
-            title=str(issue.get("title") or ""),
+            title=issue.title,
         )
     )
