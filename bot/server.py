@@ -30,8 +30,17 @@ from handlers.intake import AppIdentity, Intake
 from handlers.payloads import check_action
 
 log = logging.getLogger("upgrade-deps.server")
+Batch = list[tuple[NewJob, asyncio.Future[int | None]]]
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 RETRY_LOCKED = 0.002  # seconds before trying a write again that found the database locked
+
+
+# What storing a row can raise: SQLite's errors, a string it cannot encode, an integer it cannot hold.
+STORE_ERRORS = (sqlite3.Error, ValueError, OverflowError)
+
+
+def _locked(exc: Exception) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
 
 class GroupCommit:
@@ -42,7 +51,7 @@ class GroupCommit:
 
     def __init__(self, store: Inbox) -> None:
         self.store = store
-        self._pending: list[tuple[NewJob, asyncio.Future[int | None]]] = []
+        self._pending: Batch = []
         self._retrying = False
         self.locked = 0  # writes that found the database locked and were retried (see /healthz)
 
@@ -59,27 +68,35 @@ class GroupCommit:
             return
         try:
             ids = self.store.add_many([job for job, _ in batch])
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                self._fail(batch, exc)
-                return
-            # The worker process holds the write lock for a moment: try again shortly, with any
-            # deliveries that arrived meanwhile, instead of sleeping with the event loop stopped.
-            self._pending = batch + self._pending
-            self._retrying = True
-            self.locked += 1
-            asyncio.get_running_loop().call_later(RETRY_LOCKED, self._flush)
-            return
-        except Exception as exc:
-            self._fail(batch, exc)
+        except Exception as exc:  # whatever it is, every waiting request gets an answer
+            if _locked(exc):
+                self._later(batch)
+            else:
+                self._one_by_one(batch)
             return
         for (_, future), job_id in zip(batch, ids, strict=True):
             future.set_result(job_id)
 
-    @staticmethod
-    def _fail(batch: list[tuple[NewJob, asyncio.Future[int | None]]], exc: Exception) -> None:
-        for _, future in batch:  # every waiting request answers 500; none is dropped silently
-            future.set_exception(exc)
+    def _later(self, batch: Batch) -> None:
+        # The worker process holds the write lock for a moment: try again shortly, with any
+        # deliveries that arrived meanwhile, instead of sleeping with the event loop stopped.
+        self._pending = batch + self._pending
+        self._retrying = True
+        self.locked += 1
+        asyncio.get_running_loop().call_later(RETRY_LOCKED, self._flush)
+
+    def _one_by_one(self, batch: Batch) -> None:
+        """The batch's transaction failed (and was rolled back): one bad row must not fail its neighbours."""
+        for index, (job, future) in enumerate(batch):
+            try:
+                [job_id] = self.store.add_many([job])
+            except Exception as exc:
+                if _locked(exc):
+                    self._later(batch[index:])
+                    return
+                future.set_exception(exc)  # this request answers 503; none is dropped silently
+            else:
+                future.set_result(job_id)
 
 
 @dataclass(frozen=True)
@@ -134,7 +151,12 @@ async def _persist(hooks: Hooks, delivery: Delivery, specs: list[jobspec.Spec]) 
         key = delivery.id if index == 0 else f"{delivery.id}/{index}"
         job = NewJob(key, jobspec.subject(spec), jobspec.kind_of(spec), jobspec.dumps(spec),
                      jobspec.coalesce_key(spec))  # fmt: skip
-        job_id = await commits.add(job)
+        try:
+            job_id = await commits.add(job)
+        except STORE_ERRORS as exc:
+            # Not stored, so not acknowledged: GitHub records a failed delivery an operator can redeliver.
+            log.error("delivery %s was not stored: %s: %s", delivery.id, type(exc).__name__, exc)
+            return _reply(503, "the delivery could not be stored; redeliver it later")
         if job_id is not None:
             created.append(job_id)
     if hooks.wake is not None:
