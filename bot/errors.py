@@ -65,6 +65,14 @@ class GitHubError(ToolError):
         self.status = status
 
 
+class PayloadError(UpgradeDepsError):
+    """A webhook delivery is malformed (a header, or a field of its payload); the message names which."""
+
+
+class JobSpecError(UpgradeDepsError):
+    """A stored job spec cannot be read as the kind it claims to be; the message names the field."""
+
+
 class TransientError(UpgradeDepsError):
     """A failure worth retrying later (network, GitHub 5xx, rate limits)."""
 

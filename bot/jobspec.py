@@ -4,17 +4,34 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from bot.errors import JobSpecError
+from bot.shapes import (
+    Body,
+    Branch,
+    BranchOrNone,
+    CloneUrl,
+    FullName,
+    FullNameOrNone,
+    Id,
+    Login,
+    Sha,
+    Title,
+)
 
 
 @dataclass(frozen=True)
 class Target:
     """The repository a job works on, and the installation that grants access to it."""
 
-    installation: int
-    repo: str  # "owner/name"
-    clone_url: str
-    default_branch: str
+    installation: Id
+    repo: FullName  # "owner/name"
+    clone_url: CloneUrl
+    default_branch: Branch
 
 
 @dataclass(frozen=True)
@@ -22,12 +39,12 @@ class Command:
     """`/upgrade-deps ...` commented on an issue or a pull request."""
 
     target: Target
-    number: int
+    number: Id
     is_pull: bool
-    comment_id: int
-    author: str
-    words: tuple[str, ...]  # what followed `/upgrade-deps` on its line
-    title: str  # the issue's title, to name the branch and PR
+    comment_id: Id
+    author: Login
+    words: Annotated[tuple[str, ...], Meta(max_length=32_768)]  # what followed `/upgrade-deps` on its line
+    title: Title  # the issue's title, to name the branch and PR
 
 
 @dataclass(frozen=True)
@@ -35,16 +52,16 @@ class BotPull:
     """A pull request opened or updated, possibly by a dependency bot."""
 
     target: Target
-    number: int
-    author: str
+    number: Id
+    author: Login
     author_is_bot: bool
-    head_ref: str
-    head_sha: str
-    head_repo: str
-    base_ref: str
-    base_sha: str
-    title: str
-    body: str
+    head_ref: Branch
+    head_sha: Sha
+    head_repo: FullNameOrNone  # empty when the fork was deleted
+    base_ref: Branch
+    base_sha: Sha
+    title: Title
+    body: Body
 
 
 @dataclass(frozen=True)
@@ -52,10 +69,10 @@ class Rerun:
     """Re-run requested on our check run (check_run_id set) or on our check suite."""
 
     target: Target
-    head_sha: str
-    head_branch: str
-    check_run_id: int | None
-    pulls: tuple[int, ...]
+    head_sha: Sha
+    head_branch: BranchOrNone
+    check_run_id: Id | None
+    pulls: Annotated[tuple[Id, ...], Meta(max_length=1000)]
 
 
 Spec = Command | BotPull | Rerun
@@ -76,13 +93,15 @@ def dumps(spec: Spec) -> str:
 
 
 def loads(kind: str, text: str) -> Spec:
-    """The spec a stored job holds; a kind we do not know is a programming error."""
-    data: dict[str, Any] = json.loads(text)
-    data["target"] = Target(**data["target"])
-    for key in ("words", "pulls"):
-        if key in data:
-            data[key] = tuple(data[key])
-    return KINDS[kind](**data)
+    """The spec a stored job holds, checked as the edge checked it; JobSpecError if it is not one."""
+    cls = KINDS.get(kind)
+    if cls is None:
+        raise JobSpecError(f"stored job spec of unknown kind {kind[:40]!r}")
+    try:
+        spec: Spec = msgspec.json.decode(text, type=cls)
+    except (msgspec.DecodeError, msgspec.ValidationError, TypeError) as exc:
+        raise JobSpecError(f"stored {kind} job spec: {str(exc)[:300]}") from None
+    return spec
 
 
 def subject(spec: Spec) -> str:

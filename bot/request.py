@@ -13,6 +13,10 @@ from bot.errors import BadArgumentsError
 from bot.model import Request, Requested
 
 MAX_ARGS = 20
+# A word longer than this is refused by its length before anything else looks at it. Package names,
+# PEP 440 versions, variant names and container tags (at most 128 characters) fit with room to spare.
+MAX_WORD = 256
+MAX_WORDS = 64
 # PEP 508 distribution names: letters, digits, and . _ - inside.
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _VARIANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -40,12 +44,24 @@ def _parse_one(arg: str, position: int) -> Requested:
     )
 
 
+def _check_lengths(words: Sequence[str]) -> None:
+    """Bound the work and the reply: no regex, version parser or message sees an over-long word."""
+    if len(words) > MAX_WORDS:
+        raise BadArgumentsError(f"{len(words)} words given; at most {MAX_WORDS}")
+    for position, word in enumerate(words, 1):
+        if len(word) > MAX_WORD:
+            raise BadArgumentsError(
+                f"word {position} ({word[:40]!r}...) is {len(word)} characters long; at most {MAX_WORD}"
+            )
+
+
 def parse_request(args: Sequence[str]) -> Request:
     """Parse command words; raise BadArgumentsError naming the argument and what is wrong."""
     items: list[Requested] = []
     image_tag: str | None = None
     allow_downgrade = False
     words = list(args)
+    _check_lengths(words)
     index = 0
     while index < len(words):
         word = words[index]

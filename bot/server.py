@@ -15,22 +15,32 @@ from dataclasses import dataclass
 import aiohttp
 import orjson
 from aiohttp import web
-from gidgethub import ValidationFailure
-from gidgethub.sansio import Event, validate_event
+from gidgethub.sansio import Event
 
 from bot import jobspec
-from bot.errors import UpgradeDepsError
+from bot.errors import PayloadError, UpgradeDepsError
 from bot.github import GitHub
 from bot.inbox import Inbox, NewJob
 from bot.jobs import JobStore
 from bot.settings import Settings, SettingsError, from_process
 from bot.workerproc import WorkerProcess
 from handlers import router
+from handlers.delivery import Delivery, delivery_of, signature_problem
 from handlers.intake import AppIdentity, Intake
+from handlers.payloads import check_action
 
 log = logging.getLogger("upgrade-deps.server")
+Batch = list[tuple[NewJob, asyncio.Future[int | None]]]
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 RETRY_LOCKED = 0.002  # seconds before trying a write again that found the database locked
+
+
+# What storing a row can raise: SQLite's errors, a string it cannot encode, an integer it cannot hold.
+STORE_ERRORS = (sqlite3.Error, ValueError, OverflowError)
+
+
+def _locked(exc: Exception) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
 
 class GroupCommit:
@@ -41,7 +51,7 @@ class GroupCommit:
 
     def __init__(self, store: Inbox) -> None:
         self.store = store
-        self._pending: list[tuple[NewJob, asyncio.Future[int | None]]] = []
+        self._pending: Batch = []
         self._retrying = False
         self.locked = 0  # writes that found the database locked and were retried (see /healthz)
 
@@ -58,27 +68,35 @@ class GroupCommit:
             return
         try:
             ids = self.store.add_many([job for job, _ in batch])
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                self._fail(batch, exc)
-                return
-            # The worker process holds the write lock for a moment: try again shortly, with any
-            # deliveries that arrived meanwhile, instead of sleeping with the event loop stopped.
-            self._pending = batch + self._pending
-            self._retrying = True
-            self.locked += 1
-            asyncio.get_running_loop().call_later(RETRY_LOCKED, self._flush)
-            return
-        except Exception as exc:
-            self._fail(batch, exc)
+        except Exception as exc:  # whatever it is, every waiting request gets an answer
+            if _locked(exc):
+                self._later(batch)
+            else:
+                self._one_by_one(batch)
             return
         for (_, future), job_id in zip(batch, ids, strict=True):
             future.set_result(job_id)
 
-    @staticmethod
-    def _fail(batch: list[tuple[NewJob, asyncio.Future[int | None]]], exc: Exception) -> None:
-        for _, future in batch:  # every waiting request answers 500; none is dropped silently
-            future.set_exception(exc)
+    def _later(self, batch: Batch) -> None:
+        # The worker process holds the write lock for a moment: try again shortly, with any
+        # deliveries that arrived meanwhile, instead of sleeping with the event loop stopped.
+        self._pending = batch + self._pending
+        self._retrying = True
+        self.locked += 1
+        asyncio.get_running_loop().call_later(RETRY_LOCKED, self._flush)
+
+    def _one_by_one(self, batch: Batch) -> None:
+        """The batch's transaction failed (and was rolled back): one bad row must not fail its neighbours."""
+        for index, (job, future) in enumerate(batch):
+            try:
+                [job_id] = self.store.add_many([job])
+            except Exception as exc:
+                if _locked(exc):
+                    self._later(batch[index:])
+                    return
+                future.set_exception(exc)  # this request answers 503; none is dropped silently
+            else:
+                future.set_result(job_id)
 
 
 @dataclass(frozen=True)
@@ -98,39 +116,47 @@ def _reply(status: int, message: str) -> web.Response:
 
 async def accept(request: web.Request, hooks: Hooks) -> web.Response:
     body = await request.read()
-    signature = request.headers.get("X-Hub-Signature-256")
-    if not signature:
-        return _reply(401, "missing X-Hub-Signature-256")
+    unsigned = signature_problem(request.headers, body, hooks.secret)
+    if unsigned is not None:
+        return _reply(401, unsigned)
     try:
-        validate_event(body, signature=signature, secret=hooks.secret)
-    except ValidationFailure:
-        return _reply(401, "signature does not match")
-    event_name = request.headers.get("X-GitHub-Event")
-    delivery = request.headers.get("X-GitHub-Delivery")
-    if not event_name or not delivery:
-        return _reply(400, "missing X-GitHub-Event or X-GitHub-Delivery header")
+        delivery = delivery_of(request.headers)
+    except PayloadError as exc:
+        return _reply(400, str(exc))
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         return _reply(400, "body is not JSON")
     if not isinstance(data, dict):
         return _reply(400, "body is not a JSON object")
-    if event_name == "ping":
+    if delivery.event == "ping":
         return _reply(200, "pong")
     intake = Intake(hooks.identity)
     try:
-        await router.dispatch(Event(data, event=event_name, delivery_id=delivery), intake)
-    except (KeyError, TypeError, ValueError) as exc:
-        return _reply(400, f"payload of {event_name} lacks a field we need ({type(exc).__name__}: {exc})")
+        check_action(data)
+        await router.dispatch(Event(data, event=delivery.event, delivery_id=delivery.id), intake)
+    except PayloadError as exc:
+        return _reply(400, f"{delivery.event} payload: {exc}")
     if not intake.accepted:
+        # An event or action no router handles, a repository hook's delivery, a comment that is
+        # no command: GitHub delivered what the app subscribed to, so this is 200, not an error.
         return _reply(200, "nothing to do for this delivery")
+    return await _persist(hooks, delivery, intake.accepted)
+
+
+async def _persist(hooks: Hooks, delivery: Delivery, specs: list[jobspec.Spec]) -> web.Response:
     created = []
     commits = hooks.commits or GroupCommit(hooks.store)
-    for index, spec in enumerate(intake.accepted):
-        key = delivery if index == 0 else f"{delivery}/{index}"
+    for index, spec in enumerate(specs):
+        key = delivery.id if index == 0 else f"{delivery.id}/{index}"
         job = NewJob(key, jobspec.subject(spec), jobspec.kind_of(spec), jobspec.dumps(spec),
                      jobspec.coalesce_key(spec))  # fmt: skip
-        job_id = await commits.add(job)
+        try:
+            job_id = await commits.add(job)
+        except STORE_ERRORS as exc:
+            # Not stored, so not acknowledged: GitHub records a failed delivery an operator can redeliver.
+            log.error("delivery %s was not stored: %s: %s", delivery.id, type(exc).__name__, exc)
+            return _reply(503, "the delivery could not be stored; redeliver it later")
         if job_id is not None:
             created.append(job_id)
     if hooks.wake is not None:

@@ -2,52 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 from bot.jobspec import Rerun
-from handlers.intake import Intake, has_installation, target
+from handlers.intake import Intake, target
+from handlers.payloads import App, CheckRunEvent, CheckSuiteEvent, Installation, Pulls, parse
 
 router = Router()
 
 
-def _pulls(item: Mapping[str, Any]) -> tuple[int, ...]:
-    return tuple(int(pull["number"]) for pull in item.get("pull_requests") or ())
+def _ours(app: App | None, intake: Intake) -> bool:
+    # GitHub's schema allows a null app (and app id): that is no check of ours to re-run.
+    return app is not None and app.id == intake.app.app_id
+
+
+def _numbers(pulls: Pulls) -> tuple[int, ...]:
+    return tuple(pull.number for pull in pulls)
 
 
 @router.register("check_run", action="rerequested")
 async def check_run_rerequested(event: Event, intake: Intake) -> None:
-    data = event.data
-    run = data["check_run"]
-    if not has_installation(data) or int(run.get("app", {}).get("id", -1)) != intake.app.app_id:
+    data = parse(event.data, CheckRunEvent)
+    run = data.check_run
+    if not isinstance(data.installation, Installation) or not _ours(run.app, intake):
         return
-    suite = run.get("check_suite") or {}
     intake.accepted.append(
         Rerun(
-            target=target(data),
-            head_sha=str(run["head_sha"]),
-            head_branch=str(suite.get("head_branch") or ""),
-            check_run_id=int(run["id"]),
-            pulls=_pulls(run),
+            target=target(data.repository, data.installation),
+            head_sha=run.head_sha,
+            head_branch=run.check_suite.head_branch or "",
+            check_run_id=run.id,
+            pulls=_numbers(run.pull_requests),
         )
     )
 
 
 @router.register("check_suite", action="rerequested")
 async def check_suite_rerequested(event: Event, intake: Intake) -> None:
-    data = event.data
-    suite = data["check_suite"]
-    if not has_installation(data) or int(suite.get("app", {}).get("id", -1)) != intake.app.app_id:
+    data = parse(event.data, CheckSuiteEvent)
+    suite = data.check_suite
+    if not isinstance(data.installation, Installation) or not _ours(suite.app, intake):
         return
     intake.accepted.append(
         Rerun(
-            target=target(data),
-            head_sha=str(suite["head_sha"]),
-            head_branch=str(suite.get("head_branch") or ""),
+            target=target(data.repository, data.installation),
+            head_sha=suite.head_sha,
+            head_branch=suite.head_branch or "",
             check_run_id=None,
-            pulls=_pulls(suite),
+            pulls=_numbers(suite.pull_requests),
         )
     )

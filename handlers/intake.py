@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from bot.jobspec import Spec, Target
+from handlers.payloads import Installation, Repository
 
 
 @dataclass(frozen=True)
@@ -23,17 +22,10 @@ class Intake:
     accepted: list[Spec] = field(default_factory=list)
 
 
-def target(data: Mapping[str, Any]) -> Target:
-    repo = data["repository"]
+def target(repository: Repository, installation: Installation) -> Target:
     return Target(
-        installation=int(data["installation"]["id"]),
-        repo=str(repo["full_name"]),
-        clone_url=str(repo["clone_url"]),
-        default_branch=str(repo.get("default_branch") or "main"),
+        installation=installation.id,
+        repo=repository.full_name,
+        clone_url=repository.clone_url,
+        default_branch=repository.default_branch,
     )
-
-
-def has_installation(data: Mapping[str, Any]) -> bool:
-    """Only deliveries to an installation of the app can be acted on (repository hooks have none)."""
-    installation = data.get("installation")
-    return isinstance(installation, Mapping) and "id" in installation and "repository" in data

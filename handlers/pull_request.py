@@ -6,7 +6,8 @@ from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 from bot.jobspec import BotPull
-from handlers.intake import Intake, has_installation, target
+from handlers.intake import Intake, target
+from handlers.payloads import Installation, PullRequest, parse
 
 router = Router()
 
@@ -15,29 +16,29 @@ router = Router()
 @router.register("pull_request", action="synchronize")
 @router.register("pull_request", action="reopened")
 async def pull_changed(event: Event, intake: Intake) -> None:
-    data = event.data
-    if not has_installation(data):
-        return
+    data = parse(event.data, PullRequest)
+    if not isinstance(data.installation, Installation):
+        return  # a repository hook's delivery, not one to the app
     # A push made by this app fires `synchronize` too; reacting to it would loop forever.
-    if data.get("sender", {}).get("login") == intake.app.bot_login:
+    if data.sender.login == intake.app.bot_login:
         return
-    pull = data["pull_request"]
-    if pull.get("state", "open") != "open":
+    pull = data.pull_request
+    if pull.state != "open":
         return
-    head, base = pull["head"], pull["base"]
-    user = pull["user"]
+    if pull.user is None:
+        return  # no author to tell a dependency bot by (the account is gone)
     intake.accepted.append(
         BotPull(
-            target=target(data),
-            number=int(pull["number"]),
-            author=str(user["login"]),
-            author_is_bot=user.get("type") == "Bot",
-            head_ref=str(head["ref"]),
-            head_sha=str(head["sha"]),
-            head_repo=str((head.get("repo") or {}).get("full_name", "")),
-            base_ref=str(base["ref"]),
-            base_sha=str(base["sha"]),
-            title=str(pull.get("title") or ""),
-            body=str(pull.get("body") or ""),
+            target=target(data.repository, data.installation),
+            number=pull.number,
+            author=pull.user.login,
+            author_is_bot=pull.user.type == "Bot",
+            head_ref=pull.head.ref,
+            head_sha=pull.head.sha,
+            head_repo=pull.head.repo.full_name if pull.head.repo else "",
+            base_ref=pull.base.ref,
+            base_sha=pull.base.sha,
+            title=pull.title,
+            body=pull.body or "",
         )
     )

@@ -7,8 +7,27 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.support.repos import GIT_ENV
+
+# Property-based tests: CI runs a fixed, derandomized set (the same examples every run, so a failure
+# reproduces); `pytest --hypothesis-profile=more` runs ten times as many, freshly random each time.
+EXAMPLES = 2_500
+
+
+def examples(share: float) -> int:
+    """`share` of the loaded profile's examples, for a test costlier or cheaper than the others."""
+    return max(1, round(settings.default.max_examples * share))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    common = {"deadline": None, "print_blob": True, "suppress_health_check": [HealthCheck.too_slow]}
+    settings.register_profile("ci", max_examples=EXAMPLES, derandomize=True, database=None, **common)
+    settings.register_profile("more", max_examples=10 * EXAMPLES, **common)
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)

@@ -33,3 +33,16 @@ async def test_redelivery_in_the_same_burst(tmp_path: Path) -> None:
     commits = GroupCommit(Inbox(tmp_path / "jobs.sqlite3"))
     ids = await asyncio.gather(*(commits.add(NewJob("same", "s", "command", "{}")) for _ in range(3)))
     assert ids == [1, None, None]
+
+
+async def test_one_bad_row_never_fails_its_neighbours(tmp_path: Path) -> None:
+    db = tmp_path / "jobs.sqlite3"
+    store = JobStore(db)
+    commits = GroupCommit(Inbox(db))
+    good = [NewJob(f"d{i}", "s", "command", "{}") for i in range(3)]
+    bad = NewJob("bad-\udcff", "s", "command", "{}")  # a string SQLite cannot encode, past the edge's checks
+    results = await asyncio.gather(*(commits.add(job) for job in (good[0], bad, good[1], good[2])),
+                                   return_exceptions=True)  # fmt: skip
+    assert isinstance(results[1], UnicodeEncodeError)
+    assert [results[0], results[2], results[3]] == [1, 2, 3]
+    assert [job.delivery for job in store.jobs()] == ["d0", "d1", "d2"]

@@ -1,0 +1,1 @@
+"""Property-based tests of the webhook intake and the command parser."""
