@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from bot.errors import GitHubError, TransientError
+from bot.errors import GitHubAnswerError, GitHubError, TransientError
 from bot.github import TOKEN_MARGIN, GitHub
+from bot.github_answers import pull_info, valid_id
 from tests.e2e.harness import APP_ID, start_fake
 from tests.fakegithub.server import FakeGitHub
 from tests.support.appkeys import key_pair
@@ -94,3 +95,14 @@ async def test_refusals_name_the_call_never_the_token(fake: FakeGitHub, github: 
         await github.create_pull(7, "o/r", title="t", head="h", base="main", body="b")
     assert "POST /repos/o/r/pulls" in str(caught.value) and token not in str(caught.value)
     assert caught.value.status == 422
+
+
+async def test_malformed_answers_are_our_error_naming_the_call(fake: FakeGitHub, github: GitHub) -> None:
+    fake.failures["issues/create-comment"] = (201, {})  # "created", and no id in the answer
+    with pytest.raises(GitHubAnswerError, match=r"^POST /repos/o/r/issues/3/comments: .* no valid id$"):
+        await github.comment(7, "o/r", 3, "hello")
+    for bad in (None, [], {}, {"id": "7"}, {"id": True}, {"id": -1}):
+        with pytest.raises(GitHubAnswerError, match="no valid id"):
+            valid_id(bad, "POST /x")
+    with pytest.raises(GitHubAnswerError, match=r"GET /p: .* head or base"):
+        pull_info({"number": 1, "head": None, "base": {}}, "GET /p")
