@@ -17,8 +17,8 @@ from gidgethub import apps
 from gidgethub.aiohttp import GitHubAPI
 
 from bot.errors import GitHubAnswerError, GitHubError, TransientError
+from bot.github_answers import CheckRunState, check_run_state, login_of, pull_info, valid_id
 from bot.github_answers import PullInfo as PullInfo
-from bot.github_answers import login_of, pull_info, valid_id
 
 # Refresh an installation token this long before GitHub says it expires (tokens live an hour).
 TOKEN_MARGIN = 300.0
@@ -171,9 +171,12 @@ class GitHub:
         items = await self._all(installation, f"/repos/{repo}/pulls/{number}/files")
         return [(str(item.get("filename", "")), str(item.get("patch") or "")) for item in items]
 
-    async def review_comment_bodies(self, installation: int, repo: str, number: int) -> list[str]:
+    async def review_comment_bodies(
+        self, installation: int, repo: str, number: int, *, author: str
+    ) -> list[str]:
+        """The bodies of the review comments `author` wrote on the pull request."""
         items = await self._all(installation, f"/repos/{repo}/pulls/{number}/comments")
-        return [str(item.get("body", "")) for item in items]
+        return [str(item.get("body", "")) for item in items if login_of(item) == author]
 
     async def create_review(
         self, installation: int, repo: str, number: int, *, commit: str, body: str,
@@ -210,11 +213,28 @@ class GitHub:
 
     # Check runs
     async def create_check_run(self, installation: int, repo: str, *, head_sha: str, name: str,
-                               title: str, summary: str) -> int:  # fmt: skip
+                               external_id: str, title: str, summary: str) -> int:  # fmt: skip
+        output = {"title": title, "summary": summary}
         data = await self._call("POST", installation, f"/repos/{repo}/check-runs",
-                                {"name": name, "head_sha": head_sha, "status": "in_progress",
-                                 "output": {"title": title, "summary": summary}})  # fmt: skip
+                                {"name": name, "head_sha": head_sha, "external_id": external_id,
+                                 "status": "in_progress", "output": output})  # fmt: skip
         return valid_id(data, f"POST /repos/{repo}/check-runs")
+
+    async def find_check_run(
+        self, installation: int, repo: str, *, head_sha: str, name: str, external_id: str
+    ) -> int | None:
+        """Our app's run named `name` on `head_sha` whose external id is `external_id`, if GitHub has one."""
+        url = f"/repos/{repo}/commits/{head_sha}/check-runs{{?check_name,filter,app_id}}"
+        found = await self._all(installation, url, {"check_name": name, "filter": "all",
+                                                    "app_id": self._app_id}, key="check_runs")  # fmt: skip
+        for item in found:
+            if item.get("external_id") == external_id and item.get("name") == name:
+                return valid_id(item, f"GET /repos/{repo}/commits/{head_sha}/check-runs")
+        return None
+
+    async def check_run(self, installation: int, repo: str, check_run_id: int) -> CheckRunState:
+        data = await self._call("GET", installation, f"/repos/{repo}/check-runs/{check_run_id}")
+        return check_run_state(data, f"GET /repos/{repo}/check-runs/{check_run_id}")
 
     async def update_check_run(
         self, installation: int, repo: str, check_run_id: int, fields: Mapping[str, Any]

@@ -24,6 +24,15 @@ class PullInfo:
     html_url: str
 
 
+@dataclass(frozen=True)
+class CheckRunState:
+    """What GitHub says of a check run: where it is and how many annotations it holds."""
+
+    status: str
+    conclusion: str | None
+    annotations_count: int
+
+
 def _count(value: Any) -> int | None:
     return None if isinstance(value, bool) or not isinstance(value, int) else value
 
@@ -67,3 +76,15 @@ def pull_info(data: Any, what: str) -> PullInfo:
         )
     except (KeyError, TypeError, AttributeError):
         raise GitHubAnswerError(f"{what}: GitHub's answer lacks the pull request's head or base") from None
+
+
+def check_run_state(data: Any, what: str) -> CheckRunState:
+    output = data.get("output") if isinstance(data, Mapping) else None
+    count = _count(output.get("annotations_count")) if isinstance(output, Mapping) else None
+    if count is None or count < 0:
+        raise GitHubAnswerError(f"{what}: GitHub's answer has no valid output.annotations_count")
+    assert isinstance(data, Mapping)
+    conclusion = data.get("conclusion")
+    return CheckRunState(
+        str(data.get("status", "")), conclusion if isinstance(conclusion, str) else None, count
+    )

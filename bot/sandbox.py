@@ -121,3 +121,12 @@ class Sandbox:
         if "[rejected]" in output or "non-fast-forward" in output or "fetch first" in output:
             return "moved"
         raise ToolError(f"git push to {branch} failed: {tail(output, 10)}")
+
+    async def reaches(self, commit: str, branch: str) -> bool:
+        """Whether `commit` is on the remote `branch` now (its head or an ancestor of it)."""
+        await self.git("fetch", "--quiet", "origin", f"refs/heads/{branch}")
+        found = await run(
+            ("git", "merge-base", "--is-ancestor", commit, "FETCH_HEAD"),
+            cwd=self.repo, env=self._env(), timeout=GIT_TIMEOUT,
+        )  # fmt: skip
+        return found.returncode == 0 and not found.timed_out
