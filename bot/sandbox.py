@@ -34,15 +34,18 @@ class Identity:
 class Sandbox:
     """`async with Sandbox(...) as box:` clones into a temp dir that is removed whatever happens."""
 
-    def __init__(self, *, environ: Mapping[str, str], token: str | None, identity: Identity) -> None:
+    def __init__(
+        self, *, environ: Mapping[str, str], token: str | None, identity: Identity, parent: Path | None = None
+    ) -> None:
         self._environ = environ
         self._token = token
         self._identity = identity
+        self._parent = parent  # the worker process's own directory (bot.sandboxes), else the temp dir
         self._tmp: Path | None = None
         self.repo = Path()
 
     async def __aenter__(self) -> Sandbox:
-        self._tmp = Path(tempfile.mkdtemp(prefix="upgrade-deps-"))
+        self._tmp = Path(tempfile.mkdtemp(prefix="upgrade-deps-", dir=self._parent))
         self.repo = self._tmp / "repo"
         return self
 

@@ -6,6 +6,7 @@ import re
 import tomllib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot import jobspec
 from bot.botlabel import label
@@ -42,11 +43,12 @@ class Services:
     environ: Mapping[str, str]
     upgrade: Upgrade
     uv_timeout: float = 600.0
+    sandboxes: Path | None = None  # the worker process's own directory for clones (bot.sandboxes)
 
     def sandbox(self, token: str) -> Sandbox:
-        """A job's clone, committing as the app's bot."""
+        """A job's clone, in this worker process's directory, committing as the app's bot."""
         identity = Identity(self.app.bot_login, self.app.bot_email)
-        return Sandbox(environ=self.environ, token=token, identity=identity)
+        return Sandbox(environ=self.environ, token=token, identity=identity, parent=self.sandboxes)
 
 
 @dataclass(frozen=True)

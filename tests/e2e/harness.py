@@ -43,6 +43,7 @@ class ServerProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp / "server.log"
+        self.sandboxes = tmp / "sandboxes"  # the worker processes' clones, one locked directory each
         self.env = {
             "PATH": os.environ.get("PATH", os.defpath),
             "HOME": str(tmp),
@@ -52,6 +53,7 @@ class ServerProcess:
             "GITHUB_API_URL": api_url,
             "UPGRADE_DEPS_DB": str(tmp / "jobs.sqlite3"),
             "UPGRADE_DEPS_WORKERS": "2",
+            "UPGRADE_DEPS_SANDBOX_DIR": str(self.sandboxes),
         }
         self.process: asyncio.subprocess.Process | None = None
 

@@ -20,7 +20,7 @@ PLAN = make_plan(UpgradeResult(Request((), "x==1"), "landed", "2026-01-01"), aud
 
 
 def sandbox(tmp: Path) -> Sandbox:
-    return Sandbox(environ=dict(os.environ), token=None, identity=BOT)
+    return Sandbox(environ=dict(os.environ), token=None, identity=BOT, parent=tmp)
 
 
 async def crashed_push(tmp: Path, ledger: Ledger, bare: Path, *, lands: bool) -> PushIntent:
