@@ -83,6 +83,11 @@ class TransientError(UpgradeDepsError):
         self.retry_after = retry_after
 
 
+class GitHubAnswerError(TransientError):
+    """GitHub's answer lacks what the call must return (an id, a list): retried, and what the call
+    may have done is found again on GitHub by the job's ledger."""
+
+
 class RegistryError(TransientError):
     """A container registry could not say whether a tag exists (unreachable, refused, odd answer)."""
 

@@ -16,7 +16,9 @@ import gidgethub
 from gidgethub import apps
 from gidgethub.aiohttp import GitHubAPI
 
-from bot.errors import GitHubError, TransientError
+from bot.errors import GitHubAnswerError, GitHubError, TransientError
+from bot.github_answers import CheckRunState, check_run_state, login_of, pull_info, valid_id
+from bot.github_answers import PullInfo as PullInfo
 
 # Refresh an installation token this long before GitHub says it expires (tokens live an hour).
 TOKEN_MARGIN = 300.0
@@ -36,37 +38,6 @@ class AppInfo:
     @property
     def bot_email(self) -> str:
         return f"{self.id}+{self.slug}[bot]@users.noreply.github.com"
-
-
-@dataclass(frozen=True)
-class PullInfo:
-    """The parts of a pull request a job needs."""
-
-    number: int
-    head_ref: str
-    head_sha: str
-    head_repo: str  # full name; differs from the base repository for forks
-    head_clone_url: str
-    base_ref: str
-    base_sha: str
-    author: str
-    html_url: str
-
-
-def _pull(data: Mapping[str, Any]) -> PullInfo:
-    head, base = data["head"], data["base"]
-    head_repo = head.get("repo") or {}  # null when the fork was deleted
-    return PullInfo(
-        number=int(data["number"]),
-        head_ref=str(head["ref"]),
-        head_sha=str(head["sha"]),
-        head_repo=str(head_repo.get("full_name", "")),
-        head_clone_url=str(head_repo.get("clone_url", "")),
-        base_ref=str(base["ref"]),
-        base_sha=str(base["sha"]),
-        author=str(data["user"]["login"]),
-        html_url=str(data.get("html_url", "")),
-    )
 
 
 @contextlib.asynccontextmanager
@@ -111,7 +82,10 @@ class GitHub:
     async def app(self) -> AppInfo:
         async with _calling("GET /app"):
             data = await self._gh.getitem("/app", jwt=self._jwt())
-        return AppInfo(id=int(data["id"]), slug=str(data["slug"]))
+        slug = data.get("slug") if isinstance(data, Mapping) else None
+        if not isinstance(slug, str) or not slug:
+            raise GitHubAnswerError("GET /app: GitHub's answer has no valid slug")
+        return AppInfo(id=valid_id(data, "GET /app"), slug=slug)
 
     async def token(self, installation: int) -> str:
         """An installation token, from the cache while it has more than TOKEN_MARGIN seconds left."""
@@ -139,10 +113,15 @@ class GitHub:
                 return await self._gh.patch(url, data=data, oauth_token=token, **kw)
         raise ValueError(method)
 
-    async def _all(self, installation: int, url: str) -> list[Any]:
+    async def _all(
+        self, installation: int, url: str, url_vars: Mapping[str, str] | None = None, *, key: str = "items"
+    ) -> list[Mapping[str, Any]]:
+        """Every item of a paginated list; anything in it that is not an object is skipped."""
         token = await self.token(installation)
         async with _calling(f"GET {url}"):
-            return [item async for item in self._gh.getiter(url, oauth_token=token)]
+            items = [item async for item in self._gh.getiter(url, url_vars or {}, oauth_token=token,
+                                                             iterable_key=key)]  # fmt: skip
+        return [item for item in items if isinstance(item, Mapping)]
 
     # Repositories and people
     async def permission(self, installation: int, repo: str, user: str) -> str:
@@ -166,29 +145,38 @@ class GitHub:
 
     # Pull requests
     async def pull(self, installation: int, repo: str, number: int) -> PullInfo:
-        return _pull(await self._call("GET", installation, f"/repos/{repo}/pulls/{number}"))
+        what = f"GET /repos/{repo}/pulls/{number}"
+        return pull_info(await self._call("GET", installation, f"/repos/{repo}/pulls/{number}"), what)
 
     async def find_pull(self, installation: int, repo: str, head: str) -> tuple[int, str] | None:
         """The open pull request from `head` ("owner:branch"), as (number, html_url)."""
+        what = f"GET /repos/{repo}/pulls"
         items = await self._call("GET", installation, f"/repos/{repo}/pulls{{?head,state}}",
                                  url_vars={"head": head, "state": "open"})  # fmt: skip
-        return (int(items[0]["number"]), str(items[0]["html_url"])) if items else None
+        if not isinstance(items, list):
+            raise GitHubAnswerError(f"{what}: GitHub's answer is not a list")
+        if not items:
+            return None
+        return valid_id(items[0], what, "number"), str(items[0].get("html_url", ""))
 
     async def create_pull(
         self, installation: int, repo: str, *, title: str, head: str, base: str, body: str
     ) -> tuple[int, str]:
         data = await self._call("POST", installation, f"/repos/{repo}/pulls",
                                 {"title": title, "head": head, "base": base, "body": body})  # fmt: skip
-        return int(data["number"]), str(data["html_url"])
+        return valid_id(data, f"POST /repos/{repo}/pulls", "number"), str(data.get("html_url", ""))
 
     async def pull_files(self, installation: int, repo: str, number: int) -> list[tuple[str, str]]:
         """(filename, patch) of each changed file; the patch is empty for binary or huge files."""
         items = await self._all(installation, f"/repos/{repo}/pulls/{number}/files")
-        return [(str(item["filename"]), str(item.get("patch") or "")) for item in items]
+        return [(str(item.get("filename", "")), str(item.get("patch") or "")) for item in items]
 
-    async def review_comment_bodies(self, installation: int, repo: str, number: int) -> list[str]:
+    async def review_comment_bodies(
+        self, installation: int, repo: str, number: int, *, author: str
+    ) -> list[str]:
+        """The bodies of the review comments `author` wrote on the pull request."""
         items = await self._all(installation, f"/repos/{repo}/pulls/{number}/comments")
-        return [str(item.get("body", "")) for item in items]
+        return [str(item.get("body", "")) for item in items if login_of(item) == author]
 
     async def create_review(
         self, installation: int, repo: str, number: int, *, commit: str, body: str,
@@ -197,14 +185,14 @@ class GitHub:
         data = await self._call("POST", installation, f"/repos/{repo}/pulls/{number}/reviews",
                                 {"commit_id": commit, "body": body, "event": "COMMENT",
                                  "comments": list(comments)})  # fmt: skip
-        return int(data["id"])
+        return valid_id(data, f"POST /repos/{repo}/pulls/{number}/reviews")
 
     # Comments and reactions
     async def comment(self, installation: int, repo: str, number: int, body: str) -> int:
         data = await self._call(
             "POST", installation, f"/repos/{repo}/issues/{number}/comments", {"body": body}
         )
-        return int(data["id"])
+        return valid_id(data, f"POST /repos/{repo}/issues/{number}/comments")
 
     async def edit_comment(self, installation: int, repo: str, comment_id: int, body: str) -> None:
         await self._call("PATCH", installation, f"/repos/{repo}/issues/comments/{comment_id}", {"body": body})
@@ -213,9 +201,10 @@ class GitHub:
         self, installation: int, repo: str, number: int, *, marker: str, author: str
     ) -> int | None:
         """The first comment by `author` containing the hidden `marker`."""
+        what = f"GET /repos/{repo}/issues/{number}/comments"
         for item in await self._all(installation, f"/repos/{repo}/issues/{number}/comments"):
-            if item.get("user", {}).get("login") == author and marker in str(item.get("body", "")):
-                return int(item["id"])
+            if login_of(item) == author and marker in str(item.get("body", "")):
+                return valid_id(item, what)
         return None
 
     async def react(self, installation: int, repo: str, comment_id: int, content: str) -> None:
@@ -224,11 +213,28 @@ class GitHub:
 
     # Check runs
     async def create_check_run(self, installation: int, repo: str, *, head_sha: str, name: str,
-                               title: str, summary: str) -> int:  # fmt: skip
+                               external_id: str, title: str, summary: str) -> int:  # fmt: skip
+        output = {"title": title, "summary": summary}
         data = await self._call("POST", installation, f"/repos/{repo}/check-runs",
-                                {"name": name, "head_sha": head_sha, "status": "in_progress",
-                                 "output": {"title": title, "summary": summary}})  # fmt: skip
-        return int(data["id"])
+                                {"name": name, "head_sha": head_sha, "external_id": external_id,
+                                 "status": "in_progress", "output": output})  # fmt: skip
+        return valid_id(data, f"POST /repos/{repo}/check-runs")
+
+    async def find_check_run(
+        self, installation: int, repo: str, *, head_sha: str, name: str, external_id: str
+    ) -> int | None:
+        """Our app's run named `name` on `head_sha` whose external id is `external_id`, if GitHub has one."""
+        url = f"/repos/{repo}/commits/{head_sha}/check-runs{{?check_name,filter,app_id}}"
+        found = await self._all(installation, url, {"check_name": name, "filter": "all",
+                                                    "app_id": self._app_id}, key="check_runs")  # fmt: skip
+        for item in found:
+            if item.get("external_id") == external_id and item.get("name") == name:
+                return valid_id(item, f"GET /repos/{repo}/commits/{head_sha}/check-runs")
+        return None
+
+    async def check_run(self, installation: int, repo: str, check_run_id: int) -> CheckRunState:
+        data = await self._call("GET", installation, f"/repos/{repo}/check-runs/{check_run_id}")
+        return check_run_state(data, f"GET /repos/{repo}/check-runs/{check_run_id}")
 
     async def update_check_run(
         self, installation: int, repo: str, check_run_id: int, fields: Mapping[str, Any]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -9,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import inbox
+from bot import ledger as job_ledger
 from bot.inbox import NewJob
+from bot.ledger import Ledger
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -29,16 +32,6 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (state, not_before, id);
 CREATE INDEX IF NOT EXISTS jobs_subject ON jobs (subject, state);
 CREATE INDEX IF NOT EXISTS jobs_coalesce ON jobs (coalesce_key, state);
-CREATE TABLE IF NOT EXISTS published (
-    job_id INTEGER NOT NULL,
-    what TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (job_id, what)
-);
-CREATE TABLE IF NOT EXISTS check_runs (
-    check_run_id INTEGER PRIMARY KEY,
-    job_id INTEGER NOT NULL
-);
 """
 
 # Job states: queued -> running -> done | failed; queued -> superseded (a newer job covers it).
@@ -58,9 +51,19 @@ class Job:
     state: str = "queued"
     error: str | None = None
 
+    @property
+    def external_id(self) -> str:
+        """Names the job on GitHub (check runs' external_id, hidden reply markers).
+
+        The delivery id makes it unique beyond this job store, whose ids start again at 1 when it
+        is recreated; hashed, so whatever a delivery id holds never reaches Markdown.
+        """
+        digest = hashlib.sha256(self.delivery.encode(errors="replace")).hexdigest()[:12]
+        return f"{self.id}-{digest}"
+
 
 class JobStore:
-    """Jobs and what each has published, in one SQLite file in WAL mode, written by the worker process.
+    """Jobs and their ledgers (bot.ledger), in one SQLite file in WAL mode, written by the worker process.
 
     New deliveries arrive through the inbox beside it (bot.inbox), which only the webhook server
     writes; they become jobs here when a worker looks for work, so the two never wait for each other.
@@ -75,6 +78,7 @@ class JobStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        self._db.executescript(job_ledger.SCHEMA)
         self._inbox = inbox.connect(path, writer=False)
 
     def close(self) -> None:
@@ -213,34 +217,15 @@ class JobStore:
         self.sync()
         return dict(self._db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())
 
-    # What a job has published, so a re-run after a crash edits instead of posting again.
-    def recorded(self, job_id: int, what: str) -> str | None:
-        row = self._db.execute(
-            "SELECT value FROM published WHERE job_id=? AND what=?", (job_id, what)
-        ).fetchone()
-        return None if row is None else str(row[0])
-
-    def record(self, job_id: int, what: str, value: str) -> None:
-        self._db.execute(
-            "INSERT INTO published (job_id, what, value) VALUES (?, ?, ?)"
-            " ON CONFLICT (job_id, what) DO UPDATE SET value=excluded.value",
-            (job_id, what, value),
-        )
-
-    def link_check_run(self, check_run_id: int, job_id: int) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO check_runs (check_run_id, job_id) VALUES (?, ?)", (check_run_id, job_id)
-        )
+    def ledger(self, job_id: int) -> Ledger:
+        """What the job did on GitHub and was about to do, so a re-run after a crash does it once."""
+        return Ledger(self._db, job_id)
 
     def job_for_head(self, head_sha: str) -> Job | None:
         """The latest job that ran a check on `head_sha` (for a re-run of the whole check suite)."""
-        row = self._db.execute(
-            "SELECT job_id FROM published WHERE what=? ORDER BY job_id DESC LIMIT 1", (f"check:{head_sha}",)
-        ).fetchone()
-        return None if row is None else self.get(int(row[0]))
+        job_id = job_ledger.job_for_head(self._db, head_sha)
+        return None if job_id is None else self.get(job_id)
 
     def job_for_check_run(self, check_run_id: int) -> Job | None:
-        row = self._db.execute(
-            "SELECT job_id FROM check_runs WHERE check_run_id=?", (check_run_id,)
-        ).fetchone()
-        return None if row is None else self.get(int(row[0]))
+        job_id = job_ledger.job_for_check_run(self._db, check_run_id)
+        return None if job_id is None else self.get(job_id)

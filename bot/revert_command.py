@@ -2,66 +2,65 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from bot.errors import NotLandedError, TransientError
 from bot.github import PullInfo
-from bot.jobspec import Command, Target
+from bot.jobspec import Command
+from bot.ledger import Ledger
 from bot.model import Commit
 from bot.publish import Publisher
-from bot.report import render
+from bot.pushes import push_landed, push_once
 from bot.revert import revert_bot_commits
-from bot.sandbox import Identity, Sandbox
 
 if TYPE_CHECKING:
     from bot.service import Services
 
 MOVED_RETRIES = 3
+REPLY = "revert"
 
 
-async def revert_command(
-    s: Services, publisher: Publisher, *, job_id: int, command: Command, marker: str, identity: Identity
-) -> None:
+async def revert_command(s: Services, publisher: Publisher, *, command: Command) -> None:
     """Revert and reply; forks and issues get a reply saying why nothing happened."""
     c, t = command, command.target
-
-    async def refuse(branch: str, reason: str) -> None:
-        body = render("github-reply-not-reverted.md.j2", marker=marker, branch=branch, reason=reason)
-        await publisher.reply(c.number, "revert", body)
-
     if not c.is_pull:
-        await refuse("-", "revert works on a pull request I pushed to, not on an issue")
+        reason = "revert works on a pull request I pushed to, not on an issue"
+        await publisher.reply(c.number, REPLY, "github-reply-not-reverted.md.j2", branch="-", reason=reason)
         return
     pull = await s.github.pull(t.installation, t.repo, c.number)
     if pull.head_repo != t.repo:
-        await refuse(pull.head_ref, "the branch belongs to a fork, and I never push to forks")
+        await publisher.reply(c.number, REPLY, "github-reply-not-reverted.md.j2", branch=pull.head_ref,
+                              reason="the branch belongs to a fork, and I never push to forks")  # fmt: skip
         return
-    done = s.store.recorded(job_id, "reverted")  # a re-run after a crash replies, never reverts twice
+    done = publisher.ledger.reverted()  # a re-run after a crash replies, never reverts twice
     if done is None:
         try:
-            reverted = await _revert_on(s, t, pull, identity)
+            done = await _revert_on(s, publisher.ledger, pull, installation=t.installation, url=t.clone_url)
         except NotLandedError as exc:
-            await refuse(pull.head_ref, str(exc))
+            await publisher.reply(c.number, REPLY, "github-reply-not-reverted.md.j2", branch=pull.head_ref,
+                                  reason=str(exc))  # fmt: skip
             return
-        done = json.dumps([[commit.sha, commit.message] for commit in reverted])
-        s.store.record(job_id, "reverted", done)
-    commits = [Commit(sha, message) for sha, message in json.loads(done)]
-    body = render("github-reply-reverted.md.j2", marker=marker, reverted=commits, branch=pull.head_ref,
-                  base=pull.base_ref)  # fmt: skip
-    await publisher.reply(c.number, "revert", body)
+    await publisher.reply(c.number, REPLY, "github-reply-reverted.md.j2", reverted=list(done),
+                          branch=pull.head_ref, base=pull.base_ref)  # fmt: skip
 
 
-async def _revert_on(s: Services, t: Target, pull: PullInfo, identity: Identity) -> tuple[Commit, ...]:
-    """Revert on a fresh clone and push without force; start again when the branch moved."""
+async def _revert_on(
+    s: Services, ledger: Ledger, pull: PullInfo, *, installation: int, url: str
+) -> tuple[Commit, ...]:
+    """Revert on a fresh clone and push once, without force; start again when the branch moved."""
     for _ in range(MOVED_RETRIES):
-        token = await s.github.token(t.installation)
-        async with Sandbox(environ=s.environ, token=token, identity=identity) as box:
-            await box.clone(t.clone_url, ref=pull.head_ref)
+        token = await s.github.token(installation)
+        async with s.sandbox(token) as box:
+            await box.clone(url, ref=pull.head_ref)
+            if await push_landed(box, ledger) and (landed := ledger.reverted()) is not None:
+                return landed  # reverted and pushed just before a crash
             await box.fetch(pull.base_sha)
             reverted = await revert_bot_commits(
                 box.repo, base=pull.base_sha, bot_email=s.app.bot_email, bot_name=s.app.bot_login
             )
-            if not reverted or await box.push(pull.head_ref) == "pushed":
+            if not reverted:
+                ledger.set_reverted(())
+                return ()
+            if await push_once(box, ledger, pull.head_ref, reverted=reverted) == "pushed":
                 return reverted
     raise TransientError(f"branch {pull.head_ref} kept moving while upgrade-deps reverted; will try again")

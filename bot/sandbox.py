@@ -34,15 +34,18 @@ class Identity:
 class Sandbox:
     """`async with Sandbox(...) as box:` clones into a temp dir that is removed whatever happens."""
 
-    def __init__(self, *, environ: Mapping[str, str], token: str | None, identity: Identity) -> None:
+    def __init__(
+        self, *, environ: Mapping[str, str], token: str | None, identity: Identity, parent: Path | None = None
+    ) -> None:
         self._environ = environ
         self._token = token
         self._identity = identity
+        self._parent = parent  # the worker process's own directory (bot.sandboxes), else the temp dir
         self._tmp: Path | None = None
         self.repo = Path()
 
     async def __aenter__(self) -> Sandbox:
-        self._tmp = Path(tempfile.mkdtemp(prefix="upgrade-deps-"))
+        self._tmp = Path(tempfile.mkdtemp(prefix="upgrade-deps-", dir=self._parent))
         self.repo = self._tmp / "repo"
         return self
 
@@ -121,3 +124,12 @@ class Sandbox:
         if "[rejected]" in output or "non-fast-forward" in output or "fetch first" in output:
             return "moved"
         raise ToolError(f"git push to {branch} failed: {tail(output, 10)}")
+
+    async def reaches(self, commit: str, branch: str) -> bool:
+        """Whether `commit` is on the remote `branch` now (its head or an ancestor of it)."""
+        await self.git("fetch", "--quiet", "origin", f"refs/heads/{branch}")
+        found = await run(
+            ("git", "merge-base", "--is-ancestor", commit, "FETCH_HEAD"),
+            cwd=self.repo, env=self._env(), timeout=GIT_TIMEOUT,
+        )  # fmt: skip
+        return found.returncode == 0 and not found.timed_out

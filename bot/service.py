@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot import jobspec
 from bot.botlabel import label
@@ -16,9 +16,11 @@ from bot.errors import OUTCOMES, BadArgumentsError, TransientError, UpgradeDepsE
 from bot.github import AppInfo, GitHub, PullInfo
 from bot.jobs import Job, JobStore
 from bot.jobspec import BotPull, Command, Rerun, Target
+from bot.ledger import Ledger, Result
 from bot.model import Request, UpgradeResult
 from bot.plan import SUMMARY_MARKER, BotLabel, Plan, bound, make_plan, nothing_result, refused_result
 from bot.publish import Publisher
+from bot.pushes import push_landed, push_once
 from bot.report import render
 from bot.request import USAGE, parse_request
 from bot.revert_command import revert_command
@@ -41,13 +43,29 @@ class Services:
     environ: Mapping[str, str]
     upgrade: Upgrade
     uv_timeout: float = 600.0
+    sandboxes: Path | None = None  # the worker process's own directory for clones (bot.sandboxes)
+
+    def sandbox(self, token: str) -> Sandbox:
+        """A job's clone, in this worker process's directory, committing as the app's bot."""
+        identity = Identity(self.app.bot_login, self.app.bot_email)
+        return Sandbox(environ=self.environ, token=token, identity=identity, parent=self.sandboxes)
 
 
 @dataclass(frozen=True)
-class Outcome:
-    result: UpgradeResult
-    head: str  # the commit the job ends on (pushed, or as cloned)
-    pushed: bool
+class Work:
+    """One job's upgrade: where it clones from, what it runs, where it pushes, how its result reads."""
+
+    url: str
+    ref: str  # the branch cloned
+    words: tuple[str, ...]
+    branch: str  # the branch pushed to
+    trusted: bool  # repository commands may run and the result is pushed (never for forks)
+    start: str | None = None  # an issue command continues on this branch when it exists already
+    bot: BotLabel | None = None
+    raw: str = ""
+
+    def plan(self, result: UpgradeResult, *, pushed: bool) -> Plan:
+        return make_plan(result, audit_only=not self.trusted, pushed=pushed, branch=self.branch, bot=self.bot)
 
 
 def branch_name(words: Sequence[str]) -> str:
@@ -62,8 +80,8 @@ class JobRunner:
         self.s = services
 
     def _publisher(self, job: Job, target: Target) -> Publisher:
-        return Publisher(github=self.s.github, store=self.s.store, job_id=job.id, target=target,
-                         bot_login=self.s.app.bot_login)  # fmt: skip
+        return Publisher(github=self.s.github, ledger=self.s.store.ledger(job.id), target=target,
+                         bot_login=self.s.app.bot_login, job_ref=job.external_id)  # fmt: skip
 
     async def run(self, job: Job) -> None:
         spec = jobspec.loads(job.kind, job.spec)
@@ -81,78 +99,69 @@ class JobRunner:
         reason = job.error or "unknown error"
         await publisher.fail_check(reason)
         if isinstance(spec, Command):
-            marker = f"<!-- upgrade-deps:reply {spec.comment_id} -->"
-            body = render("github-reply-failed.md.j2", marker=marker, reason=reason)
-            await publisher.reply(spec.number, "failed", body)
+            await publisher.reply(spec.number, "failed", "github-reply-failed.md.j2", reason=reason)
 
     # Commands
     async def _command(self, job: Job, c: Command) -> None:
         t = c.target
         publisher = self._publisher(job, t)
-        marker = f"<!-- upgrade-deps:reply {c.comment_id} -->"
         role = await self.s.github.permission(t.installation, t.repo, c.author)
         if role not in WRITERS:
-            body = render("github-reply-refused.md.j2", marker=marker, author=c.author, role=role)
-            await publisher.reply(c.number, "refused", body)
+            await publisher.reply(
+                c.number, "refused", "github-reply-refused.md.j2", author=c.author, role=role
+            )
             return
         await publisher.react(c.comment_id)
         if c.words[:1] == ("help",):
-            await publisher.reply(
-                c.number, "help", render("github-reply-help.md.j2", marker=marker, usage=USAGE)
-            )
+            await publisher.reply(c.number, "help", "github-reply-help.md.j2", usage=USAGE)
             return
         if c.words[:1] == ("revert",):
-            await revert_command(self.s, publisher, job_id=job.id, command=c, marker=marker,
-                                 identity=self._identity())  # fmt: skip
+            await revert_command(self.s, publisher, command=c)
             return
         try:
             request = parse_request(c.words)
         except BadArgumentsError as exc:
-            body = render("github-reply-malformed.md.j2", marker=marker, problem=str(exc), usage=USAGE)
-            await publisher.reply(c.number, "malformed", body)
+            await publisher.reply(c.number, "malformed", "github-reply-malformed.md.j2", problem=str(exc),
+                                  usage=USAGE)  # fmt: skip
             return
-        self.s.store.record(job.id, "request", json.dumps(list(c.words)))
+        publisher.ledger.set_request(c.words)
         if c.is_pull:
             pull = await self.s.github.pull(t.installation, t.repo, c.number)
             await self._on_pull(job, t, pull, c.words, request.raw)
         else:
-            await self._on_issue(job, c, request, marker)
+            await self._on_issue(job, c, request)
 
-    async def _on_issue(self, job: Job, c: Command, request: Request, marker: str) -> None:
+    async def _on_issue(self, job: Job, c: Command, request: Request) -> None:
         t = c.target
         publisher = self._publisher(job, t)
         branch = branch_name(c.words)
-        plan, head = self._recorded_plan(job)
-        if plan is None:
-            done = await self._work(job, t, t.clone_url, t.default_branch, c.words, branch=branch,
-                                    trusted=True, push=True, start=branch)  # fmt: skip
-            plan, head = self._save_plan(job, done, audit_only=False, branch=branch)
-        outcome = OUTCOMES[plan.outcome]
+        done = publisher.ledger.result()
+        if done is None:
+            work = Work(t.clone_url, t.default_branch, c.words, branch, trusted=True, start=branch)
+            done = await self._work(t, publisher.ledger, work, None)
+        outcome = OUTCOMES[done.plan.outcome]
         owner = t.repo.split("/")[0]
-        if not plan.pushed:
+        if not done.plan.pushed:
             # The same request again: its branch may already have everything, in an open PR.
             open_pull = await self.s.github.find_pull(t.installation, t.repo, f"{owner}:{branch}")
-            url = open_pull[1] if open_pull else None
-            body = render("github-reply-not-opened.md.j2", marker=marker, outcome=outcome,
-                          summary=plan.report, existing=url)  # fmt: skip
-            await publisher.reply(c.number, "result", body)
+            existing = open_pull[1] if open_pull else None
+            await publisher.reply(c.number, "result", "github-reply-not-opened.md.j2", outcome=outcome,
+                                  summary=done.plan.report, existing=existing)  # fmt: skip
             return
-        found = self.s.store.recorded(job.id, "pull") or None
+        found = publisher.ledger.pull()
         if found is None:
-            existing = await self.s.github.find_pull(t.installation, t.repo, f"{owner}:{branch}")
-            if existing is None:
+            # Looked for first: a crash right after GitHub opened it leaves it there, unrecorded.
+            found = await self.s.github.find_pull(t.installation, t.repo, f"{owner}:{branch}")
+            if found is None:
                 body = render("github-pr-body.md.j2", marker=SUMMARY_MARKER, author=c.author, number=c.number,
-                              summary=plan.report)  # fmt: skip
+                              summary=done.plan.report)  # fmt: skip
                 title = render("github-pr-title.txt.j2", items=[item.text for item in request.items])
-                existing = await self.s.github.create_pull(
+                found = await self.s.github.create_pull(
                     t.installation, t.repo, title=title, head=branch, base=t.default_branch, body=bound(body)
                 )
-            self.s.store.record(job.id, "pull", f"{existing[0]} {existing[1]}")
-            found = f"{existing[0]} {existing[1]}"
-        url = found.split(" ", 1)[1]
-        await publisher.finish_check(head, plan, request.raw)
-        await publisher.reply(c.number, "result", render("github-reply-opened.md.j2", marker=marker,
-                                                          outcome=outcome, url=url))  # fmt: skip
+            publisher.ledger.set_pull(*found)
+        await publisher.finish_check(done.head, done.plan, request.raw)
+        await publisher.reply(c.number, "result", "github-reply-opened.md.j2", outcome=outcome, url=found[1])
 
     # Pull requests
     async def _on_pull(
@@ -168,22 +177,20 @@ class JobRunner:
     ) -> None:
         publisher = self._publisher(job, t)
         audit_only = pull.head_repo != t.repo
-        plan, head = self._recorded_plan(job)
-        if plan is None and (problem or not words):
+        url = pull.head_clone_url if audit_only else t.clone_url
+        work = Work(url, pull.head_ref, tuple(words), pull.head_ref, trusted=not audit_only, bot=bot, raw=raw)
+        done = publisher.ledger.result()
+        if done is None and (problem or not words):
             # Nothing to run: a bot PR that moves nothing we track, or files we cannot read.
             result = refused_result(problem) if problem else nothing_result()
-            plan, head = self._save_plan(job, Outcome(result, pull.head_sha, False), bot=bot,
-                                         audit_only=audit_only, branch=pull.head_ref)  # fmt: skip
-            await publisher.start_check(head, raw)
-        if plan is None:
-            url = pull.head_clone_url if audit_only else t.clone_url
-            done = await self._work(job, t, url, pull.head_ref, words, branch=pull.head_ref,
-                                    trusted=not audit_only, push=not audit_only, start=None,
-                                    publisher=publisher, raw=raw)  # fmt: skip
-            plan, head = self._save_plan(job, done, audit_only=audit_only, branch=pull.head_ref, bot=bot)
-        await publisher.finish_check(head, plan, raw)
-        await publisher.summary_comment(pull.number, plan, audit_only=audit_only)
-        await publisher.review(pull.number, head, plan)
+            done = Result(work.plan(result, pushed=False), pull.head_sha)
+            publisher.ledger.set_result(done.plan, done.head)
+            await publisher.start_check(done.head, raw)
+        if done is None:
+            done = await self._work(t, publisher.ledger, work, publisher)
+        await publisher.finish_check(done.head, done.plan, raw)
+        await publisher.summary_comment(pull.number, done.plan, audit_only=audit_only)
+        await publisher.review(pull.number, done.head, done.plan)
 
     async def _bot_pull(self, job: Job, b: BotPull) -> None:
         t = b.target
@@ -212,7 +219,7 @@ class JobRunner:
     async def _derive(self, t: Target, pull: PullInfo) -> tuple[tuple[str, ...], str | None] | None:
         """What the PR upgrades, from its diff against the base; None when its author is not a bot of ours."""
         token = await self.s.github.token(t.installation)
-        async with Sandbox(environ=self.s.environ, token=token, identity=self._identity()) as box:
+        async with self.s.sandbox(token) as box:
             await box.clone(t.clone_url, ref=pull.head_ref)
             try:
                 config = load_config(box.repo)
@@ -240,56 +247,41 @@ class JobRunner:
         if number is None:
             return
         pull = await self.s.github.pull(t.installation, t.repo, number)
-        asked = store.recorded(original.id, "request") if original else None
+        asked = store.ledger(original.id).request() if original else None
         if asked is not None:  # the same command again (a re-run of a re-run keeps it too)
-            store.record(job.id, "request", asked)
-            again: tuple[str, ...] = tuple(json.loads(asked))
-            await self._on_pull(job, t, pull, again, " ".join(again))
+            store.ledger(job.id).set_request(asked)
+            await self._on_pull(job, t, pull, asked, " ".join(asked))
             return
         derived = await self._derive(t, pull)
         if derived is not None:
             await self._on_pull(job, t, pull, derived[0], " ".join(derived[0]), problem=derived[1])
 
     # The work itself
-    def _identity(self) -> Identity:
-        return Identity(self.s.app.bot_login, self.s.app.bot_email)
-
-    async def _work(
-        self, job: Job, t: Target, url: str, ref: str, words: Sequence[str], *, branch: str, trusted: bool,
-        push: bool, start: str | None, publisher: Publisher | None = None, raw: str = "",
-    ) -> Outcome:  # fmt: skip
-        """Clone, upgrade, push; when the branch moved meanwhile, start again on its new head."""
+    async def _work(self, t: Target, ledger: Ledger, work: Work, publisher: Publisher | None) -> Result:
+        """Clone, upgrade, push once; when the branch moved meanwhile, start again on its new head."""
         for _ in range(MOVED_RETRIES):
             token = await self.s.github.token(t.installation)
-            async with Sandbox(environ=self.s.environ, token=token, identity=self._identity()) as box:
-                head = await box.clone(url, ref=ref)
-                if start is not None and await box.remote_branch(start) is not None:
-                    await box.git("checkout", "--quiet", "-B", start, f"origin/{start}")
+            async with self.s.sandbox(token) as box:
+                head = await box.clone(work.url, ref=work.ref)
+                # Pushed just before a crash: publish what was recorded, never a re-run on the pushed branch.
+                if await push_landed(box, ledger) and (landed := ledger.result()) is not None:
+                    return landed
+                if work.start is not None and await box.remote_branch(work.start) is not None:
+                    await box.git("checkout", "--quiet", "-B", work.start, f"origin/{work.start}")
                     head = await box.head()
                 if publisher is not None:
-                    await publisher.start_check(head, raw)
-                progress = publisher.progress if publisher is not None else None
-                result = await self.s.upgrade(box.repo, list(words), commit=push, progress=progress,
-                                              trusted=trusted, environ=self.s.environ,
+                    await publisher.start_check(head, work.raw)
+                result = await self.s.upgrade(box.repo, list(work.words), commit=work.trusted,
+                                              progress=publisher.progress if publisher else None,
+                                              trusted=work.trusted, environ=self.s.environ,
                                               uv_timeout=self.s.uv_timeout)  # fmt: skip
-                if not push or not result.commits:
-                    return Outcome(result, head, False)
+                if not work.trusted or not result.commits:
+                    done = Result(work.plan(result, pushed=False), head)
+                    ledger.set_result(done.plan, done.head)
+                    return done
                 if publisher is not None:
                     await publisher.progress("push")
-                if await box.push(branch) == "pushed":
-                    return Outcome(result, await box.head(), True)
-        raise TransientError(f"branch {branch} kept moving while upgrade-deps worked; will try again")
-
-    def _save_plan(
-        self, job: Job, done: Outcome, *, audit_only: bool, branch: str, bot: BotLabel | None = None
-    ) -> tuple[Plan, str]:
-        plan = make_plan(done.result, audit_only=audit_only, pushed=done.pushed, branch=branch, bot=bot)
-        self.s.store.record(job.id, "plan", plan.dumps())
-        self.s.store.record(job.id, "head", done.head)
-        return plan, done.head
-
-    def _recorded_plan(self, job: Job) -> tuple[Plan | None, str]:
-        text = self.s.store.recorded(job.id, "plan")
-        if text is None:
-            return None, ""
-        return Plan.loads(text), self.s.store.recorded(job.id, "head") or ""
+                plan = work.plan(result, pushed=True)
+                if await push_once(box, ledger, work.branch, plan=plan) == "pushed":
+                    return Result(plan, await box.head())
+        raise TransientError(f"branch {work.branch} kept moving while upgrade-deps worked; will try again")

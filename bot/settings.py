@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot.sandboxes import default_root, root_problem
+
 DEFAULT_API_URL = "https://api.github.com"
 # Never handed on: children inherit environments (GitPython runs git with ours); repository code runs there.
 SECRETS = ("GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET")
@@ -33,6 +35,8 @@ class Settings:
     db_path: Path = Path(DEFAULT_DB)
     workers: int = 2
     uv_timeout: float = 600.0
+    # Where worker processes keep their job clones, one locked directory each (bot.sandboxes).
+    sandbox_dir: Path = Path()
     # The environment children see (filtered again by bot.proc.child_env before use).
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -103,6 +107,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         problems.append(f"UPGRADE_DEPS_DB: directory {db.parent} does not exist")
     workers = _positive(environ, "UPGRADE_DEPS_WORKERS", 2, problems)
     uv_timeout = _positive(environ, "UPGRADE_DEPS_UV_TIMEOUT", 600.0, problems)
+    sandboxes = Path(environ.get("UPGRADE_DEPS_SANDBOX_DIR") or default_root(os.getuid())).absolute()
+    if (problem := root_problem(sandboxes, os.getuid())) is not None:
+        problems.append(f"UPGRADE_DEPS_SANDBOX_DIR: {problem}")
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -113,6 +120,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         db_path=db,
         workers=int(workers),
         uv_timeout=uv_timeout,
+        sandbox_dir=sandboxes,
         environ={key: value for key, value in environ.items() if key not in SECRETS},
     )
 

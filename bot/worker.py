@@ -98,10 +98,11 @@ class WorkerPool:
             self.store.finish(job.id, "done")
 
     async def _fail(self, job: Job, error: str) -> None:
-        self.store.finish(job.id, "failed", error)
+        """Report the failure, then record it: a crash in between runs the job again, which reports it."""
         if self.on_failure is not None:
             try:
                 await self.on_failure(Job(job.id, job.delivery, job.subject, job.kind, job.spec,
                                           job.attempts, "failed", error))  # fmt: skip
             except Exception:
                 log.exception("job %d: could not report its failure", job.id)
+        self.store.finish(job.id, "failed", error)

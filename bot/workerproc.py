@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 
+from bot import sandboxes
 from bot.github import AppInfo, GitHub
 from bot.jobs import JobStore
 from bot.pipeline import run_upgrade
@@ -30,7 +31,8 @@ PR_SET_PDEATHSIG = 1
 
 def handover(settings: Settings, app: AppInfo) -> bytes:
     """The first line the server writes to the worker process: its settings (never in argv or env)."""
-    data: dict[str, Any] = {**asdict(settings), "db_path": str(settings.db_path), "app": asdict(app)}
+    data: dict[str, Any] = {**asdict(settings), "db_path": str(settings.db_path),
+                            "sandbox_dir": str(settings.sandbox_dir), "app": asdict(app)}  # fmt: skip
     return json.dumps(data).encode() + b"\n"
 
 
@@ -97,6 +99,7 @@ class WorkerProcess:
 def _settings(data: Mapping[str, Any]) -> tuple[Settings, AppInfo]:
     fields = {key: value for key, value in data.items() if key != "app"}
     fields["db_path"] = Path(fields["db_path"])
+    fields["sandbox_dir"] = Path(fields["sandbox_dir"])
     return Settings(**fields), AppInfo(**data["app"])
 
 
@@ -110,12 +113,17 @@ def _die_with_parent() -> None:
 async def run(settings: Settings, app: AppInfo, wakeups: asyncio.StreamReader) -> None:
     """Work until the server closes our stdin (or dies): each line received is a wake-up."""
     store = JobStore(settings.db_path)
+    # Before any job runs: clones left by worker processes that died (killed mid-job) are removed.
+    own, removed = sandboxes.claim(settings.sandbox_dir)
+    if removed:
+        log.info("removed the sandboxes of %d stopped worker process(es)", len(removed))
     async with aiohttp.ClientSession() as session:
         github = GitHub(
             session, app_id=settings.app_id, private_key=settings.private_key, api_url=settings.api_url
         )
         services = Services(github=github, store=store, app=app, environ=settings.environ,
-                            upgrade=run_upgrade, uv_timeout=settings.uv_timeout)  # fmt: skip
+                            upgrade=run_upgrade, uv_timeout=settings.uv_timeout,
+                            sandboxes=own.path)  # fmt: skip
         runner = JobRunner(services)
         pool = WorkerPool(store, runner.run, size=settings.workers, on_failure=runner.failed)
         pool.start()
@@ -125,6 +133,7 @@ async def run(settings: Settings, app: AppInfo, wakeups: asyncio.StreamReader) -
         finally:
             await pool.stop()
             store.close()
+            own.release()
 
 
 async def _main() -> None:

@@ -13,6 +13,7 @@ from tests.support.webhooks import payload
 REQUEST = "sglang==0.5.10 transformers==4.57.1"
 BRANCH = "upgrade-deps/sglang-0.5.10-transformers-4.57.1"
 ENGINE = "src/app/engine.py"  # line 5 passes tp_size, a keyword sglang 0.5.10 no longer accepts
+MANY = "src/app/many.py"  # generated calls that pass tp_size too
 BREAKING = {"path": ENGINE, "start_line": 5, "end_line": 5, "annotation_level": "failure"}
 
 
@@ -55,12 +56,24 @@ def pushed_once(log: list[tuple[str, str]]) -> bool:
     )
 
 
-def same_repo_pull(fake: FakeGitHub, tmp: Path, *, role: str, touch_engine: bool = False) -> Repo:
+def same_repo_pull(
+    fake: FakeGitHub, tmp: Path, *, role: str, touch_engine: bool = False, breaking_calls: int = 0
+) -> Repo:
     """Pull request #1 from branch `feature` of the repository itself; the commenter has `role`.
 
-    With `touch_engine`, the PR changes the line of src/app/engine.py that sglang 0.5.10 breaks.
+    With `touch_engine`, the PR changes the line of src/app/engine.py that sglang 0.5.10 breaks;
+    `breaking_calls` more such calls are on main (annotations only: not in the PR's diff).
     """
     repo = origin(fake, tmp, "all-contributors/all-contributors-bot")
+    if breaking_calls:
+        work = tmp / "main-work"
+        git(tmp, "clone", "-q", str(repo.bare), str(work))
+        call = "\n\ndef args_{n}(m: str) -> ServerArgs:\n    return ServerArgs(model_path=m, tp_size={n})\n"
+        calls = "".join(call.format(n=n) for n in range(breaking_calls))
+        (work / MANY).write_text(f"from sglang.srt.server_args import ServerArgs\n{calls}")
+        git(work, "add", MANY)
+        git(work, "commit", "-q", "-m", "Many servers")
+        git(work, "push", "-q", "origin", "main")
     git(repo.bare, "branch", "feature", "main")
     if touch_engine:
         work = tmp / "feature-work"

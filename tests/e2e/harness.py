@@ -43,6 +43,7 @@ class ServerProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp / "server.log"
+        self.sandboxes = tmp / "sandboxes"  # the worker processes' clones, one locked directory each
         self.env = {
             "PATH": os.environ.get("PATH", os.defpath),
             "HOME": str(tmp),
@@ -52,6 +53,7 @@ class ServerProcess:
             "GITHUB_API_URL": api_url,
             "UPGRADE_DEPS_DB": str(tmp / "jobs.sqlite3"),
             "UPGRADE_DEPS_WORKERS": "2",
+            "UPGRADE_DEPS_SANDBOX_DIR": str(self.sandboxes),
         }
         self.process: asyncio.subprocess.Process | None = None
 
@@ -73,11 +75,19 @@ class ServerProcess:
                 await asyncio.sleep(0.1)
         raise AssertionError(f"server did not start:\n{self.log.read_text()}")
 
-    async def kill(self) -> None:
-        """SIGKILL: no chance to clean up, as in a crash."""
+    def children(self) -> list[int]:
         assert self.process is not None
+        pid = self.process.pid
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+    async def kill(self) -> None:
+        """SIGKILL: no chance to clean up, as in a crash. Returns once its worker process is dead too
+        (it gets SIGKILL when the server dies), so nothing of the old run answers after a restart."""
+        assert self.process is not None
+        workers = self.children()
         self.process.send_signal(signal.SIGKILL)
         await self.process.wait()
+        await until(lambda: not any(_alive(pid) for pid in workers), what="the worker process to die")
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -110,6 +120,15 @@ class ServerProcess:
                 return jobs
             await asyncio.sleep(0.2)
         raise AssertionError(f"jobs still pending: {jobs}\n{self.log.read_text()[-4000:]}")
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` still runs (a zombie has exited: its files, and so its locks, are closed)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state != "Z"
 
 
 async def until(condition: Callable[[], bool], timeout: float = 60, what: str = "condition") -> None:

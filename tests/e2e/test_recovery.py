@@ -116,3 +116,24 @@ async def test_branch_that_moved_meanwhile_is_rerun_on_its_new_head(
     runs = {run["head_sha"]: run for run in fake.check_runs.values()}
     assert runs[first_head]["conclusion"] == "neutral" and runs[moved]["conclusion"] == "neutral"
     assert runs[repo.ref("feature")]["conclusion"] == "failure"  # landed, with the breaking call site
+
+
+async def test_killed_job_leaves_no_clone_behind(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    repo = same_repo_pull(fake, tmp_path, role="write")
+    release = fake.hold("checks/update")  # the first progress update: the job's clone is there
+    await server.deliver("issue_comment", pr_comment(repo, f"/upgrade-deps {REQUEST}", 1))
+    await until(fake.held["checks/update"].is_set, what="the job to reach its first progress update")
+    [killed] = list(server.sandboxes.glob("worker-*"))
+    [clone] = list(killed.glob("upgrade-deps-*"))
+    assert (clone / "repo" / "pyproject.toml").is_file()
+    await server.kill()
+    release.set()
+    assert clone.exists()  # nothing removed it: the worker process was killed
+    await server.start()
+    assert (await server.idle()) == {"done": 1}
+    assert not killed.exists()
+    [alive] = list(server.sandboxes.glob("worker-*"))  # the new worker process's, without a clone left
+    assert [entry.name for entry in alive.iterdir()] == ["lock"]
+    assert pushed_once(branch_log(repo.bare, "feature"))

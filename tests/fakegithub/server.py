@@ -15,6 +15,7 @@ from typing import Any
 import jwt
 from aiohttp import web
 
+from tests.fakegithub.holds import Hold, Holds
 from tests.fakegithub.spec import RestSpec
 
 Handler = Callable[[web.Request, dict[str, str], Any], Awaitable[web.Response]]
@@ -51,8 +52,8 @@ class FakeGitHub:
     reviews: list[dict[str, Any]] = field(default_factory=list)
     pulls: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     tokens: dict[str, int] = field(default_factory=dict)  # token -> installation
-    holds: dict[str, asyncio.Event] = field(default_factory=dict)  # "METHOD operationId" -> released
-    held: dict[str, asyncio.Event] = field(default_factory=dict)
+    holds: Holds = field(default_factory=Holds)
+    held: dict[str, asyncio.Event] = field(default_factory=dict)  # operationId -> the hold's arrival
     failures: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)  # operationId -> answer
     spec: RestSpec = field(default_factory=RestSpec)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -62,9 +63,13 @@ class FakeGitHub:
     # Test helpers
     def hold(self, operation_id: str) -> asyncio.Event:
         """Block the next `operation_id` request until the event returned is set; `held` fires on arrival."""
-        self.holds[operation_id] = asyncio.Event()
-        self.held[operation_id] = asyncio.Event()
-        return self.holds[operation_id]
+        held = self.holds.add(Hold(operation_id, after=False, when=lambda body: True))
+        self.held[operation_id] = held.arrived
+        return held.released
+
+    def hold_after(self, operation_id: str, when: Callable[[Any], bool] = lambda body: True) -> Hold:
+        """Apply the next `operation_id` request whose body satisfies `when`, then hold its answer."""
+        return self.holds.add(Hold(operation_id, after=True, when=when))
 
     def add_pull(self, repo: str, number: int, *, head: str, base: str, author: str,
                  head_repo: Repo | None = None) -> dict[str, Any]:  # fmt: skip
@@ -110,10 +115,10 @@ class FakeGitHub:
         if op.operation_id in self.failures:
             status, extra = self.failures.pop(op.operation_id)
             return web.json_response({"message": "injected failure"}, status=status, headers=extra)
-        if op.operation_id in self.holds:
-            released = self.holds.pop(op.operation_id)
-            self.held[op.operation_id].set()
-            await released.wait()
+        held = self.holds.take(op.operation_id, body)
+        if held is not None and not held.after:
+            held.arrived.set()
+            await held.released.wait()
         scheme, _, auth = request.headers.get("Authorization", "").partition(" ")
         if request.path.startswith("/app"):
             if scheme.lower() != "bearer" or not self._valid_jwt(auth):
@@ -127,6 +132,9 @@ class FakeGitHub:
         assert match is not None
         params = match.groupdict()
         result: web.Response = await handler(request, params, body)
+        if held is not None and held.after:
+            held.arrived.set()
+            await held.released.wait()
         return result
 
     def _reject(self, request: web.Request, why: str, status: int = 400) -> web.Response:
@@ -163,7 +171,10 @@ class FakeGitHub:
     async def op_reactions_create_for_issue_comment(
         self, r: web.Request, p: dict[str, str], b: Any
     ) -> web.Response:
-        self.reactions.append({"comment_id": int(p["comment_id"]), "content": b["content"]})
+        reaction = {"comment_id": int(p["comment_id"]), "content": b["content"]}
+        if reaction in self.reactions:  # as GitHub: the app's same reaction again is answered 200
+            return web.json_response({"id": 1, "content": b["content"]}, status=200)
+        self.reactions.append(reaction)
         return web.json_response({"id": next(self.ids), "content": b["content"]}, status=201)
 
     async def op_issues_create_comment(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
@@ -189,6 +200,25 @@ class FakeGitHub:
             "annotations": list(b.get("output", {}).pop("annotations", [])),
         }
         return web.json_response({"id": run_id, **_public(self.check_runs[run_id])}, status=201)
+
+    def _check_run(self, run: dict[str, Any]) -> dict[str, Any]:
+        output = {**run.get("output", {}), "annotations_count": len(run["annotations"])}
+        return {**_public(run), "output": output, "app": {"id": self.app_id, "slug": self.slug},
+                "status": run.get("status", "queued"), "conclusion": run.get("conclusion")}  # fmt: skip
+
+    async def op_checks_get(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        run = self.check_runs.get(int(p["check_run_id"]))
+        if run is None:
+            return web.json_response({"message": "Not Found"}, status=404)
+        return web.json_response(self._check_run(run))
+
+    async def op_checks_list_for_ref(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        name, app_id = r.query.get("check_name"), r.query.get("app_id")
+        if app_id is not None and app_id != str(self.app_id):
+            return web.json_response({"total_count": 0, "check_runs": []})
+        runs = [self._check_run(run) for run in self.check_runs.values()
+                if run["head_sha"] == p["ref"] and name in (None, run.get("name"))]  # fmt: skip
+        return web.json_response({"total_count": len(runs), "check_runs": runs})
 
     async def op_checks_update(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
         run = self.check_runs[int(p["check_run_id"])]
@@ -261,6 +291,8 @@ class FakeGitHub:
 
     async def op_pulls_create_review(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
         review = {"id": next(self.ids), "number": int(p["pull_number"]), **b}
+        author = {"login": f"{self.slug}[bot]", "type": "Bot"}
+        review["comments"] = [{**comment, "user": author} for comment in b.get("comments", [])]
         self.reviews.append(review)
         return web.json_response({"id": review["id"], "body": b.get("body", "")})
 

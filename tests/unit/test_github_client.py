@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from bot.errors import GitHubError, TransientError
+from bot.errors import GitHubAnswerError, GitHubError, TransientError
 from bot.github import TOKEN_MARGIN, GitHub
+from bot.github_answers import CheckRunState, check_run_state, pull_info, valid_id
 from tests.e2e.harness import APP_ID, start_fake
 from tests.fakegithub.server import FakeGitHub
 from tests.support.appkeys import key_pair
@@ -59,7 +60,7 @@ async def test_token_is_refreshed_shortly_before_it_expires(fake: FakeGitHub, gi
 
 async def test_annotations_go_in_batches_of_fifty(fake: FakeGitHub, github: GitHub) -> None:
     run_id = await github.create_check_run(
-        7, "o/r", head_sha="a" * 40, name="upgrade-deps", title="t", summary="s"
+        7, "o/r", head_sha="a" * 40, name="upgrade-deps", external_id="1-x", title="t", summary="s"
     )
     notes = [
         {"path": "a.py", "start_line": i, "end_line": i, "annotation_level": "warning", "message": f"m{i}"}
@@ -94,3 +95,19 @@ async def test_refusals_name_the_call_never_the_token(fake: FakeGitHub, github: 
         await github.create_pull(7, "o/r", title="t", head="h", base="main", body="b")
     assert "POST /repos/o/r/pulls" in str(caught.value) and token not in str(caught.value)
     assert caught.value.status == 422
+
+
+async def test_malformed_answers_are_our_error_naming_the_call(fake: FakeGitHub, github: GitHub) -> None:
+    fake.failures["issues/create-comment"] = (201, {})  # "created", and no id in the answer
+    with pytest.raises(GitHubAnswerError, match=r"^POST /repos/o/r/issues/3/comments: .* no valid id$"):
+        await github.comment(7, "o/r", 3, "hello")
+    for bad in (None, [], {}, {"id": "7"}, {"id": True}, {"id": -1}):
+        with pytest.raises(GitHubAnswerError, match="no valid id"):
+            valid_id(bad, "POST /x")
+    with pytest.raises(GitHubAnswerError, match=r"GET /p: .* head or base"):
+        pull_info({"number": 1, "head": None, "base": {}}, "GET /p")
+    with pytest.raises(GitHubAnswerError, match="annotations_count"):
+        check_run_state({"output": {"annotations_count": "3"}}, "GET /c")
+    answer = {"status": "completed", "conclusion": "failure", "output": {"annotations_count": 3}}
+    state = check_run_state(answer, "GET /c")
+    assert state == CheckRunState("completed", "failure", 3)

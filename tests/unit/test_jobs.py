@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.jobs import JobStore, NewJob
+from bot.ledger import CheckRun, PushIntent, Reply, Result
+from bot.model import Commit, Request, UpgradeResult
+from bot.plan import make_plan
 
 
 @pytest.fixture
@@ -50,13 +53,13 @@ def test_running_jobs_are_queued_again_after_a_crash(tmp_path: Path) -> None:
     store = JobStore(tmp_path / "jobs.sqlite3")
     job_id = store.add(delivery="x", subject="s", kind="command", spec="{}")
     assert store.claim() is not None
-    store.record(job_id or 0, "check:current", "77")
+    store.ledger(job_id or 0).set_check_id("abc", 77)
     store.close()  # the process dies here
     reopened = JobStore(tmp_path / "jobs.sqlite3")
     assert reopened.recover() == 1
     job = reopened.claim()
     assert job is not None and job.id == job_id and job.attempts == 2
-    assert reopened.recorded(job.id, "check:current") == "77"
+    assert reopened.ledger(job.id).check_run("abc") == CheckRun("abc", 77)
 
 
 def test_retry_waits_until_due(store: JobStore) -> None:
@@ -72,11 +75,10 @@ def test_retry_waits_until_due(store: JobStore) -> None:
 
 def test_check_runs_map_back_to_their_job(store: JobStore) -> None:
     job_id = store.add(delivery="x", subject="s", kind="command", spec='{"a": 1}') or 0
-    store.link_check_run(9001, job_id)
+    store.ledger(job_id).set_check_id("abc", 9001)
     job = store.job_for_check_run(9001)
     assert job is not None and job.spec == '{"a": 1}'
     assert store.job_for_check_run(1) is None
-    store.record(job_id, "check:abc", "9001")
     by_head = store.job_for_head("abc")
     assert by_head is not None and by_head.id == job_id and store.job_for_head("def") is None
 
@@ -86,3 +88,40 @@ def test_a_burst_is_one_transaction_with_redeliveries_inside(store: JobStore) ->
     ids = store.add_many(jobs)
     assert [job_id is not None for job_id in ids] == [True, True, True, False, False]
     assert [job.state for job in store.jobs()] == ["superseded", "superseded", "queued"]
+
+
+def test_the_ledger_keeps_intents_and_outcomes_per_job(store: JobStore) -> None:
+    ledger, other = store.ledger(1), store.ledger(2)
+    ledger.set_request(("sglang==0.5.10",))
+    ledger.intend_check("h1")
+    ledger.set_check_id("h1", 11)
+    ledger.finishing_check("h1")
+    ledger.intend_check("h2")
+    ledger.set_current("h1")
+    assert ledger.check_runs() == [CheckRun("h1", 11, None, True), CheckRun("h2")]
+    assert ledger.current_check() == CheckRun("h1", 11, None, True)
+    ledger.check_done("h1", "failure")
+    assert ledger.check_run("h1") == CheckRun("h1", 11, "failure", False)
+    ledger.intend_reply("result")
+    assert ledger.reply("result") == Reply("result", None) and other.reply("result") is None
+    ledger.set_reply("result", 5)
+    assert ledger.reply("result") == Reply("result", 5) and ledger.request() == ("sglang==0.5.10",)
+    assert not ledger.review_done()
+    ledger.set_review_done(None)  # nothing was left to post: done all the same
+    assert ledger.review_done() and not other.review_done()
+    assert store.ledger(2).check_runs() == [] and other.result() is None
+
+
+def test_a_confirmed_push_becomes_the_result_at_once(store: JobStore) -> None:
+    ledger = store.ledger(1)
+    result = UpgradeResult(Request((), "x==1"), "landed", "2026-01-01")
+    plan = make_plan(result, audit_only=False, pushed=True, branch="b")
+    intent = PushIntent("b", None, "c0ffee", plan)
+    ledger.intend_push(intent)
+    assert ledger.push_intent() == intent and ledger.result() is None
+    ledger.confirm_push(intent)
+    assert ledger.push_intent() is None and ledger.result() == Result(plan, "c0ffee")
+    revert = PushIntent("b", "c0ffee", "beef", reverted=(Commit("c0ffee", "Pin x 1"),))
+    ledger.intend_push(revert)
+    ledger.confirm_push(revert)
+    assert ledger.reverted() == (Commit("c0ffee", "Pin x 1"),)

@@ -11,6 +11,7 @@ import pytest
 from bot.github import GitHub
 from bot.jobs import JobStore
 from bot.jobspec import Target
+from bot.ledger import CheckRun
 from bot.model import Finding, Request, UpgradeResult
 from bot.plan import make_plan
 from bot.publish import Publisher
@@ -57,7 +58,9 @@ async def test_review_and_summary(fake: FakeGitHub, github: GitHub, tmp_path: Pa
     store = JobStore(tmp_path / "jobs.sqlite3")
     target = Target(7, "o/r", repo.clone_url, "main")
 
-    first = Publisher(github=github, store=store, job_id=1, target=target, bot_login="upgrade-deps[bot]")
+    first = Publisher(
+        github=github, ledger=store.ledger(1), target=target, bot_login="upgrade-deps[bot]", job_ref="1-a"
+    )
     await first.review(3, repo.ref("feature") or "", plan)
     await first.review(3, repo.ref("feature") or "", plan)  # the same job again: nothing new
     await first.summary_comment(3, plan, audit_only=False)
@@ -67,9 +70,74 @@ async def test_review_and_summary(fake: FakeGitHub, github: GitHub, tmp_path: Pa
         ("src/app/engine.py", new_line, "RIGHT")
     ]  # line 1 is not in the diff: it stays an annotation only
 
-    second = Publisher(github=github, store=store, job_id=2, target=target, bot_login="upgrade-deps[bot]")
+    second = Publisher(
+        github=github, ledger=store.ledger(2), target=target, bot_login="upgrade-deps[bot]", job_ref="2-b"
+    )
     await second.review(3, repo.ref("feature") or "", plan)  # a re-run: the finding was already commented
     await second.summary_comment(3, plan, audit_only=False)
     assert len(fake.reviews) == 1
     [comment] = fake.comments_on(3)
     assert comment["body"].startswith("<!-- upgrade-deps:summary -->") and comment["edits"] == 1
+
+
+def publisher(github: GitHub, store: JobStore, job_id: int) -> Publisher:
+    target = Target(7, "o/r", "file:///nowhere", "main")
+    return Publisher(github=github, ledger=store.ledger(job_id), target=target, bot_login="upgrade-deps[bot]",
+                     job_ref=f"{job_id}-ref")  # fmt: skip
+
+
+async def test_a_check_run_created_before_a_crash_is_adopted_by_external_id(
+    fake: FakeGitHub, github: GitHub, tmp_path: Path
+) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    head = "a" * 40
+    other = await github.create_check_run(7, "o/r", head_sha=head, name="upgrade-deps", external_id="9-ref",
+                                          title="t", summary="s")  # fmt: skip
+    crashed = publisher(github, store, 1)
+    crashed.ledger.intend_check(head)  # then GitHub created it and the process died
+    created = await github.create_check_run(7, "o/r", head_sha=head, name="upgrade-deps", external_id="1-ref",
+                                            title="t", summary="s")  # fmt: skip
+    again = publisher(github, store, 1)
+    assert await again.start_check(head, "x==1") == created != other  # another job's run is not ours
+    assert len(fake.check_runs) == 2 and store.ledger(1).check_run(head) == CheckRun(head, created)
+
+    never = publisher(github, store, 2)
+    never.ledger.intend_check(head)  # the process died before the request reached GitHub
+    fresh = await publisher(github, store, 2).start_check(head, "x==1")
+    assert fresh not in (created, other) and len(fake.check_runs) == 3
+
+
+async def test_annotations_sent_before_a_crash_are_counted_on_github(
+    fake: FakeGitHub, github: GitHub, tmp_path: Path
+) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    findings = tuple(finding(line) for line in range(1, 121))
+    result = UpgradeResult(request=Request((), "sglang==0.5.10"), outcome="breaking", date="2026-01-01",
+                           findings=findings)  # fmt: skip
+    plan = make_plan(result, audit_only=False, pushed=False, branch="feature")
+    head = "b" * 40
+    first = publisher(github, store, 1)
+    check_id = await first.start_check(head, "sglang==0.5.10")
+    first.ledger.finishing_check(head)
+    # The first call of 50 reached GitHub; the process died before the ledger heard of it.
+    batch = {"title": "t", "summary": "s", "annotations": list(plan.annotations[:50])}
+    await github.update_check_run(7, "o/r", check_id, {"output": batch})
+    await publisher(github, store, 1).finish_check(head, plan, "sglang==0.5.10")
+    run = fake.check_runs[check_id]
+    assert run["annotations"] == list(plan.annotations) and run["conclusion"] == "failure"
+
+
+async def test_a_reply_posted_before_a_crash_is_found_by_its_marker(
+    fake: FakeGitHub, github: GitHub, tmp_path: Path
+) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    crashed = publisher(github, store, 1)
+    crashed.ledger.intend_reply("help")
+    body = f"{crashed.marker('help')}\nposted, unrecorded"
+    await github.comment(7, "o/r", 5, body)
+    await github.comment(7, "o/r", 5, f"{publisher(github, store, 2).marker('help')}\nanother job's")
+    await publisher(github, store, 1).reply(5, "help", "github-reply-help.md.j2", usage="USAGE")
+    mine, other = fake.comments_on(5)
+    assert "USAGE" in mine["body"] and mine["edits"] == 1 and "another job's" in other["body"]
+    await publisher(github, store, 3).reply(5, "help", "github-reply-help.md.j2", usage="USAGE")
+    assert len(fake.comments_on(5)) == 3  # no intent recorded: a job's first reply is created

@@ -22,6 +22,7 @@ async def test_transient_error_is_retried_later_and_other_errors_fail(tmp_path: 
     flaky = store.add(delivery="flaky", subject="a", kind="command", spec="{}")
     broken = store.add(delivery="broken", subject="b", kind="command", spec="{}")
     failures: list[Job] = []
+    stored: list[str | None] = []
 
     async def runner(job: Job) -> None:
         if job.delivery == "flaky":
@@ -30,6 +31,8 @@ async def test_transient_error_is_retried_later_and_other_errors_fail(tmp_path: 
 
     async def on_failure(job: Job) -> None:
         failures.append(job)
+        found = store.get(job.id)
+        stored.append(found.state if found else None)
 
     pool = WorkerPool(store, runner, size=2, on_failure=on_failure)
     pool.start()
@@ -44,3 +47,5 @@ async def test_transient_error_is_retried_later_and_other_errors_fail(tmp_path: 
     assert due is not None and due >= time.time() + 100  # not before Retry-After (120 s)
     assert jobs[broken or 0].state == "failed"
     assert [job.error for job in failures] == ["ToolError: git clone failed"]
+    # Reported while still running: a crash during the report runs the job again, which reports it.
+    assert stored == ["running"]
