@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import repofiles
 from bot.config import Config
 from bot.lockfile import Lock
 from bot.manifest import Manifest
@@ -91,7 +92,7 @@ class Context:
     def snapshot(self, message: Message, paths: list[str], *, first: bool = False) -> None:
         """Record the current content of `paths` as one commit (`first`: before all others)."""
         if paths:
-            files = {path: (self.repo / path).read_text(encoding="utf-8") for path in paths}
+            files = {path: repofiles.read_text(self.repo, path) for path in paths}
             self.snapshots.insert(0 if first else len(self.snapshots), Snapshot(message, files))
 
     def result(self, *, outcome: str, date: str) -> UpgradeResult:

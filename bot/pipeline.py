@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bot import api_steps, gitrepo
+from bot import api_steps, gitrepo, repofiles
 from bot.config import Config, discover_variants, load_config
 from bot.context import Context, Progress
 from bot.errors import ManifestError, UpgradeDepsError
@@ -101,10 +101,10 @@ async def _prepare(
     variants = discover_variants(repo, config)
     manifests = {}
     for variant in variants:
-        path = repo / variant.manifest
-        if not path.is_file():
+        if not repofiles.is_file(repo, variant.manifest):
             raise ManifestError(f"{variant.manifest}: manifest of variant {variant.name!r} not found")
-        manifests[variant.name] = Manifest(path.read_text(encoding="utf-8"), display=variant.manifest)
+        text = repofiles.read_text(repo, variant.manifest)
+        manifests[variant.name] = Manifest(text, display=variant.manifest)
     baseline = {variant.name: read_lock(repo, variant.lock) for variant in variants}
     return Context(
         repo=repo,
@@ -179,16 +179,16 @@ def _outcome(ctx: Context) -> str:
 def _commit(ctx: Context) -> tuple[Commit, ...]:
     """One commit per step that changed files, replaying each step's snapshot in order."""
     git = gitrepo.open_repo(ctx.repo)
-    final = {path: (ctx.repo / path).read_bytes() for path in ctx.files.changed()}
+    final = {path: repofiles.read_bytes(ctx.repo, path) for path in ctx.files.changed()}
     commits = []
     with gitrepo.all_or_none(git, list(final)):
         for snapshot in ctx.snapshots:
             for path, text in snapshot.files.items():
-                (ctx.repo / path).write_text(text, encoding="utf-8")
+                repofiles.write_text(ctx.repo, path, text)
             made = gitrepo.commit_files(git, list(snapshot.files), snapshot.text())
             if made:
                 commits.append(made)
         for path, data in final.items():
-            (ctx.repo / path).write_bytes(data)
+            repofiles.write_bytes(ctx.repo, path, data)
         made = gitrepo.commit_files(git, list(final), "Record remaining upgrade changes", untracked=False)
     return (*commits, *([made] if made else []))

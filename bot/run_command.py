@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from bot.errors import OUTCOMES
+from bot.errors import OUTCOMES, UpgradeDepsError
 from bot.settings import local_environ
 
 
@@ -28,6 +28,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"upgrade-deps: --repo {args.repo}: not a directory", file=sys.stderr)
         return OUTCOMES["refused"].exit_code
 
+    from bot import repofiles
     from bot.pipeline import SUMMARY, run_upgrade
     from bot.report import render_summary
 
@@ -56,7 +57,10 @@ def main(args: argparse.Namespace) -> int:
         print("upgrade-deps: interrupted; every file was restored", file=sys.stderr)
         return 130
     summary = render_summary(result)
-    (repo / SUMMARY).write_text(summary, encoding="utf-8")
+    try:
+        repofiles.write_text(repo, SUMMARY, summary)
+    except UpgradeDepsError as exc:
+        print(f"upgrade-deps: {exc}", file=sys.stderr)
     print(summary)
     if result.error:
         print(f"upgrade-deps: {result.error}", file=sys.stderr)

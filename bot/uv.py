@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
+from bot import repofiles
 from bot.errors import LockTimeoutError, ToolError
 from bot.model import Variant
 from bot.proc import Completed, run
@@ -57,7 +58,7 @@ class Locker:
         try:
             result = await self._uv_lock(base / PurePosixPath(manifest_slot).parent, pins)
             if result.returncode == 0:
-                shutil.copyfile(base / lock_slot, base / variant.lock)
+                repofiles.copy(base, lock_slot, variant.lock)
             return result
         finally:
             restore_swap(base, backup, originals)
@@ -71,16 +72,15 @@ class Locker:
             existed = (base / slot).exists()
             originals[slot] = existed
             if existed:
-                target = backup / slot.replace("/", "__")
-                shutil.copyfile(base / slot, target)
+                (backup / slot.replace("/", "__")).write_bytes(repofiles.read_bytes(base, slot))
         (backup / "MANIFEST").write_text(
             "\n".join(f"{slot}\t{int(existed)}" for slot, existed in originals.items()), encoding="utf-8"
         )
-        shutil.copyfile(base / variant.manifest, base / manifest_slot)
-        if (base / variant.lock).exists():
-            shutil.copyfile(base / variant.lock, base / lock_slot)
+        repofiles.copy(base, variant.manifest, manifest_slot)
+        if repofiles.exists(base, variant.lock):
+            repofiles.copy(base, variant.lock, lock_slot)
         else:
-            (base / lock_slot).unlink(missing_ok=True)
+            repofiles.unlink(base, lock_slot)
         return originals
 
     async def _uv_lock(self, cwd: Path, pins: Sequence[str]) -> Completed:
@@ -109,8 +109,8 @@ def restore_swap(base: Path, backup: Path, originals: Mapping[str, bool] | None 
     for slot, existed in originals.items():
         saved = backup / slot.replace("/", "__")
         if existed:
-            shutil.copyfile(saved, base / slot)
+            repofiles.write_bytes(base, slot, saved.read_bytes())
         else:
-            (base / slot).unlink(missing_ok=True)
+            repofiles.unlink(base, slot)
     shutil.rmtree(backup, ignore_errors=True)
     return True

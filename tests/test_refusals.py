@@ -168,3 +168,20 @@ async def test_a_killed_swap_is_undone_by_the_next_run(repo: Path, environ: dict
     assert result.outcome == "landed", result
     assert "# SGLang variant" in (repo / "pyproject.toml").read_text()
     assert not backup.exists()
+
+
+def test_a_lock_that_links_out_of_the_repository_is_refused_never_read(repo: Path) -> None:
+    key = repo.parent / "app.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\nsecret-key-material\n")
+    (repo / "uv.vllm.lock").unlink()
+    os.symlink(key, repo / "uv.vllm.lock")
+    git(repo, "commit", "-qam", "lock as a link")
+    (repo / "upgrade-summary.md").symlink_to(repo.parent / "summary-target")  # git-ignored, also a link out
+    before = snapshot(repo)
+    done = cli(repo, "transformers==4.57.1")
+    assert done.returncode == 2, done.stderr
+    assert "uv.vllm.lock: leads outside the repository" in done.stderr
+    assert "secret-key-material" not in done.stdout + done.stderr
+    assert "upgrade-summary.md: leads outside the repository" in done.stderr
+    assert not (repo.parent / "summary-target").exists()
+    assert snapshot(repo) == before and key.read_text().endswith("secret-key-material\n")
