@@ -26,6 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="config file (default: REPO/.github/upgrade-deps.toml)")
     run.add_argument("--no-commit", action="store_true", help="leave the changes in the work tree")
     run.add_argument("--uv-timeout", type=float, default=600.0, help="seconds each uv call may take")
+    run.add_argument(
+        "--sandbox", choices=("auto", "require", "off"), default="auto",
+        help="run uv and verification commands under bubblewrap: when available (auto), always, or never",
+    )  # fmt: skip
     run.add_argument("args", nargs=argparse.REMAINDER, help="pkg==version[@variant] ... as in a comment")
 
     serve = sub.add_parser("serve", help="run the GitHub App webhook server")
@@ -48,7 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-RUN_OPTIONS = {"--repo": True, "--config": True, "--no-commit": False, "--uv-timeout": True, "-h": False}
+RUN_OPTIONS = {
+    "--repo": True, "--config": True, "--no-commit": False, "--uv-timeout": True, "--sandbox": True,
+    "-h": False,
+}  # fmt: skip
 
 
 def _split_run(argv: list[str]) -> list[str]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot import repofiles
 from bot.config import Config
+from bot.isolation import Extra, Isolation
 from bot.lockfile import Lock
 from bot.manifest import Manifest
 from bot.model import (
@@ -64,6 +65,8 @@ class Context:
     environ: Mapping[str, str]
     trusted: bool
     cache_dir: Path
+    isolation: Isolation
+    extras: tuple[Extra, ...]  # paths outside the work tree the manifests reference
     new_locks: dict[str, Lock] = field(default_factory=dict)
     locked: list[str] = field(default_factory=list)  # variants this run re-locked
     containers: tuple[ContainerChange, ...] = ()

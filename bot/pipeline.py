@@ -13,9 +13,11 @@ from bot import api_steps, gitrepo, repofiles
 from bot.config import Config, discover_variants, load_config
 from bot.context import Context, Progress
 from bot.errors import ManifestError, UpgradeDepsError
+from bot.isolation import Isolation
 from bot.lockfile import read_lock
 from bot.locking import lock_all
 from bot.manifest import Manifest
+from bot.manifest_paths import outside_paths
 from bot.model import Commit, Request, Section, UpgradeResult
 from bot.pinning import plan_and_pin
 from bot.policy import check_request
@@ -48,13 +50,14 @@ async def run_upgrade(
     progress: Progress | None = None,
     trusted: bool = True,
     environ: Mapping[str, str],
+    isolation: Isolation,
     uv_timeout: float = 600.0,
     cache_dir: Path | None = None,
 ) -> UpgradeResult:
     """Upgrade `repo` as `args` asks. On refusal or failure every tracked file is as it was.
 
-    `cache_dir` keeps downloaded distributions and extracted APIs between runs (default: the user's
-    cache directory from `environ`).
+    Every uv call and verification command runs under `isolation`. `cache_dir` keeps downloaded
+    distributions and extracted APIs between runs (default: the user's cache directory from `environ`).
     """
     try:
         request = parse_request(args)
@@ -66,7 +69,7 @@ async def run_upgrade(
     try:
         ctx = await _prepare(
             repo, request, config_path, files, progress or _quiet, environ, trusted, uv_timeout,
-            cache_dir or default_cache_dir(environ),
+            cache_dir or default_cache_dir(environ), isolation,
         )  # fmt: skip
         result = await _run_steps(ctx)
     except UpgradeDepsError as exc:
@@ -90,7 +93,7 @@ async def run_upgrade(
 
 async def _prepare(
     repo: Path, request: Request, config_path: Path | None, files: FileTransaction, progress: Progress,
-    environ: Mapping[str, str], trusted: bool, uv_timeout: float, cache_dir: Path,
+    environ: Mapping[str, str], trusted: bool, uv_timeout: float, cache_dir: Path, isolation: Isolation,
 ) -> Context:  # fmt: skip
     env = child_env(environ)
     git_dir = await gitrepo.git_dir(repo, env=env)
@@ -106,6 +109,7 @@ async def _prepare(
         text = repofiles.read_text(repo, variant.manifest)
         manifests[variant.name] = Manifest(text, display=variant.manifest)
     baseline = {variant.name: read_lock(repo, variant.lock) for variant in variants}
+    extras = outside_paths(repo, manifests)
     return Context(
         repo=repo,
         request=request,
@@ -114,12 +118,14 @@ async def _prepare(
         manifests=manifests,
         baseline=baseline,
         focused=_focused(config, manifests),
-        locker=Locker(repo, env=env, timeout=uv_timeout, git_dir=git_dir),
+        locker=Locker(repo, env=env, timeout=uv_timeout, git_dir=git_dir, isolation=isolation, extras=extras),
         files=files,
         progress=progress,
         environ=environ,
         trusted=trusted,
         cache_dir=cache_dir,
+        isolation=isolation,
+        extras=extras,
     )
 
 

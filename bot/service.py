@@ -14,6 +14,7 @@ from bot.botpr import Snapshot, safe_derive
 from bot.config import CONFIG_PATH, discover_variants, load_config, parse_config
 from bot.errors import OUTCOMES, BadArgumentsError, TransientError, UpgradeDepsError
 from bot.github import AppInfo, GitHub, PullInfo
+from bot.isolation import Isolation
 from bot.jobs import Job, JobStore
 from bot.jobspec import BotPull, Command, Rerun, Target
 from bot.model import Request, UpgradeResult
@@ -40,6 +41,7 @@ class Services:
     app: AppInfo
     environ: Mapping[str, str]
     upgrade: Upgrade
+    isolation: Isolation  # how every job runs repository code (uv, verification commands)
     uv_timeout: float = 600.0
 
 
@@ -271,6 +273,7 @@ class JobRunner:
                 progress = publisher.progress if publisher is not None else None
                 result = await self.s.upgrade(box.repo, list(words), commit=push, progress=progress,
                                               trusted=trusted, environ=self.s.environ,
+                                              isolation=self.s.isolation,
                                               uv_timeout=self.s.uv_timeout)  # fmt: skip
                 if not push or not result.commits:
                     return Outcome(result, head, False)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_API_URL = "https://api.github.com"
 # Never handed on: children inherit environments (GitPython runs git with ours); repository code runs there.
 SECRETS = ("GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET")
 DEFAULT_DB = "upgrade-deps.sqlite3"
+# The operator's explicit choice to run repository code where no sandbox works; the name says the risk.
+UNSAFE_UNSANDBOXED = "UPGRADE_DEPS_UNSAFE_UNSANDBOXED_REPOSITORY_CODE"
 
 
 class SettingsError(Exception):
@@ -35,6 +39,8 @@ class Settings:
     uv_timeout: float = 600.0
     # The environment children see (filtered again by bot.proc.child_env before use).
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    key_path: str = ""  # where the key was read from: the sandbox must never show that file
+    unsafe_unsandboxed: bool = False  # run repository code bare where bubblewrap does not work
 
 
 def _private_key(environ: Mapping[str, str], problems: list[str]) -> str:
@@ -103,6 +109,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         problems.append(f"UPGRADE_DEPS_DB: directory {db.parent} does not exist")
     workers = _positive(environ, "UPGRADE_DEPS_WORKERS", 2, problems)
     uv_timeout = _positive(environ, "UPGRADE_DEPS_UV_TIMEOUT", 600.0, problems)
+    unsafe = environ.get(UNSAFE_UNSANDBOXED, "0")
+    if unsafe not in ("0", "1"):
+        problems.append(f"{UNSAFE_UNSANDBOXED}: {unsafe!r} is neither 1 (run unsandboxed) nor 0")
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -114,6 +123,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         workers=int(workers),
         uv_timeout=uv_timeout,
         environ={key: value for key, value in environ.items() if key not in SECRETS},
+        key_path=environ.get("GITHUB_PRIVATE_KEY_PATH", ""),
+        unsafe_unsandboxed=unsafe == "1",
     )
 
 
@@ -127,6 +138,15 @@ def from_process() -> Settings:
     for key in SECRETS:
         os.environ.pop(key, None)
     return settings
+
+
+def encode(settings: Settings) -> dict[str, Any]:
+    """Settings as JSON-ready data, for the pipes that hand them on (never argv, never an environment)."""
+    return {**dataclasses.asdict(settings), "db_path": str(settings.db_path)}
+
+
+def decode(data: Mapping[str, Any]) -> Settings:
+    return Settings(**{**data, "db_path": Path(data["db_path"])})
 
 
 def local_environ() -> dict[str, str]:

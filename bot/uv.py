@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 
 from bot import repofiles
 from bot.errors import LockTimeoutError, ToolError
+from bot.isolation import Extra, Isolation
 from bot.model import Variant
 from bot.proc import Completed, run
 
@@ -35,11 +36,18 @@ def needs_swap(variant: Variant) -> bool:
 class Locker:
     """Runs `uv lock` for variants of one repository."""
 
-    def __init__(self, repo: Path, *, env: Mapping[str, str], timeout: float, git_dir: Path) -> None:
+    def __init__(
+        self, repo: Path, *, env: Mapping[str, str], timeout: float, git_dir: Path, isolation: Isolation,
+        extras: Sequence[Extra] = (),
+    ) -> None:  # fmt: skip
         self.repo = repo
         self.env = env
         self.timeout = timeout
         self.swap_dir = git_dir / SWAP_DIR
+        self.isolation = isolation
+        # Paths outside the work tree the manifests reference; those inside are copied with a scratch copy.
+        inside = repo.resolve()
+        self.extras = tuple(e for e in extras if not e.path.resolve().is_relative_to(inside))
 
     async def lock(
         self, variant: Variant, *, pins: Sequence[str] = (), root: Path | None = None
@@ -51,12 +59,12 @@ class Locker:
         """
         base = root or self.repo
         if not needs_swap(variant):
-            return await self._uv_lock(base / PurePosixPath(variant.manifest).parent, pins)
+            return await self._uv_lock(base, base / PurePosixPath(variant.manifest).parent, pins)
         manifest_slot, lock_slot = _slots(variant)
         backup = self.swap_dir if root is None else base / ".upgrade-deps-swap"
         originals = self._swap_in(base, variant, manifest_slot, lock_slot, backup)
         try:
-            result = await self._uv_lock(base / PurePosixPath(manifest_slot).parent, pins)
+            result = await self._uv_lock(base, base / PurePosixPath(manifest_slot).parent, pins)
             if result.returncode == 0:
                 repofiles.copy(base, lock_slot, variant.lock)
             return result
@@ -83,12 +91,14 @@ class Locker:
             repofiles.unlink(base, lock_slot)
         return originals
 
-    async def _uv_lock(self, cwd: Path, pins: Sequence[str]) -> Completed:
+    async def _uv_lock(self, base: Path, cwd: Path, pins: Sequence[str]) -> Completed:
         argv = [uv_binary(), "lock", "--no-progress", "--color", "never"]
         for pin in pins:
             argv += ["--upgrade-package", pin]
+        # uv may build the project or a path dependency: their backends are the repository's code.
+        launch = self.isolation.launch(argv, cwd=cwd, env=self.env, writable=[base], extras=self.extras)
         try:
-            result = await run(argv, cwd=cwd, env=self.env, timeout=self.timeout)
+            result = await run(launch.argv, cwd=cwd, env=launch.env, timeout=self.timeout)
         except OSError as exc:
             raise ToolError(f"could not start uv: {exc.strerror}") from None
         if result.timed_out:

@@ -12,16 +12,16 @@ import signal
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from bot.github import AppInfo, GitHub
+from bot.isolation_host import service_isolation
 from bot.jobs import JobStore
 from bot.pipeline import run_upgrade
 from bot.service import JobRunner, Services
-from bot.settings import Settings
+from bot.settings import Settings, decode, encode
 from bot.worker import WorkerPool
 
 log = logging.getLogger("upgrade-deps.workers")
@@ -30,7 +30,7 @@ PR_SET_PDEATHSIG = 1
 
 def handover(settings: Settings, app: AppInfo) -> bytes:
     """The first line the server writes to the worker process: its settings (never in argv or env)."""
-    data: dict[str, Any] = {**asdict(settings), "db_path": str(settings.db_path), "app": asdict(app)}
+    data: dict[str, Any] = {**encode(settings), "app": asdict(app)}
     return json.dumps(data).encode() + b"\n"
 
 
@@ -95,9 +95,7 @@ class WorkerProcess:
 
 
 def _settings(data: Mapping[str, Any]) -> tuple[Settings, AppInfo]:
-    fields = {key: value for key, value in data.items() if key != "app"}
-    fields["db_path"] = Path(fields["db_path"])
-    return Settings(**fields), AppInfo(**data["app"])
+    return decode({key: value for key, value in data.items() if key != "app"}), AppInfo(**data["app"])
 
 
 def _die_with_parent() -> None:
@@ -109,13 +107,17 @@ def _die_with_parent() -> None:
 
 async def run(settings: Settings, app: AppInfo, wakeups: asyncio.StreamReader) -> None:
     """Work until the server closes our stdin (or dies): each line received is a wake-up."""
+    isolation = await service_isolation(settings)
+    if isolation.mode != "bwrap":
+        log.warning("repository code runs %s: %s", isolation.mode, isolation.reason)
     store = JobStore(settings.db_path)
     async with aiohttp.ClientSession() as session:
         github = GitHub(
             session, app_id=settings.app_id, private_key=settings.private_key, api_url=settings.api_url
         )
         services = Services(github=github, store=store, app=app, environ=settings.environ,
-                            upgrade=run_upgrade, uv_timeout=settings.uv_timeout)  # fmt: skip
+                            upgrade=run_upgrade, uv_timeout=settings.uv_timeout,
+                            isolation=isolation)  # fmt: skip
         runner = JobRunner(services)
         pool = WorkerPool(store, runner.run, size=settings.workers, on_failure=runner.failed)
         pool.start()
