@@ -140,4 +140,4 @@ async def service_isolation(settings: Settings) -> Isolation:
     # The job store's directory holds its -wal, -shm and inbox files too.
     protected.append((Path.cwd() / settings.db_path).parent)
     policy: Policy = "auto" if settings.unsafe_unsandboxed else "require"
-    return await open_isolation(environ, policy=policy, protected=protected)
+    return await open_isolation(environ, policy=policy, protected=protected, bwrap=settings.bwrap)

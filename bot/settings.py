@@ -41,6 +41,7 @@ class Settings:
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     key_path: str = ""  # where the key was read from: the sandbox must never show that file
     unsafe_unsandboxed: bool = False  # run repository code bare where bubblewrap does not work
+    bwrap: str = "bwrap"  # the bubblewrap executable
 
 
 def _private_key(environ: Mapping[str, str], problems: list[str]) -> str:
@@ -125,6 +126,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         environ={key: value for key, value in environ.items() if key not in SECRETS},
         key_path=environ.get("GITHUB_PRIVATE_KEY_PATH", ""),
         unsafe_unsandboxed=unsafe == "1",
+        bwrap=environ.get("UPGRADE_DEPS_BWRAP") or "bwrap",
     )
 
 
