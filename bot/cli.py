@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the GitHub App webhook server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    # Set by serve itself when it re-executes without its secrets: where to read its settings from.
+    serve.add_argument("--settings-fd", type=int, help=argparse.SUPPRESS)
 
     audit = sub.add_parser("audit", help="audit call sites against new package versions (step 6)")
     audit.add_argument("--repo", type=Path, default=Path.cwd())

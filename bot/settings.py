@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ SECRETS = ("GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECR
 DEFAULT_DB = "upgrade-deps.sqlite3"
 # The operator's explicit choice to run repository code where no sandbox works; the name says the risk.
 UNSAFE_UNSANDBOXED = "UPGRADE_DEPS_UNSAFE_UNSANDBOXED_REPOSITORY_CODE"
+HANDOVER_LIMIT = 60_000  # under a pipe's 64 KiB buffer, so writing it never waits for a reader
 
 
 class SettingsError(Exception):
@@ -149,6 +151,38 @@ def encode(settings: Settings) -> dict[str, Any]:
 
 def decode(data: Mapping[str, Any]) -> Settings:
     return Settings(**{**data, "db_path": Path(data["db_path"])})
+
+
+def hand_over(settings: Settings) -> int:
+    """A pipe holding the settings (its environment left out), for this process once re-executed.
+
+    The kernel keeps a process's initial environment in /proc/<pid>/environ for its whole life, so
+    removing the secrets from os.environ is not enough: `serve` re-executes itself without them.
+    """
+    data = json.dumps({**encode(settings), "environ": {}}).encode()
+    if len(data) > HANDOVER_LIMIT:
+        raise SettingsError(
+            [f"settings of {len(data)} bytes: too large to hand over (limit {HANDOVER_LIMIT})"]
+        )
+    read, write = os.pipe()
+    with os.fdopen(write, "wb") as pipe:  # within the pipe's buffer: nobody needs to read meanwhile
+        pipe.write(data)
+    os.set_inheritable(read, True)
+    return read
+
+
+def taken_over(fd: int) -> Settings:
+    """The settings the process before the re-exec handed over, with this (secret-free) environment."""
+    with os.fdopen(fd, "rb") as pipe:
+        data = json.loads(pipe.read())
+    return dataclasses.replace(
+        decode(data), environ={k: v for k, v in os.environ.items() if k not in SECRETS}
+    )
+
+
+def without_secrets() -> dict[str, str]:
+    """This process's environment minus the secrets: what `serve` re-executes itself with."""
+    return {key: value for key, value in os.environ.items() if key not in SECRETS}
 
 
 def local_environ() -> dict[str, str]:
