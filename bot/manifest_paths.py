@@ -65,7 +65,8 @@ def manifest_paths(repo: Path, display: str, manifest: Manifest) -> Iterator[Ext
     indexes += [("[[tool.uv.index]] url", item.get("url")) for item in named]
     for key, url in indexes:
         if isinstance(url, str) and url.startswith("file://") and (path := _local(url, folder)) is not None:
-            yield Extra(path, f"{display} [tool.uv] {key}")
+            # A local index's pages link to files beside them (`…/simple/` and `…/files/`): its parent.
+            yield Extra(path.parent, f"{display} [tool.uv] {key}")
     for text in _requirements(doc):
         try:
             url = Requirement(text).url if isinstance(text, str) else None

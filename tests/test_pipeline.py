@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.mirror import build_mirror
 from bot.isolation import Isolation
 from bot.isolation_host import open_isolation
 from bot.lockfile import read_lock
@@ -351,3 +352,18 @@ async def test_the_service_refuses_to_show_a_path_dependency_among_its_own_files
     assert result.error.startswith("pyproject.toml [tool.uv.sources] locallib: ")
     assert "outside the repository" in result.error
     assert snapshot(repo) == before
+
+
+async def test_a_local_index_outside_the_repository_is_readable_in_the_sandbox(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    url = build_mirror(STACK, tmp_path / "mirror", binary=frozenset())  # …/simple/, files in …/files/
+    manifest = (
+        '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["transformers==4.56.0"]\n\n'
+        f'[[tool.uv.index]]\nname = "mirror"\nurl = "{url}"\ndefault = true\n'
+    )
+    repo = make_repo(tmp_path, {"pyproject.toml": manifest}, wheels=())
+    result = await run_upgrade(repo, ["transformers==4.57.1"], environ=environ, isolation=isolation)
+    assert result.outcome == "landed", result
+    assert locked(repo, "uv.lock", "transformers") == ("4.57.1",)
