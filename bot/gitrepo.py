@@ -46,6 +46,13 @@ async def ensure_clean(path: Path, *, env: Mapping[str, str], ignore: Sequence[s
         raise DirtyTreeError(f"the work tree has uncommitted changes ({listed}); commit or stash them first")
 
 
+async def file_at(path: Path, commit: str, relative: str, *, env: Mapping[str, str]) -> str | None:
+    """`relative` as committed in `commit`, or None when it is not there (or the commit is unknown)."""
+    argv = ["git", *LOCAL_OPTIONS, "show", f"{commit}:{relative}"]
+    done = await run(argv, cwd=path, env=env, timeout=GIT_TIMEOUT)
+    return done.output if done.returncode == 0 else None
+
+
 def open_repo(path: Path) -> git.Repo:
     import git
 

@@ -85,10 +85,7 @@ class Isolation:
     ) -> Launch:  # fmt: skip
         """The command line and environment that run `argv` in `cwd` with only `writable` writable."""
         if self.mode == "refused":
-            raise SandboxError(
-                "this upgrade needs a sandbox to run the repository's code (uv runs build backends) "
-                f"and none is available here: {self.reason}"
-            )
+            raise SandboxError(self.refusal())
         if self.mode == "unsandboxed":
             return Launch(tuple(argv), dict(env))
         allowed = vet(extras, host=self.host, work=writable)
@@ -98,6 +95,13 @@ class Isolation:
         mounts = self._mounts(writable, allowed)
         shim = ("/bin/sh", "-c", NICE_SHIM, "sh", str(self.host.nice))
         return Launch((self.bwrap, *BASE, *mounts, "--chdir", str(cwd), "--", *shim, *argv), inner)
+
+    def refusal(self) -> str:
+        """Why repository code does not run here, as the check run and the command line say it."""
+        return (
+            "this upgrade needs a sandbox to run the repository's code (uv runs build backends) "
+            f"and none is available here: {self.reason}"
+        )
 
     def _mounts(self, writable: Sequence[Path], extras: Sequence[Extra]) -> list[str]:
         host = self.host

@@ -25,6 +25,7 @@ from bot.proc import child_env
 from bot.request import parse_request
 from bot.settings import default_cache_dir
 from bot.stages import run_stages
+from bot.static_audit import audit_lock_changes
 from bot.transaction import FileTransaction
 from bot.uv import SWAP_DIR, Locker, restore_swap
 
@@ -53,11 +54,14 @@ async def run_upgrade(
     isolation: Isolation,
     uv_timeout: float = 600.0,
     cache_dir: Path | None = None,
+    static_base: str | None = None,
 ) -> UpgradeResult:
     """Upgrade `repo` as `args` asks. On refusal or failure every tracked file is as it was.
 
     Every uv call and verification command runs under `isolation`. `cache_dir` keeps downloaded
     distributions and extracted APIs between runs (default: the user's cache directory from `environ`).
+    Where `isolation` refuses to run repository code, a `static_base` commit (a bot pull request's
+    base) still gets the head's own lock changes audited against it; the run ends refused.
     """
     try:
         request = parse_request(args)
@@ -71,6 +75,8 @@ async def run_upgrade(
             repo, request, config_path, files, progress or _quiet, environ, trusted, uv_timeout,
             cache_dir or default_cache_dir(environ), isolation,
         )  # fmt: skip
+        if isolation.mode == "refused" and static_base is not None:
+            return await _static(ctx, static_base)
         result = await _run_steps(ctx)
     except UpgradeDepsError as exc:
         files.restore()
@@ -127,6 +133,13 @@ async def _prepare(
         isolation=isolation,
         extras=extras,
     )
+
+
+async def _static(ctx: Context, base: str) -> UpgradeResult:
+    """No sandbox: nothing of the repository runs, but what its locks already changed is audited."""
+    reason = ctx.isolation.refusal()
+    await audit_lock_changes(ctx, base, reason=reason)
+    return replace(ctx.result(outcome="refused", date=_today()), error=reason)
 
 
 def _focused(config: Config, manifests: Mapping[str, Manifest]) -> frozenset[str]:

@@ -181,7 +181,8 @@ class JobRunner:
             url = pull.head_clone_url if audit_only else t.clone_url
             done = await self._work(job, t, url, pull.head_ref, words, branch=pull.head_ref,
                                     trusted=not audit_only, push=not audit_only, start=None,
-                                    publisher=publisher, raw=raw)  # fmt: skip
+                                    publisher=publisher, raw=raw,
+                                    static_base=pull.base_sha if bot is not None else None)  # fmt: skip
             plan, head = self._save_plan(job, done, audit_only=audit_only, branch=pull.head_ref, bot=bot)
         await publisher.finish_check(head, plan, raw)
         await publisher.summary_comment(pull.number, plan, audit_only=audit_only)
@@ -259,8 +260,13 @@ class JobRunner:
     async def _work(
         self, job: Job, t: Target, url: str, ref: str, words: Sequence[str], *, branch: str, trusted: bool,
         push: bool, start: str | None, publisher: Publisher | None = None, raw: str = "",
+        static_base: str | None = None,
     ) -> Outcome:  # fmt: skip
-        """Clone, upgrade, push; when the branch moved meanwhile, start again on its new head."""
+        """Clone, upgrade, push; when the branch moved meanwhile, start again on its new head.
+
+        `static_base`: a bot pull request's base, against which its own lock changes are audited
+        where no sandbox lets the upgrade run.
+        """
         for _ in range(MOVED_RETRIES):
             token = await self.s.github.token(t.installation)
             async with Sandbox(environ=self.s.environ, token=token, identity=self._identity()) as box:
@@ -271,9 +277,11 @@ class JobRunner:
                 if publisher is not None:
                     await publisher.start_check(head, raw)
                 progress = publisher.progress if publisher is not None else None
+                if static_base is not None and self.s.isolation.mode == "refused":
+                    await box.fetch(static_base)
                 result = await self.s.upgrade(box.repo, list(words), commit=push, progress=progress,
                                               trusted=trusted, environ=self.s.environ,
-                                              isolation=self.s.isolation,
+                                              isolation=self.s.isolation, static_base=static_base,
                                               uv_timeout=self.s.uv_timeout)  # fmt: skip
                 if not push or not result.commits:
                     return Outcome(result, head, False)

@@ -9,6 +9,7 @@ import pytest
 
 from tests.e2e.commands import REQUEST, pr_comment, pushed_once, same_repo_pull
 from tests.e2e.harness import ServerProcess
+from tests.e2e.test_bot_pulls import BRANCH, pull_event, renovate_repo
 from tests.fakegithub.server import FakeGitHub
 from tests.support.gitrepos import branch_log
 
@@ -61,3 +62,25 @@ async def test_an_operator_can_take_the_risk_explicitly(
     await opted_out.idle()
     assert pushed_once(branch_log(repo.bare, "feature")[:-1])
     assert "repository code runs unsandboxed" in opted_out.log.read_text()
+
+
+async def test_a_bot_pull_requests_own_lock_changes_are_still_audited(
+    fake: FakeGitHub, unsandboxed: ServerProcess, tmp_path: Path
+) -> None:
+    repo, base = renovate_repo(tmp_path)
+    fake.repos[repo.full_name] = repo
+    fake.add_pull(repo.full_name, 2, head=BRANCH, base="main", author="renovate[bot]")
+    head = repo.ref(BRANCH)
+    await unsandboxed.deliver(
+        "pull_request", pull_event("pull_request.opened", repo, base, sender="renovate[bot]")
+    )
+    await unsandboxed.idle()
+    assert repo.ref(BRANCH) == head  # the other variant is not re-locked: that would run uv
+    [run] = fake.check_runs.values()
+    assert run["conclusion"] == "action_required"
+    [summary] = fake.comments_on(2)
+    body = summary["body"]
+    assert "needs a sandbox" in body
+    # What Renovate's own uv.lock changed, against the base, audited without running anything.
+    assert "| alpha | 1.0 | 1.1 |" in body.replace("`", ""), body
+    assert "### API Compatibility Audit\n\n_Not run" not in body
