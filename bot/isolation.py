@@ -34,6 +34,9 @@ NICE_SHIM = (
     'i=$((i+1)); [ $i -gt 25 ] && break; sleep 0.02; done; exec "$@"'
 )
 
+# Where bwrap knows it (0.8+): no user namespace inside the sandbox, a kernel surface it does not need.
+NO_NESTED_USERNS = ("--disable-userns",)
+
 Mode = Literal["bwrap", "unsandboxed", "refused"]
 
 
@@ -78,6 +81,7 @@ class Isolation:
     host: Host
     bwrap: str = "bwrap"
     reason: str = ""  # why it is not sandboxed
+    flags: tuple[str, ...] = NO_NESTED_USERNS  # what this bwrap supports beyond BASE
 
     def launch(
         self, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str],
@@ -94,7 +98,8 @@ class Isolation:
             inner["XDG_CONFIG_HOME"] = f"{SANDBOX_HOME}/.config"
         mounts = self._mounts(writable, allowed)
         shim = ("/bin/sh", "-c", NICE_SHIM, "sh", str(self.host.nice))
-        return Launch((self.bwrap, *BASE, *mounts, "--chdir", str(cwd), "--", *shim, *argv), inner)
+        command = (self.bwrap, *BASE, *self.flags, *mounts, "--chdir", str(cwd), "--", *shim, *argv)
+        return Launch(command, inner)
 
     def refusal(self) -> str:
         """Why repository code does not run here, as the check run and the command line say it."""

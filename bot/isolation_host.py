@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-from bot.isolation import SYSTEM, Host, Isolation
+from bot.isolation import NO_NESTED_USERNS, SYSTEM, Host, Isolation
 from bot.proc import child_env, run
 from bot.settings import Settings
 from bot.uv import uv_binary
@@ -120,10 +120,11 @@ async def open_isolation(
     host = build_host(environ, protected=protected, strict=strict, extras_writable=extras_writable)
     if policy == "off":
         return Isolation("unsandboxed", host, bwrap, reason="the sandbox was turned off")
-    problem = await probe(Isolation("bwrap", host, bwrap), environ)
-    if problem is None:
-        return Isolation("bwrap", host, bwrap)
-    return Isolation("unsandboxed" if policy == "auto" else "refused", host, bwrap, reason=problem)
+    for flags in (NO_NESTED_USERNS, ()):  # an older bwrap lacks --disable-userns: without it, then
+        problem = await probe(Isolation("bwrap", host, bwrap, flags=flags), environ)
+        if problem is None:
+            return Isolation("bwrap", host, bwrap, flags=flags)
+    return Isolation("unsandboxed" if policy == "auto" else "refused", host, bwrap, reason=problem or "")
 
 
 async def local_isolation(environ: Mapping[str, str], *, policy: Policy) -> Isolation:

@@ -18,6 +18,7 @@ from bot.isolation import SANDBOX_HOME, Extra, Isolation, SandboxError
 from bot.isolation_host import open_isolation
 from bot.proc import Completed, child_env, run
 from bot.uv import uv_binary
+from tests.support.attack import host_processes_with
 
 SECRET = "s3cr3t-value-for-the-isolation-tests"
 
@@ -70,19 +71,6 @@ async def sandboxed(
     return await run(launch.argv, cwd=service.work, env=launch.env, timeout=timeout)
 
 
-def host_processes_with(marker: str) -> list[int]:
-    """Processes of this machine whose command line holds `marker`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker.encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
 async def none_left(marker: str, within: float = 10) -> bool:
     """Whether every process holding `marker` is gone (polled, bounded: killing is asynchronous)."""
     deadline = time.monotonic() + within
@@ -123,6 +111,12 @@ async def test_signals_cannot_reach_the_host(service: Service, host_sleeper: sub
     done = await sandboxed(service, f"kill -9 {host_sleeper.pid}; kill -9 -1; echo done")
     assert "done" in done.output
     assert host_sleeper.poll() is None  # still running
+
+
+async def test_no_user_namespace_can_be_made_inside(service: Service) -> None:
+    assert service.isolation.flags == ("--disable-userns",)  # bubblewrap 0.8 or later here
+    done = await sandboxed(service, "unshare --user true && echo made")
+    assert "made" not in done.output and "unshare failed" in done.output
 
 
 async def test_the_services_files_are_not_there(service: Service) -> None:
