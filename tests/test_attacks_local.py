@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.commands import REQUEST
-from tests.support.attack import Listener, leaked, make_hostile
+from tests.support.attack import Listener, host_processes_with, leaked, make_hostile
 from tests.support.repos import copy_example
-from tests.test_isolation import host_processes_with
 
 pytestmark = pytest.mark.slow
 TOKEN = "ghp_local_secret_in_the_callers_environment"

@@ -19,24 +19,13 @@ from tests.e2e.commands import REQUEST, origin, pr_comment, pushed_once
 from tests.e2e.harness import ROOT, ServerProcess
 from tests.fakegithub.server import FakeGitHub, Repo
 from tests.support.appkeys import key_pair, key_parts
-from tests.support.attack import Listener, leaked, make_hostile
+from tests.support.attack import Listener, host_processes_with, leaked, make_hostile
 from tests.support.gitrepos import branch_log
 from tests.support.repos import git
 from tests.support.webhooks import SECRET
 
 pytestmark = pytest.mark.slow
 DECOY = "decoy-token-in-another-jobs-clone"
-
-
-def host_processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
 
 
 @pytest.fixture

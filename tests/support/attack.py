@@ -186,6 +186,18 @@ class Listener:
         return [report for report in self.reports if report.who == who and report.kind == kind]
 
 
+def host_processes_with(marker: str) -> list[int]:
+    """Processes of this machine whose command line holds `marker`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
 def leaked(text: str, secrets: list[str]) -> list[str]:
     """Which secret values (or an app JWT of any kind) appear in `text`."""
     found = [secret for secret in secrets if secret and secret in text]
