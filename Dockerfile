@@ -1,8 +1,9 @@
-# The bot's own image: the webhook server with git and the pinned uv it drives.
+# The bot's own image: the webhook server with git, the pinned uv it drives and bubblewrap, the
+# sandbox uv and verification commands run in (docker run needs: see README, Security).
 FROM python:3.12-slim
 
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends git ca-certificates \
+    && apt-get install -y --no-install-recommends git ca-certificates bubblewrap \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 bot

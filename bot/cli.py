@@ -26,11 +26,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="config file (default: REPO/.github/upgrade-deps.toml)")
     run.add_argument("--no-commit", action="store_true", help="leave the changes in the work tree")
     run.add_argument("--uv-timeout", type=float, default=600.0, help="seconds each uv call may take")
+    run.add_argument(
+        "--sandbox", choices=("auto", "require", "off"), default="auto",
+        help="run uv and verification commands under bubblewrap: when available (auto), always, or never",
+    )  # fmt: skip
     run.add_argument("args", nargs=argparse.REMAINDER, help="pkg==version[@variant] ... as in a comment")
 
     serve = sub.add_parser("serve", help="run the GitHub App webhook server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    # Set by serve itself when it re-executes without its secrets: where to read its settings from.
+    serve.add_argument("--settings-fd", type=int, help=argparse.SUPPRESS)
 
     audit = sub.add_parser("audit", help="audit call sites against new package versions (step 6)")
     audit.add_argument("--repo", type=Path, default=Path.cwd())
@@ -48,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-RUN_OPTIONS = {"--repo": True, "--config": True, "--no-commit": False, "--uv-timeout": True, "-h": False}
+RUN_OPTIONS = {
+    "--repo": True, "--config": True, "--no-commit": False, "--uv-timeout": True, "--sandbox": True,
+    "-h": False,
+}  # fmt: skip
 
 
 def _split_run(argv: list[str]) -> list[str]:

@@ -10,10 +10,11 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from bot import repofiles
 from bot.config_reader import Reader, requirement
 from bot.errors import ConfigError
 from bot.model import Variant
-from bot.tomlfile import load_toml
+from bot.tomlfile import load_toml, parse_toml
 
 CONFIG_PATH = ".github/upgrade-deps.toml"
 DEFAULT_BOTS = ("renovate[bot]", "dependabot[bot]")
@@ -220,12 +221,19 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH) -> Conf
 
 def load_config(repo: Path, explicit: Path | None = None) -> Config:
     """The repository's config: `explicit`, else `.github/upgrade-deps.toml`, else defaults."""
-    path = explicit if explicit is not None else repo / CONFIG_PATH
-    if explicit is None and not path.exists():
+    if explicit is not None:  # the caller's own file, named on the command line
+        document = load_toml(explicit, display=str(explicit), error=ConfigError)
+        return parse_config(document.unwrap(), display=str(explicit))
+    if not repofiles.exists(repo, CONFIG_PATH):
         return Config()
-    display = str(explicit) if explicit is not None else CONFIG_PATH
-    document = load_toml(path, display=display, error=ConfigError)
-    return parse_config(document.unwrap(), display=display)
+    try:
+        text = repofiles.read_text(repo, CONFIG_PATH)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{CONFIG_PATH}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{CONFIG_PATH}: cannot be read ({exc.strerror})") from None
+    document = parse_toml(text, display=CONFIG_PATH, error=ConfigError)
+    return parse_config(document.unwrap(), display=CONFIG_PATH)
 
 
 def discover_variants(repo: Path, config: Config) -> tuple[Variant, ...]:

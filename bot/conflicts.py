@@ -12,6 +12,7 @@ from typing import Literal
 
 import tomlkit
 
+from bot import repofiles
 from bot.lockfile import read_lock
 from bot.manifest import Manifest
 from bot.model import Declaration, Variant
@@ -100,7 +101,7 @@ async def diagnose(
     with tempfile.TemporaryDirectory(prefix="upgrade-deps-scratch-") as tmp:
         scratch = Path(tmp) / "repo"
         shutil.copytree(repo, scratch, ignore=shutil.ignore_patterns(*_IGNORED), symlinks=True)
-        (scratch / variant.manifest).write_text(_relaxed(manifest, protected), encoding="utf-8")
+        repofiles.write_text(scratch, variant.manifest, _relaxed(manifest, protected))
         trial = await locker.lock(variant, pins=list(pins), root=scratch)
         if trial.returncode == 0:
             resolved = read_lock(scratch, variant.lock).versions()
@@ -117,7 +118,7 @@ async def diagnose(
                             moves.append(PinMove(declaration, name, new_spec, target))
             if moves:
                 return Diagnosis("own-pins", tuple(moves), explain(failure))
-        (scratch / variant.manifest).write_text(_only_requested(manifest, pins), encoding="utf-8")
+        repofiles.write_text(scratch, variant.manifest, _only_requested(manifest, pins))
         alone = await locker.lock(variant, pins=list(pins), root=scratch)
         if alone.returncode != 0:
             return Diagnosis("unavailable", (), explain(alone.output))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from bot import containers
+from bot import containers, repofiles
 from bot.config import Config, ContainerRule
 from bot.errors import RegistryError
 from bot.model import ContainerChange, Request, Unresolved, VersionChange
@@ -48,8 +48,7 @@ class ContainerOutcome:
 def _read(repo: Path, relative: str) -> str | None:
     """The file's text with its line endings as they are; None when it is not UTF-8 text."""
     try:
-        with open(repo / relative, encoding="utf-8", newline="") as handle:
-            return handle.read()
+        return repofiles.read_text(repo, relative)
     except UnicodeDecodeError:
         return None
 
@@ -207,10 +206,8 @@ def _write(repo: Path, new_texts: Mapping[str, str], texts: Mapping[str, str]) -
     try:
         for file in files:
             done += 1
-            with open(repo / file, "w", encoding="utf-8", newline="") as handle:
-                handle.write(new_texts[file])
+            repofiles.write_text(repo, file, new_texts[file])
     except BaseException:
         for file in files[:done]:  # the one that failed may be half-written: restore it too
-            with open(repo / file, "w", encoding="utf-8", newline="") as handle:
-                handle.write(texts[file])
+            repofiles.write_text(repo, file, texts[file])
         raise

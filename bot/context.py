@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import repofiles
 from bot.config import Config
+from bot.isolation import Extra, Isolation
 from bot.lockfile import Lock
 from bot.manifest import Manifest
 from bot.model import (
@@ -63,6 +65,8 @@ class Context:
     environ: Mapping[str, str]
     trusted: bool
     cache_dir: Path
+    isolation: Isolation
+    extras: tuple[Extra, ...]  # paths outside the work tree the manifests reference
     new_locks: dict[str, Lock] = field(default_factory=dict)
     locked: list[str] = field(default_factory=list)  # variants this run re-locked
     containers: tuple[ContainerChange, ...] = ()
@@ -91,7 +95,7 @@ class Context:
     def snapshot(self, message: Message, paths: list[str], *, first: bool = False) -> None:
         """Record the current content of `paths` as one commit (`first`: before all others)."""
         if paths:
-            files = {path: (self.repo / path).read_text(encoding="utf-8") for path in paths}
+            files = {path: repofiles.read_text(self.repo, path) for path in paths}
             self.snapshots.insert(0 if first else len(self.snapshots), Snapshot(message, files))
 
     def result(self, *, outcome: str, date: str) -> UpgradeResult:

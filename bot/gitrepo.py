@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import DirtyTreeError, RefusedError, ToolError
+from bot.githarden import LOCAL_OPTIONS
 from bot.model import Commit
 from bot.proc import run
 
@@ -19,7 +20,8 @@ GIT_TIMEOUT = 60.0
 
 async def git_dir(path: Path, *, env: Mapping[str, str]) -> Path:
     """The repository's .git directory; refuses a path that is not a work tree."""
-    done = await run(["git", "rev-parse", "--absolute-git-dir"], cwd=path, env=env, timeout=GIT_TIMEOUT)
+    argv = ["git", *LOCAL_OPTIONS, "rev-parse", "--absolute-git-dir"]
+    done = await run(argv, cwd=path, env=env, timeout=GIT_TIMEOUT)
     if done.returncode != 0:
         raise RefusedError(f"{path}: not a git repository")
     return Path(done.output.strip())
@@ -31,7 +33,7 @@ async def ensure_clean(path: Path, *, env: Mapping[str, str], ignore: Sequence[s
     The git CLI, not GitPython, so the check does not wait for GitPython to import.
     """
     done = await run(
-        ["git", "status", "--porcelain=v1", "--untracked-files=no", "-z"],
+        ["git", *LOCAL_OPTIONS, "status", "--porcelain=v1", "--untracked-files=no", "-z"],
         cwd=path,
         env=env,
         timeout=GIT_TIMEOUT,
@@ -44,10 +46,20 @@ async def ensure_clean(path: Path, *, env: Mapping[str, str], ignore: Sequence[s
         raise DirtyTreeError(f"the work tree has uncommitted changes ({listed}); commit or stash them first")
 
 
+async def file_at(path: Path, commit: str, relative: str, *, env: Mapping[str, str]) -> str | None:
+    """`relative` as committed in `commit`, or None when it is not there (or the commit is unknown)."""
+    argv = ["git", *LOCAL_OPTIONS, "show", f"{commit}:{relative}"]
+    done = await run(argv, cwd=path, env=env, timeout=GIT_TIMEOUT)
+    return done.output if done.returncode == 0 else None
+
+
 def open_repo(path: Path) -> git.Repo:
     import git
 
-    return git.Repo(path)
+    repo = git.Repo(path)
+    # Every command GitPython runs for us (status, add, commit, reset): no hook, no fsmonitor.
+    repo.git.set_persistent_git_options(c=[LOCAL_OPTIONS[1], LOCAL_OPTIONS[3]])
+    return repo
 
 
 def _status(repo: git.Repo, paths: Sequence[str], *, untracked: bool) -> dict[str, str]:

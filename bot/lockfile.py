@@ -10,6 +10,7 @@ from typing import Any
 import rtoml
 from packaging.utils import canonicalize_name
 
+from bot import repofiles
 from bot.errors import LockFileError
 from bot.model import LockedPackage
 
@@ -82,7 +83,7 @@ def parse_lock(text: str, *, display: str) -> Lock:
 def read_lock(repo: Path, relative: str) -> Lock:
     """Read and parse `relative` under `repo`; missing or unreadable is a LockFileError."""
     try:
-        text = (repo / relative).read_text(encoding="utf-8")
+        text = repofiles.read_text(repo, relative)
     except FileNotFoundError:
         raise LockFileError(f"{relative}: lock file missing (run `uv lock` and commit it first)") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -9,13 +9,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bot import api_steps, gitrepo
+from bot import api_steps, gitrepo, repofiles
 from bot.config import Config, discover_variants, load_config
 from bot.context import Context, Progress
 from bot.errors import ManifestError, UpgradeDepsError
+from bot.isolation import Isolation
 from bot.lockfile import read_lock
 from bot.locking import lock_all
 from bot.manifest import Manifest
+from bot.manifest_paths import outside_paths
 from bot.model import Commit, Request, Section, UpgradeResult
 from bot.pinning import plan_and_pin
 from bot.policy import check_request
@@ -23,6 +25,7 @@ from bot.proc import child_env
 from bot.request import parse_request
 from bot.settings import default_cache_dir
 from bot.stages import run_stages
+from bot.static_audit import audit_lock_changes
 from bot.transaction import FileTransaction
 from bot.uv import SWAP_DIR, Locker, restore_swap
 
@@ -48,13 +51,17 @@ async def run_upgrade(
     progress: Progress | None = None,
     trusted: bool = True,
     environ: Mapping[str, str],
+    isolation: Isolation,
     uv_timeout: float = 600.0,
     cache_dir: Path | None = None,
+    static_base: str | None = None,
 ) -> UpgradeResult:
     """Upgrade `repo` as `args` asks. On refusal or failure every tracked file is as it was.
 
-    `cache_dir` keeps downloaded distributions and extracted APIs between runs (default: the user's
-    cache directory from `environ`).
+    Every uv call and verification command runs under `isolation`. `cache_dir` keeps downloaded
+    distributions and extracted APIs between runs (default: the user's cache directory from `environ`).
+    Where `isolation` refuses to run repository code, a `static_base` commit (a bot pull request's
+    base) still gets the head's own lock changes audited against it; the run ends refused.
     """
     try:
         request = parse_request(args)
@@ -66,8 +73,10 @@ async def run_upgrade(
     try:
         ctx = await _prepare(
             repo, request, config_path, files, progress or _quiet, environ, trusted, uv_timeout,
-            cache_dir or default_cache_dir(environ),
+            cache_dir or default_cache_dir(environ), isolation,
         )  # fmt: skip
+        if isolation.mode == "refused" and static_base is not None:
+            return await _static(ctx, static_base)
         result = await _run_steps(ctx)
     except UpgradeDepsError as exc:
         files.restore()
@@ -90,7 +99,7 @@ async def run_upgrade(
 
 async def _prepare(
     repo: Path, request: Request, config_path: Path | None, files: FileTransaction, progress: Progress,
-    environ: Mapping[str, str], trusted: bool, uv_timeout: float, cache_dir: Path,
+    environ: Mapping[str, str], trusted: bool, uv_timeout: float, cache_dir: Path, isolation: Isolation,
 ) -> Context:  # fmt: skip
     env = child_env(environ)
     git_dir = await gitrepo.git_dir(repo, env=env)
@@ -101,11 +110,12 @@ async def _prepare(
     variants = discover_variants(repo, config)
     manifests = {}
     for variant in variants:
-        path = repo / variant.manifest
-        if not path.is_file():
+        if not repofiles.is_file(repo, variant.manifest):
             raise ManifestError(f"{variant.manifest}: manifest of variant {variant.name!r} not found")
-        manifests[variant.name] = Manifest(path.read_text(encoding="utf-8"), display=variant.manifest)
+        text = repofiles.read_text(repo, variant.manifest)
+        manifests[variant.name] = Manifest(text, display=variant.manifest)
     baseline = {variant.name: read_lock(repo, variant.lock) for variant in variants}
+    extras = outside_paths(repo, manifests)
     return Context(
         repo=repo,
         request=request,
@@ -114,13 +124,22 @@ async def _prepare(
         manifests=manifests,
         baseline=baseline,
         focused=_focused(config, manifests),
-        locker=Locker(repo, env=env, timeout=uv_timeout, git_dir=git_dir),
+        locker=Locker(repo, env=env, timeout=uv_timeout, git_dir=git_dir, isolation=isolation, extras=extras),
         files=files,
         progress=progress,
         environ=environ,
         trusted=trusted,
         cache_dir=cache_dir,
+        isolation=isolation,
+        extras=extras,
     )
+
+
+async def _static(ctx: Context, base: str) -> UpgradeResult:
+    """No sandbox: nothing of the repository runs, but what its locks already changed is audited."""
+    reason = ctx.isolation.refusal()
+    await audit_lock_changes(ctx, base, reason=reason)
+    return replace(ctx.result(outcome="refused", date=_today()), error=reason)
 
 
 def _focused(config: Config, manifests: Mapping[str, Manifest]) -> frozenset[str]:
@@ -179,16 +198,16 @@ def _outcome(ctx: Context) -> str:
 def _commit(ctx: Context) -> tuple[Commit, ...]:
     """One commit per step that changed files, replaying each step's snapshot in order."""
     git = gitrepo.open_repo(ctx.repo)
-    final = {path: (ctx.repo / path).read_bytes() for path in ctx.files.changed()}
+    final = {path: repofiles.read_bytes(ctx.repo, path) for path in ctx.files.changed()}
     commits = []
     with gitrepo.all_or_none(git, list(final)):
         for snapshot in ctx.snapshots:
             for path, text in snapshot.files.items():
-                (ctx.repo / path).write_text(text, encoding="utf-8")
+                repofiles.write_text(ctx.repo, path, text)
             made = gitrepo.commit_files(git, list(snapshot.files), snapshot.text())
             if made:
                 commits.append(made)
         for path, data in final.items():
-            (ctx.repo / path).write_bytes(data)
+            repofiles.write_bytes(ctx.repo, path, data)
         made = gitrepo.commit_files(git, list(final), "Record remaining upgrade changes", untracked=False)
     return (*commits, *([made] if made else []))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import DirtyTreeError, NotLandedError, ToolError
+from bot.githarden import LOCAL_OPTIONS
 from bot.model import Commit
 from bot.proc import Completed, run, tail
 from bot.wording import say
@@ -39,7 +40,7 @@ def _env(name: str, email: str) -> dict[str, str]:
 
 
 async def _git(repo: Path, env: Mapping[str, str], *args: str, check: bool = True) -> Completed:
-    done = await run(["git", *args], cwd=repo, env=env, timeout=GIT_TIMEOUT)
+    done = await run(["git", *LOCAL_OPTIONS, *args], cwd=repo, env=env, timeout=GIT_TIMEOUT)
     if check and (done.returncode != 0 or done.timed_out):
         raise ToolError(say("revert", "git_failed", action=args[0], output=tail(done.output, 5)))
     return done

@@ -7,9 +7,13 @@ import asyncio
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.errors import OUTCOMES
+from bot.errors import OUTCOMES, UpgradeDepsError
 from bot.settings import local_environ
+
+if TYPE_CHECKING:
+    from bot.model import UpgradeResult
 
 
 def _warm_imports() -> None:
@@ -28,6 +32,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"upgrade-deps: --repo {args.repo}: not a directory", file=sys.stderr)
         return OUTCOMES["refused"].exit_code
 
+    from bot import repofiles
+    from bot.isolation_host import local_isolation
     from bot.pipeline import SUMMARY, run_upgrade
     from bot.report import render_summary
 
@@ -40,23 +46,27 @@ def main(args: argparse.Namespace) -> int:
             warming.append(threading.Thread(target=_warm_imports, daemon=True, name="warm-imports"))
             warming[0].start()
 
+    environ = local_environ()
+
+    async def upgrade() -> UpgradeResult:
+        isolation = await local_isolation(environ, policy=args.sandbox)
+        if isolation.mode == "unsandboxed" and args.sandbox == "auto":
+            print(f"upgrade-deps: warning: uv and verification commands run unsandboxed: "
+                  f"{isolation.reason}; --sandbox=require refuses instead", file=sys.stderr)  # fmt: skip
+        return await run_upgrade(repo, args.args, config_path=args.config, commit=not args.no_commit,
+                                 progress=progress, environ=environ, isolation=isolation,
+                                 uv_timeout=args.uv_timeout)  # fmt: skip
+
     try:
-        result = asyncio.run(
-            run_upgrade(
-                repo,
-                args.args,
-                config_path=args.config,
-                commit=not args.no_commit,
-                progress=progress,
-                environ=local_environ(),
-                uv_timeout=args.uv_timeout,
-            )
-        )
+        result = asyncio.run(upgrade())
     except KeyboardInterrupt:
         print("upgrade-deps: interrupted; every file was restored", file=sys.stderr)
         return 130
     summary = render_summary(result)
-    (repo / SUMMARY).write_text(summary, encoding="utf-8")
+    try:
+        repofiles.write_text(repo, SUMMARY, summary)
+    except UpgradeDepsError as exc:
+        print(f"upgrade-deps: {exc}", file=sys.stderr)
     print(summary)
     if result.error:
         print(f"upgrade-deps: {result.error}", file=sys.stderr)

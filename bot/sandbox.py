@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from bot import githarden
 from bot.errors import ToolError
 from bot.proc import child_env, run, tail
 
@@ -42,6 +43,7 @@ class Sandbox:
         self._identity = identity
         self._parent = parent  # the worker process's own directory (bot.sandboxes), else the temp dir
         self._tmp: Path | None = None
+        self._url = ""
         self.repo = Path()
 
     async def __aenter__(self) -> Sandbox:
@@ -60,9 +62,10 @@ class Sandbox:
             return []
         return [self._token, base64.b64encode(f"x-access-token:{self._token}".encode()).decode()]
 
-    def _env(self) -> dict[str, str]:
-        extra = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
-        if self._token:
+    def _env(self, *, remote: bool) -> dict[str, str]:
+        """git's environment; the token only for a git that talks to the remote (clone, fetch, push)."""
+        extra = dict(githarden.ENV)
+        if self._token and remote:
             # Given to this one git process through its environment: never on a command line
             # (visible in ps), never in .git/config (the repository's code runs in this clone).
             header = base64.b64encode(f"x-access-token:{self._token}".encode()).decode()
@@ -73,8 +76,13 @@ class Sandbox:
             })  # fmt: skip
         return child_env(self._environ, extra)
 
-    async def git(self, *args: str, cwd: Path | None = None, check: bool = True) -> str:
-        result = await run(("git", *args), cwd=cwd or self.repo, env=self._env(), timeout=GIT_TIMEOUT)
+    def _argv(self, args: tuple[str, ...]) -> tuple[str, ...]:
+        return ("git", *githarden.options(self._url), *args)
+
+    async def git(self, *args: str, cwd: Path | None = None, check: bool = True, remote: bool = False) -> str:
+        result = await run(
+            self._argv(args), cwd=cwd or self.repo, env=self._env(remote=remote), timeout=GIT_TIMEOUT
+        )
         output = redact(result.output, self._secrets())
         if check and (result.returncode != 0 or result.timed_out):
             what = "timed out" if result.timed_out else f"exit {result.returncode}"
@@ -84,9 +92,11 @@ class Sandbox:
     async def clone(self, url: str, *, ref: str) -> str:
         """Clone `url` and check out branch `ref`; returns the head commit."""
         assert self._tmp is not None, "use the sandbox with async with"
+        self._url = url
         await self.git(
-            "clone", "--quiet", "--no-tags", "--branch", ref, "--", url, str(self.repo), cwd=self._tmp
-        )
+            "clone", "--quiet", "--no-tags", "--branch", ref, "--", url, str(self.repo), cwd=self._tmp,
+            remote=True,
+        )  # fmt: skip
         await self.git("config", "user.name", self._identity.name)
         await self.git("config", "user.email", self._identity.email)
         return await self.head()
@@ -96,7 +106,7 @@ class Sandbox:
 
     async def remote_branch(self, branch: str) -> str | None:
         """The commit `branch` points at on the remote now, or None when it does not exist."""
-        out = await self.git("ls-remote", "--heads", "origin", f"refs/heads/{branch}")
+        out = await self.git("ls-remote", "--heads", "origin", f"refs/heads/{branch}", remote=True)
         return out.split()[0] if out.strip() else None
 
     async def checkout_new(self, branch: str) -> None:
@@ -104,19 +114,20 @@ class Sandbox:
 
     async def file_at(self, commit: str, path: str) -> str | None:
         out = await run(
-            ("git", "show", f"{commit}:{path}"), cwd=self.repo, env=self._env(), timeout=GIT_TIMEOUT
-        )
+            self._argv(("show", f"{commit}:{path}")), cwd=self.repo, env=self._env(remote=False),
+            timeout=GIT_TIMEOUT,
+        )  # fmt: skip
         return out.output if out.returncode == 0 else None
 
     async def fetch(self, commit: str) -> None:
         """Make `commit` available (a pull request's base may be on a branch not cloned); best effort."""
-        await self.git("fetch", "--quiet", "origin", commit, check=False)
+        await self.git("fetch", "--quiet", "origin", commit, check=False, remote=True)
 
     async def push(self, branch: str) -> PushOutcome:
         """Push HEAD to `branch`, never forcing; "moved" when the branch changed under us."""
         result = await run(
-            ("git", "push", "--porcelain", "origin", f"HEAD:refs/heads/{branch}"),
-            cwd=self.repo, env=self._env(), timeout=GIT_TIMEOUT,
+            self._argv(("push", "--porcelain", "origin", f"HEAD:refs/heads/{branch}")),
+            cwd=self.repo, env=self._env(remote=True), timeout=GIT_TIMEOUT,
         )  # fmt: skip
         output = redact(result.output, self._secrets())
         if result.returncode == 0 and not result.timed_out:
@@ -127,9 +138,9 @@ class Sandbox:
 
     async def reaches(self, commit: str, branch: str) -> bool:
         """Whether `commit` is on the remote `branch` now (its head or an ancestor of it)."""
-        await self.git("fetch", "--quiet", "origin", f"refs/heads/{branch}")
+        await self.git("fetch", "--quiet", "origin", f"refs/heads/{branch}", remote=True)
         found = await run(
-            ("git", "merge-base", "--is-ancestor", commit, "FETCH_HEAD"),
-            cwd=self.repo, env=self._env(), timeout=GIT_TIMEOUT,
+            self._argv(("merge-base", "--is-ancestor", commit, "FETCH_HEAD")),
+            cwd=self.repo, env=self._env(remote=False), timeout=GIT_TIMEOUT,
         )  # fmt: skip
         return found.returncode == 0 and not found.timed_out

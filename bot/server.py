@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sqlite3
 import sys
 from argparse import Namespace
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 import aiohttp
 import orjson
@@ -22,7 +24,7 @@ from bot.errors import PayloadError, UpgradeDepsError
 from bot.github import GitHub
 from bot.inbox import Inbox, NewJob
 from bot.jobs import JobStore
-from bot.settings import Settings, SettingsError, from_process
+from bot.settings import Settings, SettingsError, from_process, hand_over, taken_over, without_secrets
 from bot.workerproc import WorkerProcess
 from handlers import router
 from handlers.delivery import Delivery, delivery_of, signature_problem
@@ -212,10 +214,22 @@ async def serve(settings: Settings, host: str, port: int) -> int:
     return 0
 
 
+def _reexec(settings: Settings, args: Namespace) -> NoReturn:
+    """Become a process (same pid) whose environment and command line hold no secret."""
+    fd = hand_over(settings)
+    argv = [sys.executable, "-m", "bot.cli", "serve", "--host", args.host, "--port", str(args.port),
+            "--settings-fd", str(fd)]  # fmt: skip
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, without_secrets())
+
+
 def main(args: Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
-        settings = from_process()
+        if args.settings_fd is None:
+            _reexec(from_process(), args)
+        settings = taken_over(args.settings_fd)
     except SettingsError as exc:
         for problem in exc.problems:
             print(f"upgrade-deps serve: {problem}", file=sys.stderr)

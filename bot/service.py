@@ -14,6 +14,7 @@ from bot.botpr import Snapshot, safe_derive
 from bot.config import CONFIG_PATH, discover_variants, load_config, parse_config
 from bot.errors import OUTCOMES, BadArgumentsError, TransientError, UpgradeDepsError
 from bot.github import AppInfo, GitHub, PullInfo
+from bot.isolation import Isolation
 from bot.jobs import Job, JobStore
 from bot.jobspec import BotPull, Command, Rerun, Target
 from bot.ledger import Ledger, Result
@@ -42,6 +43,7 @@ class Services:
     app: AppInfo
     environ: Mapping[str, str]
     upgrade: Upgrade
+    isolation: Isolation  # how every job runs repository code (uv, verification commands)
     uv_timeout: float = 600.0
     sandboxes: Path | None = None  # the worker process's own directory for clones (bot.sandboxes)
 
@@ -63,6 +65,9 @@ class Work:
     start: str | None = None  # an issue command continues on this branch when it exists already
     bot: BotLabel | None = None
     raw: str = ""
+    # A bot pull request's base: its own lock changes are audited against it where no sandbox lets
+    # the upgrade run.
+    static_base: str | None = None
 
     def plan(self, result: UpgradeResult, *, pushed: bool) -> Plan:
         return make_plan(result, audit_only=not self.trusted, pushed=pushed, branch=self.branch, bot=self.bot)
@@ -178,7 +183,16 @@ class JobRunner:
         publisher = self._publisher(job, t)
         audit_only = pull.head_repo != t.repo
         url = pull.head_clone_url if audit_only else t.clone_url
-        work = Work(url, pull.head_ref, tuple(words), pull.head_ref, trusted=not audit_only, bot=bot, raw=raw)
+        work = Work(
+            url,
+            pull.head_ref,
+            tuple(words),
+            pull.head_ref,
+            trusted=not audit_only,
+            bot=bot,
+            raw=raw,
+            static_base=pull.base_sha if bot is not None else None,
+        )
         done = publisher.ledger.result()
         if done is None and (problem or not words):
             # Nothing to run: a bot PR that moves nothing we track, or files we cannot read.
@@ -271,9 +285,12 @@ class JobRunner:
                     head = await box.head()
                 if publisher is not None:
                     await publisher.start_check(head, work.raw)
+                if work.static_base is not None and self.s.isolation.mode == "refused":
+                    await box.fetch(work.static_base)
                 result = await self.s.upgrade(box.repo, list(work.words), commit=work.trusted,
                                               progress=publisher.progress if publisher else None,
                                               trusted=work.trusted, environ=self.s.environ,
+                                              isolation=self.s.isolation, static_base=work.static_base,
                                               uv_timeout=self.s.uv_timeout)  # fmt: skip
                 if not work.trusted or not result.commits:
                     done = Result(work.plan(result, pushed=False), head)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.sandboxes import default_root, root_problem
@@ -14,6 +17,9 @@ DEFAULT_API_URL = "https://api.github.com"
 # Never handed on: children inherit environments (GitPython runs git with ours); repository code runs there.
 SECRETS = ("GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET")
 DEFAULT_DB = "upgrade-deps.sqlite3"
+# The operator's explicit choice to run repository code where no sandbox works; the name says the risk.
+UNSAFE_UNSANDBOXED = "UPGRADE_DEPS_UNSAFE_UNSANDBOXED_REPOSITORY_CODE"
+HANDOVER_LIMIT = 60_000  # under a pipe's 64 KiB buffer, so writing it never waits for a reader
 
 
 class SettingsError(Exception):
@@ -39,6 +45,9 @@ class Settings:
     sandbox_dir: Path = Path()
     # The environment children see (filtered again by bot.proc.child_env before use).
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    key_path: str = ""  # where the key was read from: the sandbox must never show that file
+    unsafe_unsandboxed: bool = False  # run repository code bare where bubblewrap does not work
+    bwrap: str = "bwrap"  # the bubblewrap executable
 
 
 def _private_key(environ: Mapping[str, str], problems: list[str]) -> str:
@@ -110,6 +119,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     sandboxes = Path(environ.get("UPGRADE_DEPS_SANDBOX_DIR") or default_root(os.getuid())).absolute()
     if (problem := root_problem(sandboxes, os.getuid())) is not None:
         problems.append(f"UPGRADE_DEPS_SANDBOX_DIR: {problem}")
+    unsafe = environ.get(UNSAFE_UNSANDBOXED, "0")
+    if unsafe not in ("0", "1"):
+        problems.append(f"{UNSAFE_UNSANDBOXED}: {unsafe!r} is neither 1 (run unsandboxed) nor 0")
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -122,6 +134,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         uv_timeout=uv_timeout,
         sandbox_dir=sandboxes,
         environ={key: value for key, value in environ.items() if key not in SECRETS},
+        key_path=environ.get("GITHUB_PRIVATE_KEY_PATH", ""),
+        unsafe_unsandboxed=unsafe == "1",
+        bwrap=environ.get("UPGRADE_DEPS_BWRAP") or "bwrap",
     )
 
 
@@ -135,6 +150,48 @@ def from_process() -> Settings:
     for key in SECRETS:
         os.environ.pop(key, None)
     return settings
+
+
+def encode(settings: Settings) -> dict[str, Any]:
+    """Settings as JSON-ready data, for the pipes that hand them on (never argv, never an environment)."""
+    return {**dataclasses.asdict(settings), "db_path": str(settings.db_path),
+            "sandbox_dir": str(settings.sandbox_dir)}  # fmt: skip
+
+
+def decode(data: Mapping[str, Any]) -> Settings:
+    return Settings(**{**data, "db_path": Path(data["db_path"]), "sandbox_dir": Path(data["sandbox_dir"])})
+
+
+def hand_over(settings: Settings) -> int:
+    """A pipe holding the settings (its environment left out), for this process once re-executed.
+
+    The kernel keeps a process's initial environment in /proc/<pid>/environ for its whole life, so
+    removing the secrets from os.environ is not enough: `serve` re-executes itself without them.
+    """
+    data = json.dumps({**encode(settings), "environ": {}}).encode()
+    if len(data) > HANDOVER_LIMIT:
+        raise SettingsError(
+            [f"settings of {len(data)} bytes: too large to hand over (limit {HANDOVER_LIMIT})"]
+        )
+    read, write = os.pipe()
+    with os.fdopen(write, "wb") as pipe:  # within the pipe's buffer: nobody needs to read meanwhile
+        pipe.write(data)
+    os.set_inheritable(read, True)
+    return read
+
+
+def taken_over(fd: int) -> Settings:
+    """The settings the process before the re-exec handed over, with this (secret-free) environment."""
+    with os.fdopen(fd, "rb") as pipe:
+        data = json.loads(pipe.read())
+    return dataclasses.replace(
+        decode(data), environ={k: v for k, v in os.environ.items() if k not in SECRETS}
+    )
+
+
+def without_secrets() -> dict[str, str]:
+    """This process's environment minus the secrets: what `serve` re-executes itself with."""
+    return {key: value for key, value in os.environ.items() if key not in SECRETS}
 
 
 def local_environ() -> dict[str, str]:

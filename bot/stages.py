@@ -76,6 +76,9 @@ async def _verify(ctx: Context) -> None:
         ctx.sections["verify"] = Section("done")
         return
     await ctx.progress("verify")
-    ctx.verify = await run_verify(ctx.repo, ctx.config, ctx.locked, environ=ctx.environ, trusted=ctx.trusted)
+    ctx.verify = await run_verify(
+        ctx.repo, ctx.config, ctx.locked, environ=ctx.environ, trusted=ctx.trusted, isolation=ctx.isolation,
+        extras=ctx.extras,
+    )  # fmt: skip
     ctx.unresolved += verify_unresolved(ctx.verify)
     ctx.sections["verify"] = Section("done")

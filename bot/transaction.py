@@ -4,37 +4,40 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot import repofiles
+
 
 class FileTransaction:
-    """Snapshot files before writing them; `restore()` returns each to its first-seen state."""
+    """Snapshot files before writing them; `restore()` returns each to its first-seen state.
+
+    Every access goes through `repofiles`: a file the repository's code turned into a link out of
+    the work tree is refused, and restoring replaces the link itself.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._original: dict[str, bytes | None] = {}
 
+    def _now(self, relative: str) -> bytes | None:
+        if not repofiles.exists(self.root, relative):
+            return None
+        return repofiles.read_bytes(self.root, relative)
+
     def remember(self, relative: str) -> None:
         if relative not in self._original:
-            path = self.root / relative
-            self._original[relative] = path.read_bytes() if path.exists() else None
+            self._original[relative] = self._now(relative)
 
     def write(self, relative: str, text: str) -> None:
         self.remember(relative)
-        (self.root / relative).write_text(text, encoding="utf-8")
+        repofiles.write_text(self.root, relative, text)
 
     def changed(self) -> list[str]:
         """Files whose bytes now differ from the snapshot, in the order first touched."""
-        out = []
-        for relative, before in self._original.items():
-            path = self.root / relative
-            now = path.read_bytes() if path.exists() else None
-            if now != before:
-                out.append(relative)
-        return out
+        return [relative for relative, before in self._original.items() if self._now(relative) != before]
 
     def restore(self) -> None:
         for relative, before in self._original.items():
-            path = self.root / relative
             if before is None:
-                path.unlink(missing_ok=True)
+                repofiles.unlink(self.root, relative)
             else:
-                path.write_bytes(before)
+                repofiles.replace_bytes(self.root, relative, before)

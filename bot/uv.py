@@ -6,7 +6,9 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
+from bot import repofiles
 from bot.errors import LockTimeoutError, ToolError
+from bot.isolation import Extra, Isolation
 from bot.model import Variant
 from bot.proc import Completed, run
 
@@ -34,11 +36,18 @@ def needs_swap(variant: Variant) -> bool:
 class Locker:
     """Runs `uv lock` for variants of one repository."""
 
-    def __init__(self, repo: Path, *, env: Mapping[str, str], timeout: float, git_dir: Path) -> None:
+    def __init__(
+        self, repo: Path, *, env: Mapping[str, str], timeout: float, git_dir: Path, isolation: Isolation,
+        extras: Sequence[Extra] = (),
+    ) -> None:  # fmt: skip
         self.repo = repo
         self.env = env
         self.timeout = timeout
         self.swap_dir = git_dir / SWAP_DIR
+        self.isolation = isolation
+        # Paths outside the work tree the manifests reference; those inside are copied with a scratch copy.
+        inside = repo.resolve()
+        self.extras = tuple(e for e in extras if not e.path.resolve().is_relative_to(inside))
 
     async def lock(
         self, variant: Variant, *, pins: Sequence[str] = (), root: Path | None = None
@@ -50,14 +59,14 @@ class Locker:
         """
         base = root or self.repo
         if not needs_swap(variant):
-            return await self._uv_lock(base / PurePosixPath(variant.manifest).parent, pins)
+            return await self._uv_lock(base, base / PurePosixPath(variant.manifest).parent, pins)
         manifest_slot, lock_slot = _slots(variant)
         backup = self.swap_dir if root is None else base / ".upgrade-deps-swap"
         originals = self._swap_in(base, variant, manifest_slot, lock_slot, backup)
         try:
-            result = await self._uv_lock(base / PurePosixPath(manifest_slot).parent, pins)
+            result = await self._uv_lock(base, base / PurePosixPath(manifest_slot).parent, pins)
             if result.returncode == 0:
-                shutil.copyfile(base / lock_slot, base / variant.lock)
+                repofiles.copy(base, lock_slot, variant.lock)
             return result
         finally:
             restore_swap(base, backup, originals)
@@ -71,24 +80,25 @@ class Locker:
             existed = (base / slot).exists()
             originals[slot] = existed
             if existed:
-                target = backup / slot.replace("/", "__")
-                shutil.copyfile(base / slot, target)
+                (backup / slot.replace("/", "__")).write_bytes(repofiles.read_bytes(base, slot))
         (backup / "MANIFEST").write_text(
             "\n".join(f"{slot}\t{int(existed)}" for slot, existed in originals.items()), encoding="utf-8"
         )
-        shutil.copyfile(base / variant.manifest, base / manifest_slot)
-        if (base / variant.lock).exists():
-            shutil.copyfile(base / variant.lock, base / lock_slot)
+        repofiles.copy(base, variant.manifest, manifest_slot)
+        if repofiles.exists(base, variant.lock):
+            repofiles.copy(base, variant.lock, lock_slot)
         else:
-            (base / lock_slot).unlink(missing_ok=True)
+            repofiles.unlink(base, lock_slot)
         return originals
 
-    async def _uv_lock(self, cwd: Path, pins: Sequence[str]) -> Completed:
+    async def _uv_lock(self, base: Path, cwd: Path, pins: Sequence[str]) -> Completed:
         argv = [uv_binary(), "lock", "--no-progress", "--color", "never"]
         for pin in pins:
             argv += ["--upgrade-package", pin]
+        # uv may build the project or a path dependency: their backends are the repository's code.
+        launch = self.isolation.launch(argv, cwd=cwd, env=self.env, writable=[base], extras=self.extras)
         try:
-            result = await run(argv, cwd=cwd, env=self.env, timeout=self.timeout)
+            result = await run(launch.argv, cwd=cwd, env=launch.env, timeout=self.timeout)
         except OSError as exc:
             raise ToolError(f"could not start uv: {exc.strerror}") from None
         if result.timed_out:
@@ -109,8 +119,8 @@ def restore_swap(base: Path, backup: Path, originals: Mapping[str, bool] | None 
     for slot, existed in originals.items():
         saved = backup / slot.replace("/", "__")
         if existed:
-            shutil.copyfile(saved, base / slot)
+            repofiles.write_bytes(base, slot, saved.read_bytes())
         else:
-            (base / slot).unlink(missing_ok=True)
+            repofiles.unlink(base, slot)
     shutil.rmtree(backup, ignore_errors=True)
     return True

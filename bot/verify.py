@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bot.config import Config, VerifyCommand
+from bot.isolation import Extra, Isolation, Launch
 from bot.model import Unresolved, VerifyResult
 from bot.proc import child_env, run, tail
 from bot.wording import say
@@ -20,6 +21,8 @@ async def run_verify(
     *,
     environ: Mapping[str, str],
     trusted: bool,
+    isolation: Isolation,
+    extras: Sequence[Extra] = (),
 ) -> tuple[VerifyResult, ...]:
     """Run every configured command whose variants were changed; all of them, even after a failure.
 
@@ -34,13 +37,16 @@ async def run_verify(
             reason = say("verify", "other_variants", wanted=command.variants, changed=sorted(variants))
             results.append(VerifyResult(command.name, "skipped", reason))
         else:
-            results.append(await _run_one(repo, command, environ))
+            launch = isolation.launch(["/bin/sh", "-c", command.run], cwd=repo, env=child_env(environ),
+                                      writable=[repo], extras=extras)  # fmt: skip
+            results.append(await _run_one(repo, command, launch))
     return tuple(results)
 
 
-async def _run_one(repo: Path, command: VerifyCommand, environ: Mapping[str, str]) -> VerifyResult:
+async def _run_one(repo: Path, command: VerifyCommand, launch: Launch) -> VerifyResult:
+    """One command, already wrapped in the sandbox: the repository's scripts are its code."""
     try:
-        done = await run([command.run], cwd=repo, env=child_env(environ), timeout=command.timeout, shell=True)
+        done = await run(launch.argv, cwd=repo, env=launch.env, timeout=command.timeout)
     except OSError as exc:
         return VerifyResult(command.name, "fail", say("verify", "cannot_start", reason=exc.strerror or exc))
     if done.timed_out:

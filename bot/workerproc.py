@@ -12,17 +12,17 @@ import signal
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from bot import sandboxes
 from bot.github import AppInfo, GitHub
+from bot.isolation_host import service_isolation
 from bot.jobs import JobStore
 from bot.pipeline import run_upgrade
 from bot.service import JobRunner, Services
-from bot.settings import Settings
+from bot.settings import Settings, decode, encode
 from bot.worker import WorkerPool
 
 log = logging.getLogger("upgrade-deps.workers")
@@ -31,8 +31,7 @@ PR_SET_PDEATHSIG = 1
 
 def handover(settings: Settings, app: AppInfo) -> bytes:
     """The first line the server writes to the worker process: its settings (never in argv or env)."""
-    data: dict[str, Any] = {**asdict(settings), "db_path": str(settings.db_path),
-                            "sandbox_dir": str(settings.sandbox_dir), "app": asdict(app)}  # fmt: skip
+    data: dict[str, Any] = {**encode(settings), "app": asdict(app)}
     return json.dumps(data).encode() + b"\n"
 
 
@@ -97,10 +96,7 @@ class WorkerProcess:
 
 
 def _settings(data: Mapping[str, Any]) -> tuple[Settings, AppInfo]:
-    fields = {key: value for key, value in data.items() if key != "app"}
-    fields["db_path"] = Path(fields["db_path"])
-    fields["sandbox_dir"] = Path(fields["sandbox_dir"])
-    return Settings(**fields), AppInfo(**data["app"])
+    return decode({key: value for key, value in data.items() if key != "app"}), AppInfo(**data["app"])
 
 
 def _die_with_parent() -> None:
@@ -112,6 +108,9 @@ def _die_with_parent() -> None:
 
 async def run(settings: Settings, app: AppInfo, wakeups: asyncio.StreamReader) -> None:
     """Work until the server closes our stdin (or dies): each line received is a wake-up."""
+    isolation = await service_isolation(settings)
+    if isolation.mode != "bwrap":
+        log.warning("repository code runs %s: %s", isolation.mode, isolation.reason)
     store = JobStore(settings.db_path)
     # Before any job runs: clones left by worker processes that died (killed mid-job) are removed.
     own, removed = sandboxes.claim(settings.sandbox_dir)
@@ -123,7 +122,7 @@ async def run(settings: Settings, app: AppInfo, wakeups: asyncio.StreamReader) -
         )
         services = Services(github=github, store=store, app=app, environ=settings.environ,
                             upgrade=run_upgrade, uv_timeout=settings.uv_timeout,
-                            sandboxes=own.path)  # fmt: skip
+                            sandboxes=own.path, isolation=isolation)  # fmt: skip
         runner = JobRunner(services)
         pool = WorkerPool(store, runner.run, size=settings.workers, on_failure=runner.failed)
         pool.start()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from bot import repofiles
 from bot.config import Config
 from bot.report import environment
 from checklists.discover import Imported, discover
@@ -99,9 +100,9 @@ def validate_one(
     relative = checklist_path(repo, config, package)
     target = repo / relative
     created = False
-    if target.is_file():
+    if repofiles.is_file(repo, relative):
         try:
-            text = target.read_text(encoding="utf-8")
+            text = repofiles.read_text(repo, relative)
         except (OSError, UnicodeDecodeError) as exc:
             return ChecklistReport(
                 package, relative, problems=(f"{relative}: cannot be read as UTF-8 text ({exc})",)
@@ -159,11 +160,12 @@ def validate_one(
         return report
     updated = apply_edits(checklist, add=adds, remove=frozenset(stale), usage=usage, entries=entries)
     if updated != text or created:
+        repofiles.resolve(repo, str(PurePosixPath(relative).parent / "_"))  # its folder is inside
         target.parent.mkdir(parents=True, exist_ok=True)
         if write is not None:
             write(relative, updated)  # e.g. the pipeline's FileTransaction, which can restore it
         else:
-            target.write_text(updated, encoding="utf-8")
+            repofiles.write_text(repo, relative, updated)
         problems = parse_checklist(updated, display=relative).problems + guard
         return ChecklistReport(**{**report.__dict__, "fixed": True, "created": created, "problems": problems})
     return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from bot.isolation import Isolation
+from bot.isolation_host import local_isolation
 from tests.support.repos import GIT_ENV
 
 # Property-based tests: CI runs a fixed, derandomized set (the same examples every run, so a failure
@@ -46,3 +49,11 @@ def environ() -> dict[str, str]:
 @pytest.fixture
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def isolation() -> Isolation:
+    """The sandbox every pipeline test runs uv and verification commands in: required, never skipped."""
+    found = asyncio.run(local_isolation(dict(os.environ), policy="require"))
+    assert found.mode == "bwrap", f"the tests need a working bubblewrap: {found.reason}"
+    return found

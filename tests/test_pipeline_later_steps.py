@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import OUTCOMES
+from bot.isolation import Isolation
 from bot.pipeline import run_upgrade
 from bot.report import render_summary
 from tests.support.registry import Registry
@@ -40,7 +41,7 @@ image = "{host}/lmsysorg/sglang:v{{version}}-runtime"
 
 
 async def test_published_tag_is_written_missing_one_deferred_and_verification_reported(
-    tmp_path: Path, environ: dict[str, str], registry: Registry
+    tmp_path: Path, environ: dict[str, str], registry: Registry, isolation: Isolation
 ) -> None:
     registry.push("lmsysorg/sglang", "v0.5.10-runtime")  # the cu130 image of 0.5.10 is not published
     verify = """
@@ -63,7 +64,9 @@ variants = ["vllm"]
             ".github/upgrade-deps.toml": config(registry.host, verify),
         },
     )
-    result = await run_upgrade(repo, ["sglang==0.5.10", "transformers==4.57.1@sglang"], environ=environ)
+    result = await run_upgrade(
+        repo, ["sglang==0.5.10", "transformers==4.57.1@sglang"], environ=environ, isolation=isolation
+    )
     assert result.outcome == "attention", result
     assert OUTCOMES[result.outcome].exit_code == 3
     dockerfile = (repo / "Dockerfile").read_text()
@@ -90,7 +93,7 @@ variants = ["vllm"]
 
 
 async def test_unreachable_registry_defers_and_forks_touch_nothing(
-    tmp_path: Path, environ: dict[str, str]
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
 ) -> None:
     host = "127.0.0.1:9"  # discard port: nothing listens
     repo = dual_repo(
@@ -98,23 +101,32 @@ async def test_unreachable_registry_defers_and_forks_touch_nothing(
         **{"Dockerfile": DOCKERFILE.format(host=host), ".github/upgrade-deps.toml": config(host)},
     )
     before = snapshot(repo)
-    result = await run_upgrade(repo, ["sglang==0.5.10", "transformers==4.57.1@sglang"], environ=environ)
+    result = await run_upgrade(
+        repo, ["sglang==0.5.10", "transformers==4.57.1@sglang"], environ=environ, isolation=isolation
+    )
     assert result.outcome == "attention"
     assert (repo / "Dockerfile").read_bytes() == before["Dockerfile"]
     assert {c.status for c in result.containers} == {"deferred"}
     git(repo, "reset", "-q", "--hard", "HEAD~2")
     untrusted = await run_upgrade(
-        repo, ["sglang==0.5.10", "transformers==4.57.1@sglang"], environ=environ, trusted=False, commit=False
+        repo,
+        ["sglang==0.5.10", "transformers==4.57.1@sglang"],
+        environ=environ,
+        isolation=isolation,
+        trusted=False,
+        commit=False,
     )
     assert untrusted.outcome == "landed"
     assert untrusted.sections["containers"].status == "not run"
     assert (repo / "Dockerfile").read_bytes() == before["Dockerfile"]
 
 
-async def test_downgrade_is_refused_before_any_edit(tmp_path: Path, environ: dict[str, str]) -> None:
+async def test_downgrade_is_refused_before_any_edit(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
     repo = dual_repo(tmp_path)
     before = snapshot(repo)
-    result = await run_upgrade(repo, ["transformers==4.50.0"], environ=environ)
+    result = await run_upgrade(repo, ["transformers==4.50.0"], environ=environ, isolation=isolation)
     assert result.outcome == "refused"
     assert result.error is not None and "transformers==4.50.0" in result.error
     assert snapshot(repo) == before

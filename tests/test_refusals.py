@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.isolation import Isolation
 from bot.pipeline import run_upgrade
 from bot.uv import SWAP_DIR
 from tests.support.repos import dual_repo, git, snapshot
@@ -122,9 +123,13 @@ def test_version_not_on_the_index_exits_1_with_uvs_reason(repo: Path) -> None:
 
 
 @pytest.mark.asyncio
-async def test_lock_timeout_restores_every_file(repo: Path, environ: dict[str, str]) -> None:
+async def test_lock_timeout_restores_every_file(
+    repo: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
     before = snapshot(repo)
-    result = await run_upgrade(repo, ["transformers==4.57.1"], environ=environ, uv_timeout=0.001)
+    result = await run_upgrade(
+        repo, ["transformers==4.57.1"], environ=environ, isolation=isolation, uv_timeout=0.001
+    )
     assert result.outcome == "not-landed"
     assert result.error is not None and "uv lock did not finish within 0.001 s" in result.error
     assert_untouched(repo, before)
@@ -133,7 +138,7 @@ async def test_lock_timeout_restores_every_file(repo: Path, environ: dict[str, s
 
 @pytest.mark.asyncio
 async def test_cancellation_during_a_swapped_lock_restores_every_file(
-    repo: Path, environ: dict[str, str]
+    repo: Path, environ: dict[str, str], isolation: Isolation
 ) -> None:
     before = snapshot(repo)
     seen: list[str] = []
@@ -145,7 +150,7 @@ async def test_cancellation_during_a_swapped_lock_restores_every_file(
             asyncio.get_running_loop().call_later(0.05, task.cancel)
 
     task = asyncio.ensure_future(
-        run_upgrade(repo, ["transformers==4.57.1"], environ=environ, progress=progress)
+        run_upgrade(repo, ["transformers==4.57.1"], environ=environ, isolation=isolation, progress=progress)
     )
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -154,7 +159,9 @@ async def test_cancellation_during_a_swapped_lock_restores_every_file(
 
 
 @pytest.mark.asyncio
-async def test_a_killed_swap_is_undone_by_the_next_run(repo: Path, environ: dict[str, str]) -> None:
+async def test_a_killed_swap_is_undone_by_the_next_run(
+    repo: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
     before = snapshot(repo)
     # What a SIGKILL in the middle of locking the vllm variant leaves behind.
     backup = repo / ".git" / SWAP_DIR
@@ -164,7 +171,24 @@ async def test_a_killed_swap_is_undone_by_the_next_run(repo: Path, environ: dict
     (backup / "MANIFEST").write_text("pyproject.toml\t1\nuv.lock\t1")
     (repo / "pyproject.toml").write_bytes(before["pyproject.vllm.toml"])
     (repo / "uv.lock").write_bytes(before["uv.vllm.lock"])
-    result = await run_upgrade(repo, ["transformers==4.57.1"], environ=environ)
+    result = await run_upgrade(repo, ["transformers==4.57.1"], environ=environ, isolation=isolation)
     assert result.outcome == "landed", result
     assert "# SGLang variant" in (repo / "pyproject.toml").read_text()
     assert not backup.exists()
+
+
+def test_a_lock_that_links_out_of_the_repository_is_refused_never_read(repo: Path) -> None:
+    key = repo.parent / "app.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\nsecret-key-material\n")
+    (repo / "uv.vllm.lock").unlink()
+    os.symlink(key, repo / "uv.vllm.lock")
+    git(repo, "commit", "-qam", "lock as a link")
+    (repo / "upgrade-summary.md").symlink_to(repo.parent / "summary-target")  # git-ignored, also a link out
+    before = snapshot(repo)
+    done = cli(repo, "transformers==4.57.1")
+    assert done.returncode == 2, done.stderr
+    assert "uv.vllm.lock: leads outside the repository" in done.stderr
+    assert "secret-key-material" not in done.stdout + done.stderr
+    assert "upgrade-summary.md: leads outside the repository" in done.stderr
+    assert not (repo.parent / "summary-target").exists()
+    assert snapshot(repo) == before and key.read_text().endswith("secret-key-material\n")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot import containers
 from bot.config import ContainerRule, parse_config
+from bot.isolation import Isolation
 from bot.manifest import Manifest
 from bot.model import Request, Requested, Section, Unresolved, UpgradeResult, VersionChange
 from bot.policy import check_policy
@@ -23,7 +24,7 @@ RUN if [ "$VARIANT" = "vllm" ]; then TORCH_VER="2.9.1"; else TORCH_VER="2.9.1"; 
 """
 
 
-async def test_summary_with_containers_verification_and_policy(tmp_path: Path) -> None:
+async def test_summary_with_containers_verification_and_policy(tmp_path: Path, isolation: Isolation) -> None:
     request = Request((Requested("sglang", "sglang", "0.5.11"),), "sglang==0.5.11")
     changes = (
         VersionChange("sglang", ("0.5.10",), ("0.5.11",), ("sglang",), True, True),
@@ -52,7 +53,9 @@ async def test_summary_with_containers_verification_and_policy(tmp_path: Path) -
             "policy": {"pins": "range"},
         }
     )
-    verify = await run_verify(tmp_path, config, ["sglang"], environ={"PATH": os.defpath}, trusted=True)
+    verify = await run_verify(
+        tmp_path, config, ["sglang"], environ={"PATH": os.defpath}, trusted=True, isolation=isolation
+    )
     manifest = Manifest(
         '[project]\nname = "x"\nversion = "1"\ndependencies = ["sglang==0.5.11"]\n', display="pyproject.toml"
     )

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from bot.config import parse_config
+from bot.isolation import SANDBOX_HOME, Isolation
 from bot.verify import run_verify, verify_unresolved
 
 ENVIRON = {"PATH": os.defpath + ":/usr/local/bin", "HOME": "/nonexistent", "GITHUB_TOKEN": "ghs_secret123"}
@@ -16,7 +17,9 @@ def _config(*commands: dict[str, object]) -> object:
     return parse_config({"verify": list(commands)})
 
 
-async def test_commands_run_in_order_in_the_work_tree_and_report_each_ending(tmp_path: Path) -> None:
+async def test_commands_run_in_order_in_the_work_tree_and_report_each_ending(
+    tmp_path: Path, isolation: Isolation
+) -> None:
     config = _config(
         {"name": "first", "run": "pwd > order.txt"},
         {"name": "lint", "run": "for i in $(seq 1 80); do echo line $i; done; exit 3"},
@@ -24,7 +27,9 @@ async def test_commands_run_in_order_in_the_work_tree_and_report_each_ending(tmp
         {"name": "last", "run": "echo last >> order.txt"},
     )
     started = time.monotonic()
-    results = await run_verify(tmp_path, config, ["default"], environ=ENVIRON, trusted=True)  # type: ignore[arg-type]
+    results = await run_verify(
+        tmp_path, config, ["default"], environ=ENVIRON, trusted=True, isolation=isolation
+    )  # type: ignore[arg-type]
     assert time.monotonic() - started < 20
     assert [(r.name, r.status) for r in results] == [
         ("first", "pass"), ("lint", "fail"), ("slow", "timeout"), ("last", "pass"),
@@ -39,15 +44,20 @@ async def test_commands_run_in_order_in_the_work_tree_and_report_each_ending(tmp
     assert unresolved[1].message.startswith('verification command "slow" timed out')
 
 
-async def test_commands_see_only_the_allow_listed_environment(tmp_path: Path) -> None:
+async def test_commands_see_only_the_allow_listed_environment(tmp_path: Path, isolation: Isolation) -> None:
     config = _config({"name": "env", "run": 'echo "token=${GITHUB_TOKEN:-absent} home=$HOME"; exit 1'})
-    (result,) = await run_verify(tmp_path, config, ["default"], environ=ENVIRON, trusted=True)  # type: ignore[arg-type]
-    assert result.detail == "token=absent home=/nonexistent"
+    (result,) = await run_verify(
+        tmp_path, config, ["default"], environ=ENVIRON, trusted=True, isolation=isolation
+    )  # type: ignore[arg-type]
+    # HOME is the sandbox's own empty directory, never the service user's.
+    assert result.detail == f"token=absent home={SANDBOX_HOME}"
 
 
-async def test_untrusted_runs_run_nothing(tmp_path: Path) -> None:
+async def test_untrusted_runs_run_nothing(tmp_path: Path, isolation: Isolation) -> None:
     config = _config({"name": "touch", "run": "touch ran"})
-    (result,) = await run_verify(tmp_path, config, ["default"], environ=ENVIRON, trusted=False)  # type: ignore[arg-type]
+    (result,) = await run_verify(
+        tmp_path, config, ["default"], environ=ENVIRON, trusted=False, isolation=isolation
+    )  # type: ignore[arg-type]
     assert (result.status, result.detail) == (
         "skipped", "not run: repository commands never run for pull requests from forks",
     )  # fmt: skip
@@ -55,12 +65,14 @@ async def test_untrusted_runs_run_nothing(tmp_path: Path) -> None:
     assert verify_unresolved([result]) == []
 
 
-async def test_commands_for_other_variants_are_skipped(tmp_path: Path) -> None:
+async def test_commands_for_other_variants_are_skipped(tmp_path: Path, isolation: Isolation) -> None:
     config = _config(
         {"name": "vllm-smoke", "run": "touch vllm", "variants": ["vllm"]},
         {"name": "sglang-smoke", "run": "touch sglang", "variants": ["sglang", "other"]},
     )
-    results = await run_verify(tmp_path, config, ["sglang"], environ=ENVIRON, trusted=True)  # type: ignore[arg-type]
+    results = await run_verify(
+        tmp_path, config, ["sglang"], environ=ENVIRON, trusted=True, isolation=isolation
+    )  # type: ignore[arg-type]
     assert [(r.name, r.status) for r in results] == [("vllm-smoke", "skipped"), ("sglang-smoke", "pass")]
     assert results[0].detail == "not run: configured for vllm; this upgrade changed sglang"
     assert (tmp_path / "sglang").exists() and not (tmp_path / "vllm").exists()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from bot import repofiles
 from bot.audit.apimodel import ApiModel
 from bot.audit.compare import Versions, compare_uses
 from bot.audit.compat import ShimContext, check_shims
@@ -23,6 +24,7 @@ from bot.config import Config
 from bot.errors import ToolError, UpgradeDepsError
 from bot.lockfile import Lock
 from bot.model import Finding, LockedPackage, VersionChange
+from bot.repofiles import UnsafePathError
 from checklists.locate import checklist_path, import_names
 from checklists.model import Checklist, parse_checklist
 
@@ -107,8 +109,8 @@ def _checklist(repo: Path, config: Config, package: str) -> Checklist | None:
     """The package's checklist; an unreadable one is step 0.5's to report, the audit goes on without it."""
     relative = checklist_path(repo, config, package)
     try:
-        text = (repo / relative).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = repofiles.read_text(repo, relative)
+    except (OSError, UnicodeDecodeError, UnsafePathError):
         return None
     return parse_checklist(text, display=relative)
 

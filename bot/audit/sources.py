@@ -7,6 +7,9 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from bot import repofiles
+from bot.repofiles import UnsafePathError
+
 # Directories that hold other people's code or generated files, never the repository's own.
 SKIP_DIRS = frozenset(
     {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "build", "dist", "site-packages"}
@@ -30,12 +33,12 @@ def parse_file(repo: Path, relative: str, *, needles: Iterable[str] = ()) -> ast
     and reading bytes is far faster than building their trees.
     """
     try:
-        data = (repo / relative).read_bytes()
+        data = repofiles.read_bytes(repo, relative)
         wanted = [n.encode() for n in needles]
         if wanted and not any(n in data for n in wanted):
             return None
         return ast.parse(data, filename=relative)
-    except (SyntaxError, ValueError, OSError):
+    except (SyntaxError, ValueError, OSError, UnsafePathError):
         return None
 
 

@@ -21,7 +21,7 @@ from tests.e2e.commands import (
 )
 from tests.e2e.harness import ServerProcess
 from tests.fakegithub.server import FakeGitHub, Repo
-from tests.support.gitrepos import bare_from, branch_log, show
+from tests.support.gitrepos import branch_log, show
 from tests.support.repos import git
 from tests.support.webhooks import payload
 
@@ -156,7 +156,10 @@ async def test_fork_pull_request_is_audited_never_pushed(
     fake: FakeGitHub, server: ServerProcess, tmp_path: Path
 ) -> None:
     repo = origin(fake, tmp_path, "all-contributors/all-contributors-bot")
-    _, fork_bare = bare_from(tmp_path, "fork")
+    # A fork shares the base's history, as on GitHub (a separately built copy shares it only when both
+    # initial commits happen to fall in the same second).
+    fork_bare = tmp_path / "fork.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo.bare), str(fork_bare))
     fork = Repo("someone/all-contributors-bot", fork_bare)
     git(fork.bare, "branch", "patch-1", "main")
     fake.add_pull(repo.full_name, 1, head="patch-1", base="main", author="someone", head_repo=fork)

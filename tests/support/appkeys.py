@@ -20,3 +20,8 @@ def key_pair() -> tuple[str, str]:
         .decode()
     )
     return private, public
+
+
+def key_parts(pem: str) -> list[str]:
+    """Recognisable parts of a PEM private key: each full base64 line of its body."""
+    return [line for line in pem.splitlines() if len(line) >= 60 and not line.startswith("-----")]
