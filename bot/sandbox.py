@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
+from urllib.parse import urlsplit
 
 from bot import githarden
 from bot.errors import ToolError
@@ -36,10 +37,16 @@ class Sandbox:
     """`async with Sandbox(...) as box:` clones into a temp dir that is removed whatever happens."""
 
     def __init__(
-        self, *, environ: Mapping[str, str], token: str | None, identity: Identity, parent: Path | None = None
-    ) -> None:
+        self, *, environ: Mapping[str, str], token: str | None, identity: Identity,
+        parent: Path | None = None, token_hosts: frozenset[str] = frozenset(),
+    ) -> None:  # fmt: skip
+        """`token_hosts`: the hosts the token may be sent to (the GitHub the app belongs to); a clone
+        URL naming any other host is cloned without it, so a payload cannot send it elsewhere.
+        `""` stands for local `file://` remotes.
+        """
         self._environ = environ
         self._token = token
+        self._token_hosts = token_hosts
         self._identity = identity
         self._parent = parent  # the worker process's own directory (bot.sandboxes), else the temp dir
         self._tmp: Path | None = None
@@ -65,7 +72,7 @@ class Sandbox:
     def _env(self, *, remote: bool) -> dict[str, str]:
         """git's environment; the token only for a git that talks to the remote (clone, fetch, push)."""
         extra = dict(githarden.ENV)
-        if self._token and remote:
+        if self._token and remote and self._may_send_token():
             # Given to this one git process through its environment: never on a command line
             # (visible in ps), never in .git/config (the repository's code runs in this clone).
             header = base64.b64encode(f"x-access-token:{self._token}".encode()).decode()
@@ -75,6 +82,12 @@ class Sandbox:
                 "GIT_CONFIG_VALUE_0": f"Authorization: Basic {header}",
             })  # fmt: skip
         return child_env(self._environ, extra)
+
+    def _may_send_token(self) -> bool:
+        parts = urlsplit(self._url)
+        if parts.scheme == "file":
+            return "" in self._token_hosts
+        return parts.scheme in ("https", "http") and (parts.hostname or "").lower() in self._token_hosts
 
     def _argv(self, args: tuple[str, ...]) -> tuple[str, ...]:
         return ("git", *githarden.options(self._url), *args)

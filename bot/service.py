@@ -46,11 +46,13 @@ class Services:
     isolation: Isolation  # how every job runs repository code (uv, verification commands)
     uv_timeout: float = 600.0
     sandboxes: Path | None = None  # the worker process's own directory for clones (bot.sandboxes)
+    git_host: str = "github.com"  # the only host git may send the installation token to
 
     def sandbox(self, token: str) -> Sandbox:
         """A job's clone, in this worker process's directory, committing as the app's bot."""
         identity = Identity(self.app.bot_login, self.app.bot_email)
-        return Sandbox(environ=self.environ, token=token, identity=identity, parent=self.sandboxes)
+        return Sandbox(environ=self.environ, token=token, identity=identity, parent=self.sandboxes,
+                       token_hosts=frozenset({self.git_host}))  # fmt: skip
 
 
 @dataclass(frozen=True)

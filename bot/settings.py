@@ -48,6 +48,9 @@ class Settings:
     key_path: str = ""  # where the key was read from: the sandbox must never show that file
     unsafe_unsandboxed: bool = False  # run repository code bare where bubblewrap does not work
     bwrap: str = "bwrap"  # the bubblewrap executable
+    # The host git may send the installation token to: the GitHub the app belongs to. A clone URL
+    # of any other host (a signed payload can name one) is cloned without the token.
+    git_host: str = "github.com"
 
 
 def _private_key(environ: Mapping[str, str], problems: list[str]) -> str:
@@ -137,7 +140,15 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         key_path=environ.get("GITHUB_PRIVATE_KEY_PATH", ""),
         unsafe_unsandboxed=unsafe == "1",
         bwrap=environ.get("UPGRADE_DEPS_BWRAP") or "bwrap",
+        git_host=(environ.get("UPGRADE_DEPS_GIT_HOST") or git_host_of(api_url)).lower(),
     )
+
+
+def git_host_of(api_url: str) -> str:
+    """Where repositories of the GitHub behind `api_url` are cloned from: github.com for
+    api.github.com, the server itself for GitHub Enterprise Server (`https://HOST/api/v3`)."""
+    host = urlsplit(api_url).hostname or ""
+    return "github.com" if host == "api.github.com" else host
 
 
 def from_process() -> Settings:

@@ -122,7 +122,8 @@ async def run(settings: Settings, app: AppInfo, wakeups: asyncio.StreamReader) -
         )
         services = Services(github=github, store=store, app=app, environ=settings.environ,
                             upgrade=run_upgrade, uv_timeout=settings.uv_timeout,
-                            sandboxes=own.path, isolation=isolation)  # fmt: skip
+                            sandboxes=own.path, isolation=isolation,
+                            git_host=settings.git_host)  # fmt: skip
         runner = JobRunner(services)
         pool = WorkerPool(store, runner.run, size=settings.workers, on_failure=runner.failed)
         pool.start()

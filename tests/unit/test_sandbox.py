@@ -16,12 +16,13 @@ from tests.support.gitrepos import bare_from, commit_all
 from tests.support.repos import git
 
 TOKEN = "ghs_secret_token_123"
+LOCAL = frozenset({""})  # file:// remotes may get the token in these tests
 BOT = Identity("upgrade-deps[bot]", "1+upgrade-deps[bot]@users.noreply.github.com")
 
 
 async def test_clone_commit_push_and_cleanup(tmp_path: Path) -> None:
     work, bare = bare_from(tmp_path, "origin")
-    async with Sandbox(environ=dict(os.environ), token=TOKEN, identity=BOT) as box:
+    async with Sandbox(environ=dict(os.environ), token=TOKEN, identity=BOT, token_hosts=LOCAL) as box:
         head = await box.clone(bare.as_uri(), ref="main")
         assert head == git(work, "rev-parse", "HEAD").strip()
         config = (box.repo / ".git" / "config").read_text()
@@ -53,7 +54,7 @@ async def test_branch_that_moved_is_never_overwritten(tmp_path: Path) -> None:
 
 async def test_errors_are_redacted_and_the_dir_removed(tmp_path: Path) -> None:
     with pytest.raises(ToolError) as caught:
-        async with Sandbox(environ=dict(os.environ), token=TOKEN, identity=BOT) as box:
+        async with Sandbox(environ=dict(os.environ), token=TOKEN, identity=BOT, token_hosts=LOCAL) as box:
             root = box.repo.parent
             await box.clone(f"file://{tmp_path}/missing-{TOKEN}.git", ref="main")
     assert TOKEN not in str(caught.value) and "***" in str(caught.value)
@@ -84,7 +85,7 @@ def _calls(log: Path) -> list[tuple[str, str]]:
 async def test_the_token_reaches_only_the_git_calls_that_talk_to_the_remote(tmp_path: Path) -> None:
     _, bare = bare_from(tmp_path, "origin")
     environ, log = _recording_git(tmp_path)
-    async with Sandbox(environ=environ, token=TOKEN, identity=BOT) as box:
+    async with Sandbox(environ=environ, token=TOKEN, identity=BOT, token_hosts=LOCAL) as box:
         await box.clone(bare.as_uri(), ref="main")
         await box.remote_branch("main")
         await box.fetch("main")
@@ -103,7 +104,7 @@ async def test_the_token_reaches_only_the_git_calls_that_talk_to_the_remote(tmp_
 async def test_hooks_fsmonitor_and_other_protocols_never_run(tmp_path: Path) -> None:
     _, bare = bare_from(tmp_path, "origin")
     marker = tmp_path / "ran"
-    async with Sandbox(environ=dict(os.environ), token=TOKEN, identity=BOT) as box:
+    async with Sandbox(environ=dict(os.environ), token=TOKEN, identity=BOT, token_hosts=LOCAL) as box:
         await box.clone(bare.as_uri(), ref="main")
         # What repository code could have left in the clone, were .git writable to it.
         hooks = box.repo / ".git" / "hooks"
@@ -128,3 +129,18 @@ async def test_hooks_fsmonitor_and_other_protocols_never_run(tmp_path: Path) -> 
             await box.push("feature")
     assert not marker.exists(), marker.read_text()
     assert git(bare, "log", "-1", "--format=%s", "feature").strip() == "notes"
+
+
+@pytest.mark.parametrize(
+    ("hosts", "sent"), [(frozenset({"github.com"}), False), (frozenset({"127.0.0.1"}), True)]
+)
+async def test_the_token_goes_only_to_the_apps_github_host(
+    tmp_path: Path, hosts: frozenset[str], sent: bool
+) -> None:
+    # A signed payload names the clone URL; a host other than the app's GitHub never sees the token.
+    environ, log = _recording_git(tmp_path)
+    async with Sandbox(environ=environ, token=TOKEN, identity=BOT, token_hosts=hosts) as box:
+        with pytest.raises(ToolError):
+            await box.clone("http://127.0.0.1:9/owner/name.git", ref="main")  # nothing listens on port 9
+    header = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+    assert [(command, header in env) for command, env in _calls(log)] == [("clone", sent)]

@@ -10,6 +10,11 @@ from bot.settings import SettingsError, load_settings
 from tests.support.appkeys import key_pair
 
 
+def _environ(tmp_path: Path) -> dict[str, str]:
+    return {"GITHUB_APP_ID": "12", "GITHUB_PRIVATE_KEY": key_pair()[0], "GITHUB_WEBHOOK_SECRET": "s",
+            "UPGRADE_DEPS_DB": str(tmp_path / "db.sqlite3")}  # fmt: skip
+
+
 def test_valid_environment(tmp_path: Path) -> None:
     env = {"GITHUB_APP_ID": "12", "GITHUB_PRIVATE_KEY": key_pair()[0], "GITHUB_WEBHOOK_SECRET": "s",
            "UPGRADE_DEPS_DB": str(tmp_path / "db.sqlite3")}  # fmt: skip
@@ -50,3 +55,16 @@ def test_both_key_sources_is_ambiguous() -> None:
            "GITHUB_WEBHOOK_SECRET": "s"}  # fmt: skip
     with pytest.raises(SettingsError, match="both set; set only one"):
         load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("api_url", "host"),
+    [("https://api.github.com", "github.com"), ("https://ghe.example.com/api/v3", "ghe.example.com")],
+)
+def test_the_git_host_follows_the_api(tmp_path: Path, api_url: str, host: str) -> None:
+    settings = load_settings({**_environ(tmp_path), "GITHUB_API_URL": api_url})
+    assert settings.git_host == host
+    assert (
+        load_settings({**_environ(tmp_path), "UPGRADE_DEPS_GIT_HOST": "Git.Example"}).git_host
+        == "git.example"
+    )
