@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from bot.errors import TransientError
+from bot.errors import TransientError, UpgradeDepsError
 from bot.jobs import Job, JobStore
 
 log = logging.getLogger("upgrade-deps.worker")
@@ -91,6 +91,10 @@ class WorkerPool:
             await self._fail(job, str(exc))
         except asyncio.CancelledError:
             raise
+        except UpgradeDepsError as exc:
+            # Ours: the message says what went wrong; a traceback is kept for bugs.
+            log.error("job %d failed: %s", job.id, exc)
+            await self._fail(job, str(exc))
         except Exception as exc:
             log.exception("job %d failed", job.id)
             await self._fail(job, f"{type(exc).__name__}: {exc}")
@@ -103,6 +107,8 @@ class WorkerPool:
             try:
                 await self.on_failure(Job(job.id, job.delivery, job.subject, job.kind, job.spec,
                                           job.attempts, "failed", error))  # fmt: skip
+            except UpgradeDepsError as exc:
+                log.error("job %d: could not report its failure: %s", job.id, exc)
             except Exception:
                 log.exception("job %d: could not report its failure", job.id)
         self.store.finish(job.id, "failed", error)
