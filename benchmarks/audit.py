@@ -20,11 +20,11 @@ import sys
 import time
 from pathlib import Path
 
+from bot.audit.dist_lookup import from_simple_index
 from bot.audit.fetch import SIMPLE_ACCEPT, fetch_file, http_get
-from bot.audit.index import from_simple_index
 from bot.audit.runner import run_audit
-from bot.config import Config
-from bot.lockfile import Lock
+from bot.files.config import Config
+from bot.files.lockfile import Lock
 from bot.model import LockedPackage, VersionChange
 
 PACKAGE = "transformers"

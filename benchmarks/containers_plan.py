@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 import tracemalloc
 
-from bot import containers
-from bot.config import ContainerRule
+from bot.containers import planning as containers
+from bot.files.config import ContainerRule
 from bot.model import Request, Requested, VersionChange
 
 FILES = 200

@@ -1,7 +1,7 @@
 """Intake costs: parsing a command before and after the one-pass splitter; checking a 28 KB delivery.
 
 `.venv/bin/python -m benchmarks.intake` prints, for one comment that is one long word, the time shlex
-(the splitter before) and bot.words take, and the cost per delivery of decoding the real
+(the splitter before) and bot.pipeline.words take, and the cost per delivery of decoding the real
 pull_request.opened payload and of checking the fields the handlers read.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import orjson
 
-from bot.words import split_words
+from bot.pipeline.words import split_words
 from handlers.payloads import PullRequest, parse
 from tests.support.webhooks import FIXTURES
 
@@ -31,7 +31,7 @@ def once(function: Callable[[], object]) -> float:
 
 
 def main() -> None:
-    print("one word of N characters after /upgrade-deps: shlex.split vs bot.words.split_words")
+    print("one word of N characters after /upgrade-deps: shlex.split vs bot.pipeline.words.split_words")
     for size in (65_536, 100_000, 200_000, 400_000):
         line = " " + "a" * size
         before = once(lambda line=line: shlex.split(line))  # type: ignore[misc]

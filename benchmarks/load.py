@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.loadgen import Figures, cpu_ticks, figures, load  # noqa: E402
-from bot.inbox import inbox_path  # noqa: E402
+from bot.service.inbox import inbox_path  # noqa: E402
 from tests.support.appkeys import key_pair  # noqa: E402
 from tests.support.gitrepos import bare_from  # noqa: E402
 from tests.support.http import free_port  # noqa: E402

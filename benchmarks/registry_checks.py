@@ -16,7 +16,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.registry import RegistryClient, parse_image
+from bot.containers.registry import RegistryClient, parse_image
 from tests.support.registry import Registry, TokenIssuer, run_registry
 
 TAGS = 100

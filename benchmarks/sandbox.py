@@ -16,10 +16,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.isolation import Isolation
-from bot.isolation_host import open_isolation
-from bot.proc import child_env, run
-from bot.uv import uv_binary
+from bot.tools.isolation import Isolation
+from bot.tools.isolation_host import open_isolation
+from bot.tools.proc import child_env, run
+from bot.tools.uv import uv_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 

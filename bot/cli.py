@@ -10,10 +10,10 @@ from pathlib import Path
 
 # Subcommand -> "module:function"; imported only when used so `run` starts fast.
 COMMANDS = {
-    "run": "bot.run_command:main",
-    "serve": "bot.server:main",
-    "audit": "bot.audit.command:main",
-    "checklists": "checklists.command:main",
+    "run": "bot.pipeline.run_command:main",
+    "serve": "bot.service.server:main",
+    "audit": "bot.audit.audit_command:main",
+    "checklists": "checklists.checklists_command:main",
 }
 
 

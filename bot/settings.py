@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.sandboxes import default_root, root_problem
+from bot.service.clone_dirs import default_root, root_problem
 
 DEFAULT_API_URL = "https://api.github.com"
 # Never handed on: children inherit environments (GitPython runs git with ours); repository code runs there.
@@ -41,9 +41,9 @@ class Settings:
     db_path: Path = Path(DEFAULT_DB)
     workers: int = 2
     uv_timeout: float = 600.0
-    # Where worker processes keep their job clones, one locked directory each (bot.sandboxes).
+    # Where worker processes keep their job clones, one locked directory each (bot.service.clone_dirs).
     sandbox_dir: Path = Path()
-    # The environment children see (filtered again by bot.proc.child_env before use).
+    # The environment children see (filtered again by bot.tools.proc.child_env before use).
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     key_path: str = ""  # where the key was read from: the sandbox must never show that file
     unsafe_unsandboxed: bool = False  # run repository code bare where bubblewrap does not work

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.config import Config
+from bot.files.config import Config
 
 DEFAULT_DIRS = (".github/upgrade-deps/checklists", ".agents/skills/upgrade-deps/checklists")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.audit.render import render
+from bot.audit.messages import render
 from checklists.validate import ChecklistReport
 
 

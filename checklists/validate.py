@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path, PurePosixPath
 
-from bot import repofiles
-from bot.config import Config
-from bot.report import environment
+from bot.files import repofiles
+from bot.files.config import Config
+from bot.text.render import environment
 from checklists.discover import Imported, discover
 from checklists.edit import NewEntry, NewRow, apply_edits
 from checklists.locate import checklist_path, import_names
 from checklists.model import Checklist, parse_checklist
 
-TEMPLATE = Path(__file__).with_name("_TEMPLATE.md")
 Write = Callable[[str, str], None]
 _NOT_IMPORTING = re.compile(r"indirect|http", re.I)  # rows documenting use without an import
 
@@ -82,7 +82,7 @@ def new_checklist(package: str, imports: Sequence[str], *, github: str = "") -> 
     """A fresh checklist for `package` from `checklists/_TEMPLATE.md`."""
     return (
         environment(trimmed=True)
-        .from_string(TEMPLATE.read_text(encoding="utf-8"))
+        .from_string(resources.files("checklists").joinpath("_TEMPLATE.md").read_text(encoding="utf-8"))
         .render(package=package, imports=list(imports), github=github or '""')
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from bot.jobspec import Rerun
+from bot.service.jobspec import Rerun
 from handlers.intake import Intake, target
 from handlers.payloads import App, CheckRunEvent, CheckSuiteEvent, Installation, Pulls, parse
 

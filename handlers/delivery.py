@@ -9,7 +9,7 @@ from gidgethub.sansio import validate_event
 from multidict import CIMultiDictProxy
 
 from bot.errors import PayloadError
-from bot.shapes import DELIVERY, EVENT, SIGNATURE
+from bot.service.shapes import DELIVERY, EVENT, SIGNATURE
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.jobspec import Spec, Target
+from bot.service.jobspec import JobTarget, Spec
 from handlers.payloads import Installation, Repository
 
 
@@ -22,8 +22,8 @@ class Intake:
     accepted: list[Spec] = field(default_factory=list)
 
 
-def target(repository: Repository, installation: Installation) -> Target:
-    return Target(
+def target(repository: Repository, installation: Installation) -> JobTarget:
+    return JobTarget(
         installation=installation.id,
         repo=repository.full_name,
         clone_url=repository.clone_url,

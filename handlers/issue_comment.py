@@ -5,8 +5,8 @@ from __future__ import annotations
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from bot.jobspec import Command
-from bot.words import split_words
+from bot.pipeline.words import split_words
+from bot.service.jobspec import Command
 from handlers.intake import Intake, target
 from handlers.payloads import Installation, IssueComment, PullLink, parse
 

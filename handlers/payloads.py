@@ -17,7 +17,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from bot.errors import PayloadError
-from bot.shapes import (
+from bot.service.shapes import (
     Body,
     Branch,
     BranchOrNone,
@@ -149,7 +149,7 @@ class SuiteOfRun:
 
 
 @dataclass(frozen=True)
-class CheckRun:
+class CheckRunFields:
     id: Id
     head_sha: Sha
     app: App | None  # null in check_run's schema
@@ -159,7 +159,7 @@ class CheckRun:
 
 @dataclass(frozen=True)
 class CheckRunEvent:
-    check_run: CheckRun
+    check_run: CheckRunFields
     repository: Repository
     installation: Installation | UnsetType = UNSET
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from bot.jobspec import BotPull
+from bot.service.jobspec import BotPull
 from handlers.intake import Intake, target
 from handlers.payloads import Installation, PullRequest, parse
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from bot.isolation import Isolation
-from bot.isolation_host import local_isolation
+from bot.tools.isolation import Isolation
+from bot.tools.isolation_host import local_isolation
 from tests.support.repos import GIT_ENV
 
 # Property-based tests: CI runs a fixed, derandomized set (the same examples every run, so a failure

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.config import parse_config
-from bot.container_step import update_containers
+from bot.containers.container_step import update_containers
+from bot.containers.registry import RegistryClient
+from bot.files.config import parse_config
+from bot.files.transaction import FileTransaction
 from bot.model import Request, Requested, VersionChange
-from bot.registry import RegistryClient
-from bot.transaction import FileTransaction
 from tests.support.http import free_port
 from tests.support.registry import Registry
 

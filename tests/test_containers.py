@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import containers
-from bot.config import ContainerRule, parse_config
+from bot.containers import planning as containers
 from bot.errors import ConfigError
+from bot.files.config import ContainerRule, parse_config
 from bot.model import Request, Requested, VersionChange
 
 DATA = Path(__file__).parent / "data" / "containers"
@@ -29,7 +29,7 @@ def _request(*items: tuple[str, str], image_tag: str | None = None) -> Request:
     )
 
 
-def _applied(plan: containers.Plan, name: str, text: str) -> str:
+def _applied(plan: containers.ContainerPlan, name: str, text: str) -> str:
     return containers.apply(text, [e for e in plan.edits if e.file == name])
 
 

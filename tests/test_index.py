@@ -12,10 +12,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.index import yanked_for_request, yanked_versions
-from bot.lockfile import parse_lock
-from bot.policy import check_request
-from bot.request import parse_request
+from bot.files.lockfile import parse_lock
+from bot.pipeline.policy import check_request
+from bot.pipeline.request import parse_request
+from bot.tools.yanks import yanked_for_request, yanked_versions
 from tests.support.http import free_port
 
 TORCH_PAGE = """<!DOCTYPE html><html><body>

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.isolation import SANDBOX_HOME, Extra, Isolation, SandboxError
-from bot.isolation_host import open_isolation
-from bot.proc import Completed, child_env, run
-from bot.uv import uv_binary
+from bot.tools.isolation import SANDBOX_HOME, Extra, Isolation, SandboxError
+from bot.tools.isolation_host import open_isolation
+from bot.tools.proc import Completed, child_env, run
+from bot.tools.uv import uv_binary
 from tests.support.attack import host_processes_with
 
 SECRET = "s3cr3t-value-for-the-isolation-tests"
@@ -193,7 +193,7 @@ def test_the_sandbox_keeps_the_callers_lower_priority(service: Service) -> None:
     # with the webhook server as an equal. Checked in a child that lowered its own priority first.
     code = (
         "import asyncio, os, sys; os.nice(7); from pathlib import Path;"
-        "from bot.isolation_host import open_isolation; from bot.proc import run;"
+        "from bot.tools.isolation_host import open_isolation; from bot.tools.proc import run;"
         "env = {'PATH': os.environ['PATH'], 'HOME': sys.argv[1]};"
         "iso = asyncio.run(open_isolation(env, policy='require', protected=[]));"
         "l = iso.launch(['/bin/sh', '-c', 'cat /proc/self/autogroup; nice'], cwd=Path('/'), env=env);"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from benchmarks.mirror import build_mirror
-from bot.isolation import Isolation
-from bot.isolation_host import open_isolation
-from bot.lockfile import read_lock
-from bot.pipeline import run_upgrade
+from bot.files.lockfile import read_lock
+from bot.pipeline.upgrade import run_upgrade
+from bot.tools.isolation import Isolation
+from bot.tools.isolation_host import open_isolation
 from tests.support.backend import write_backend_package
 from tests.support.repos import STACK, dual_repo, git, lock, make_repo, snapshot
 from tests.support.wheels import build_wheelhouse
@@ -278,7 +278,7 @@ async def test_moving_a_family_members_pin_warns_about_the_co_upgrade(
 
 
 async def test_marker_split_versions_are_all_kept_in_the_baseline(tmp_path: Path) -> None:
-    from bot.lockfile import parse_lock
+    from bot.files.lockfile import parse_lock
 
     text = """\
 version = 1

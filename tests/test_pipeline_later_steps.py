@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.errors import OUTCOMES
-from bot.isolation import Isolation
-from bot.pipeline import run_upgrade
-from bot.report import render_summary
+from bot.pipeline.summary import render_summary
+from bot.pipeline.upgrade import run_upgrade
+from bot.tools.isolation import Isolation
 from tests.support.registry import Registry
 from tests.support.repos import dual_repo, git, snapshot
 

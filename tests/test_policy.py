@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import parse_config
 from bot.errors import RefusedError
-from bot.lockfile import parse_lock
-from bot.manifest import Manifest
-from bot.policy import check_policy, check_request
-from bot.request import parse_request
+from bot.files.config import parse_config
+from bot.files.lockfile import parse_lock
+from bot.files.manifest import Manifest
+from bot.pipeline.policy import check_policy, check_request
+from bot.pipeline.request import parse_request
 
 BASELINE = {"sglang": {"torch": ("2.9.1",), "numpy": ("1.26.4", "2.1.0")}, "vllm": {"torch": ("2.10.0",)}}
 

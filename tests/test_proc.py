@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.proc import child_env, run
+from bot.tools.proc import child_env, run
 
 SECRETS = {
     "GITHUB_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----",
@@ -85,7 +85,7 @@ async def test_a_child_gets_its_own_group_but_keeps_our_session_and_priority(tmp
 def test_the_worker_process_and_its_children_give_way_to_the_server() -> None:
     child = "import os; print(os.sched_getscheduler(0), os.nice(0))"
     code = (
-        "import subprocess, sys; from bot.workerproc import yield_cpu; yield_cpu(); "
+        "import subprocess, sys; from bot.service.workerproc import yield_cpu; yield_cpu(); "
         f"print(subprocess.run([sys.executable, '-c', {child!r}], capture_output=True, text=True).stdout)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.isolation import Isolation
-from bot.pipeline import run_upgrade
-from bot.uv import SWAP_DIR
+from bot.pipeline.upgrade import run_upgrade
+from bot.tools.isolation import Isolation
+from bot.tools.uv import SWAP_DIR
 from tests.support.repos import dual_repo, git, snapshot
 
 

@@ -8,8 +8,15 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.containers.registry import (
+    ImageRef,
+    RegistryClient,
+    is_loopback,
+    parse_challenge,
+    parse_image,
+    realm_allowed,
+)
 from bot.errors import RegistryError
-from bot.registry import ImageRef, RegistryClient, is_loopback, parse_challenge, parse_image, realm_allowed
 from tests.support.http import free_port
 from tests.support.registry import Registry, TokenIssuer, run_registry
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import DirtyTreeError, NotLandedError
-from bot.revert import revert_bot_commits
+from bot.tools.revert import revert_bot_commits
 
 BOT = ("upgrade-deps[bot]", "123+upgrade-deps[bot]@users.noreply.github.com")
 HUMAN = ("Ada Maintainer", "ada@example.com")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot import containers
-from bot.config import ContainerRule, parse_config
-from bot.isolation import Isolation
-from bot.manifest import Manifest
+from bot.containers import planning as containers
+from bot.files.config import ContainerRule, parse_config
+from bot.files.manifest import Manifest
 from bot.model import Request, Requested, Section, Unresolved, UpgradeResult, VersionChange
-from bot.policy import check_policy
-from bot.report import render_summary
-from bot.verify import run_verify, verify_unresolved
-from bot.wording import say
+from bot.pipeline.policy import check_policy
+from bot.pipeline.summary import render_summary
+from bot.pipeline.verify import run_verify, verify_unresolved
+from bot.text.wording import say
+from bot.tools.isolation import Isolation
 from tests.test_summary_golden import check
 
 DOCKERFILE = """\

@@ -16,7 +16,7 @@ from bot.model import (
     VersionChange,
     Warning_,
 )
-from bot.report import render_summary
+from bot.pipeline.summary import render_summary
 
 GOLDEN = Path(__file__).parent / "golden"
 

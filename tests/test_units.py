@@ -7,10 +7,10 @@ import re
 import pytest
 
 from bot.errors import BadArgumentsError, ManifestError
-from bot.manifest import Manifest
-from bot.markdown import block, code, inline
-from bot.request import parse_request
-from bot.specifiers import bump_specifier
+from bot.files.manifest import Manifest
+from bot.files.specifiers import bump_specifier
+from bot.pipeline.request import parse_request
+from bot.text.markdown import block, code, inline
 
 
 @pytest.mark.parametrize(

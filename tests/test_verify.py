@@ -6,9 +6,9 @@ import os
 import time
 from pathlib import Path
 
-from bot.config import parse_config
-from bot.isolation import SANDBOX_HOME, Isolation
-from bot.verify import run_verify, verify_unresolved
+from bot.files.config import parse_config
+from bot.pipeline.verify import run_verify, verify_unresolved
+from bot.tools.isolation import SANDBOX_HOME, Isolation
 
 ENVIRON = {"PATH": os.defpath + ":/usr/local/bin", "HOME": "/nonexistent", "GITHUB_TOKEN": "ghs_secret123"}
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.audit.apimodel import ApiModel
 from bot.audit.binding import POSITIONAL, bind
-from bot.audit.render import message
+from bot.audit.messages import message
 from bot.audit.symbols import Param, SymbolInfo
 from bot.audit.usage import Use
 from bot.model import Finding

@@ -10,9 +10,9 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from bot.audit.guards import GuardFinder, callee_name
-from bot.audit.render import message
+from bot.audit.messages import message
 from bot.audit.sources import matches, parse_file
-from bot.config import CompatShim
+from bot.files.config import CompatShim
 from bot.model import Finding
 
 TAG = re.compile(

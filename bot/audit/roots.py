@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.audit.distributions import Fetch, unpack_distribution
 from bot.audit.fetch import fetch_file
 from bot.errors import UpgradeDepsError
-from bot.lockfile import Lock
+from bot.files.lockfile import Lock
 
 
 async def distribution_roots(

@@ -9,22 +9,22 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from bot import repofiles
 from bot.audit.apimodel import ApiModel
 from bot.audit.compare import Versions, compare_uses
 from bot.audit.compat import ShimContext, check_shims
 from bot.audit.distributions import Fetch, Unpacked, unpack_distribution
 from bot.audit.fetch import fetch_file
 from bot.audit.guards import find_guards, outcome
-from bot.audit.render import message
+from bot.audit.messages import message
 from bot.audit.sources import python_files
 from bot.audit.strings import vanished_strings
 from bot.audit.usage import find_uses
-from bot.config import Config
 from bot.errors import ToolError, UpgradeDepsError
-from bot.lockfile import Lock
+from bot.files import repofiles
+from bot.files.config import Config
+from bot.files.lockfile import Lock
+from bot.files.repofiles import UnsafePathError
 from bot.model import Finding, LockedPackage, VersionChange
-from bot.repofiles import UnsafePathError
 from checklists.locate import checklist_path, import_names
 from checklists.model import Checklist, parse_checklist
 

@@ -7,8 +7,8 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from bot import repofiles
-from bot.repofiles import UnsafePathError
+from bot.files import repofiles
+from bot.files.repofiles import UnsafePathError
 
 # Directories that hold other people's code or generated files, never the repository's own.
 SKIP_DIRS = frozenset(

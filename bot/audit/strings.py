@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.audit.compare import Versions
-from bot.audit.render import message
+from bot.audit.messages import message
 from bot.audit.sources import parse_file
 from bot.model import Finding
 from checklists.model import Checklist, Entry

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.audit.command import audit_command, main, parse_change
-from bot.config import Config
+from bot.audit.audit_command import audit_command, main, parse_change
 from bot.errors import BadArgumentsError
+from bot.files.config import Config
 from tests.support.audit_repo import AuditRepo, pyproject
 from tests.support.http import serving
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.audit.compat import ShimContext, check_shims
 from bot.audit.guards import Guard, find_guards, outcome
-from bot.config import CompatShim
+from bot.files.config import CompatShim
 
 ROOTS = frozenset({"demo_lib"})
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from bot.audit.dist_lookup import PYPI, from_directory, index_sources
 from bot.audit.distributions import top_level_names
 from bot.audit.fetch import fetch_file, http_get, redact_url
-from bot.audit.index import PYPI, from_directory, index_sources
 from bot.errors import ToolError
-from bot.lockfile import parse_lock
+from bot.files.lockfile import parse_lock
 from tests.support.http import serving
 from tests.support.wheels import WheelSpec, build_wheel
 

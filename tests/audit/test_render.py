@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.audit.command import audit_command, parse_change
-from bot.audit.render import audit_section, audit_text
+from bot.audit.audit_command import audit_command, parse_change
+from bot.audit.messages import audit_section, audit_text
 from bot.audit.runner import AuditReport, PackageAudit
-from bot.config import load_config
+from bot.files.config import load_config
 from bot.model import Finding
 from tests.support.audit_repo import AuditRepo
 

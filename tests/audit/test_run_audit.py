@@ -11,8 +11,8 @@ import pytest
 from bot.audit.roots import distribution_roots
 from bot.audit.runner import AuditReport, run_audit
 from bot.audit.symbols import CACHE_SCHEMA
-from bot.config import load_config
-from bot.lockfile import parse_lock
+from bot.files.config import load_config
+from bot.files.lockfile import parse_lock
 from bot.model import VersionChange
 from tests.support.audit_repo import AuditRepo
 

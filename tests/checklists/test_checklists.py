@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import parse_config
-from checklists.command import main
+from bot.files.config import parse_config
+from checklists.checklists_command import main
 from checklists.edit import apply_edits
 from checklists.model import parse_checklist
 from checklists.report import render_markdown

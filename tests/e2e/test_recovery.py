@@ -77,7 +77,9 @@ async def test_worker_process_that_dies_is_replaced(
 ) -> None:
     assert server.process is not None
     children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
-    [worker] = [pid for pid in children if "bot.workerproc" in Path(f"/proc/{pid}/cmdline").read_text()]
+    [worker] = [
+        pid for pid in children if "bot.service.workerproc" in Path(f"/proc/{pid}/cmdline").read_text()
+    ]
     # The worker got its settings through the pipe: not in its environment, not on its command line
     # (and so neither do the git and uv it starts).
     seen = Path(f"/proc/{worker}/environ").read_bytes() + Path(f"/proc/{worker}/cmdline").read_bytes()

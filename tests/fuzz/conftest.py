@@ -1,4 +1,4 @@
-"""The real webhook endpoint (`bot.server.accept`) on loopback, with a real inbox, for the fuzz tests."""
+"""The real webhook endpoint (`server.accept`) on loopback, with a real inbox, for the fuzz tests."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.inbox import Inbox, inbox_path
-from bot.jobs import JobStore
-from bot.server import GroupCommit, Hooks, make_app
+from bot.service.inbox import Inbox, inbox_path
+from bot.service.jobs import JobStore
+from bot.service.server import GroupCommit, Hooks, make_app
 from handlers.intake import AppIdentity
 from tests.support.webhooks import SECRET
 

@@ -8,9 +8,9 @@ import shlex
 from hypothesis import HealthCheck, given, settings
 
 from bot.errors import BadArgumentsError
-from bot.report import render
-from bot.request import MAX_WORD, USAGE, parse_request
-from bot.words import split_words
+from bot.pipeline.request import MAX_WORD, USAGE, parse_request
+from bot.pipeline.words import split_words
+from bot.text.render import render
 from handlers.issue_comment import command_words
 from tests.conftest import examples
 from tests.fuzz.mutations import BODIES, COMMAND_LINES, TEXT

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import jobspec
+from bot.service import jobspec
 from tests.conftest import examples
 from tests.fuzz.conftest import Endpoint
 from tests.fuzz.mutations import BODIES, HANDLED, RAW, READ, Mutation, dumps, mutated, violates

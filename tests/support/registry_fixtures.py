@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import pytest
 
-from bot.registry import RegistryClient
+from bot.containers.registry import RegistryClient
 from tests.support.registry import Registry, run_registry
 
 

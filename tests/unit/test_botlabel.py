@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.botlabel import LabelledUpdate, label
+from bot.service.botlabel import LabelledUpdate, label
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "bot_prs"
 CASES = sorted(FIXTURES.glob("*.json"))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.botpr import Snapshot, derive_request, safe_derive
 from bot.model import Variant
+from bot.pipeline.botpr import VariantFiles, derive_request, safe_derive
 
 VARIANTS = (
     Variant("default", "pyproject.toml", "uv.lock"),
@@ -26,38 +26,42 @@ def lock(**versions: str) -> str:
 
 
 def test_pin_moved_everywhere_is_one_request() -> None:
-    base = {v: Snapshot(manifest("torch==2.9.1"), lock(torch="2.9.1")) for v in ("default", "vllm")}
-    head = {v: Snapshot(manifest("torch==2.10.0"), lock(torch="2.10.0")) for v in ("default", "vllm")}
+    base = {v: VariantFiles(manifest("torch==2.9.1"), lock(torch="2.9.1")) for v in ("default", "vllm")}
+    head = {v: VariantFiles(manifest("torch==2.10.0"), lock(torch="2.10.0")) for v in ("default", "vllm")}
     assert derive_request(VARIANTS, base, head) == ("torch==2.10.0",)
 
 
 def test_pin_moved_in_one_manifest_is_completed_in_the_other() -> None:
-    base = {v: Snapshot(manifest("torch==2.9.1"), lock(torch="2.9.1")) for v in ("default", "vllm")}
-    head = {"default": Snapshot(manifest("torch==2.10.0"), lock(torch="2.10.0")), "vllm": base["vllm"]}
+    base = {v: VariantFiles(manifest("torch==2.9.1"), lock(torch="2.9.1")) for v in ("default", "vllm")}
+    head = {"default": VariantFiles(manifest("torch==2.10.0"), lock(torch="2.10.0")), "vllm": base["vllm"]}
     assert derive_request(VARIANTS, base, head) == ("torch==2.10.0@default", "torch==2.10.0@vllm")
 
 
 def test_lock_only_update_asks_for_every_variant_that_declares_it() -> None:
-    base = {v: Snapshot(manifest("alpha>=1.0"), lock(alpha="1.0")) for v in ("default", "vllm")}
-    head = {"default": Snapshot(manifest("alpha>=1.0"), lock(alpha="1.1")), "vllm": base["vllm"]}
+    base = {v: VariantFiles(manifest("alpha>=1.0"), lock(alpha="1.0")) for v in ("default", "vllm")}
+    head = {"default": VariantFiles(manifest("alpha>=1.0"), lock(alpha="1.1")), "vllm": base["vllm"]}
     assert derive_request(VARIANTS, base, head) == ("alpha==1.1@default", "alpha==1.1@vllm")
 
 
 def test_deliberately_divergent_pins_move_only_where_the_pr_moved_them() -> None:
-    base = {"default": Snapshot(manifest("torch==2.9.1"), lock(torch="2.9.1")),
-            "vllm": Snapshot(manifest("torch==2.10.0"), lock(torch="2.10.0"))}  # fmt: skip
-    head = {"default": Snapshot(manifest("torch==2.9.2"), lock(torch="2.9.2")), "vllm": base["vllm"]}
+    base = {"default": VariantFiles(manifest("torch==2.9.1"), lock(torch="2.9.1")),
+            "vllm": VariantFiles(manifest("torch==2.10.0"), lock(torch="2.10.0"))}  # fmt: skip
+    head = {"default": VariantFiles(manifest("torch==2.9.2"), lock(torch="2.9.2")), "vllm": base["vllm"]}
     assert derive_request(VARIANTS, base, head) == ("torch==2.9.2@default",)
 
 
 def test_transitive_lock_changes_are_not_requests() -> None:
-    base = {v: Snapshot(manifest("alpha>=1.0"), lock(alpha="1.0", gamma="1.0")) for v in ("default", "vllm")}
-    head = {v: Snapshot(manifest("alpha>=1.0"), lock(alpha="1.0", gamma="2.0")) for v in ("default", "vllm")}
+    base = {
+        v: VariantFiles(manifest("alpha>=1.0"), lock(alpha="1.0", gamma="1.0")) for v in ("default", "vllm")
+    }
+    head = {
+        v: VariantFiles(manifest("alpha>=1.0"), lock(alpha="1.0", gamma="2.0")) for v in ("default", "vllm")
+    }
     assert derive_request(VARIANTS, base, head) == ()
 
 
 def test_corrupt_lock_is_a_message() -> None:
-    base = {v: Snapshot(manifest("alpha>=1.0"), lock(alpha="1.0")) for v in ("default", "vllm")}
-    head = {"default": Snapshot(manifest("alpha>=1.0"), "not = [toml"), "vllm": base["vllm"]}
+    base = {v: VariantFiles(manifest("alpha>=1.0"), lock(alpha="1.0")) for v in ("default", "vllm")}
+    head = {"default": VariantFiles(manifest("alpha>=1.0"), "not = [toml"), "vllm": base["vllm"]}
     words, problem = safe_derive(VARIANTS, base, head)
     assert words == () and problem is not None and "uv.lock" in problem

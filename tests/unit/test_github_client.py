@@ -1,4 +1,4 @@
-"""bot.github against the fake GitHub: tokens cached and refreshed once, batching, errors without tokens."""
+"""The GitHub client against the fake GitHub: tokens cached and refreshed once, batching, clean errors."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 
 from bot.errors import GitHubAnswerError, GitHubError, TransientError
-from bot.github import TOKEN_MARGIN, GitHub
-from bot.github_answers import CheckRunState, check_run_state, pull_info, valid_id
+from bot.service.github import TOKEN_MARGIN, GitHub
+from bot.service.github_answers import CheckRunState, check_run_state, pull_info, valid_id
 from tests.e2e.harness import APP_ID, start_fake
 from tests.fakegithub.server import FakeGitHub
 from tests.support.appkeys import key_pair

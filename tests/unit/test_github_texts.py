@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from bot.botlabel import LabelledUpdate
 from bot.errors import OUTCOMES
 from bot.model import Commit, Finding, Request, Unresolved, UpgradeResult
-from bot.plan import SUMMARY_MARKER, BotLabel, make_plan
-from bot.report import render
-from bot.request import USAGE
+from bot.pipeline.request import USAGE
+from bot.service.botlabel import LabelledUpdate
+from bot.service.publication import SUMMARY_MARKER, BotLabel, make_plan
+from bot.text.render import render
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 EVIL = "@octocat <img src=x> `tick`"

@@ -6,8 +6,8 @@ from typing import Any
 
 from gidgethub.sansio import Event
 
-from bot import jobspec
-from bot.jobspec import BotPull, Command, Rerun
+from bot.service import jobspec
+from bot.service.jobspec import BotPull, Command, Rerun
 from handlers import router
 from handlers.intake import AppIdentity, Intake
 from handlers.issue_comment import command_words

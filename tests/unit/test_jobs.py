@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.jobs import JobStore, NewJob
-from bot.ledger import CheckRun, PushIntent, Reply, Result
 from bot.model import Commit, Request, UpgradeResult
-from bot.plan import make_plan
+from bot.service.jobs import JobStore, NewJob
+from bot.service.ledger import CheckRun, PushIntent, Reply, Result
+from bot.service.publication import make_plan
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import jobspec
 from bot.errors import JobSpecError, PayloadError
+from bot.service import jobspec
 from handlers.payloads import IssueComment, check_action, parse
 from tests.support.webhooks import payload
 from tests.unit.test_intake import accepted

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.model import Finding, Request, Unresolved, UpgradeResult
-from bot.plan import OUTPUT_LIMIT, Plan, bound, commentable_lines, make_plan
+from bot.service.publication import OUTPUT_LIMIT, Publication, bound, commentable_lines, make_plan
 
 
 def finding(line: int, severity: str = "error") -> Finding:
@@ -30,7 +30,7 @@ def test_plan_maps_outcome_annotations_and_notes() -> None:
         ("app/engine.py", 3, "failure"), ("app/engine.py", 9, "notice"), ("Dockerfile", 1, "warning"),
     ]  # fmt: skip
     assert [note.line for note in plan.notes] == [3, 9] and plan.notes[0].key in plan.notes[0].body
-    assert Plan.loads(plan.dumps()) == plan
+    assert Publication.loads(plan.dumps()) == plan
 
 
 def test_commentable_lines_are_added_and_context_lines_of_the_new_file() -> None:

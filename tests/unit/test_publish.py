@@ -8,13 +8,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.github import GitHub
-from bot.jobs import JobStore
-from bot.jobspec import Target
-from bot.ledger import CheckRun
 from bot.model import Finding, Request, UpgradeResult
-from bot.plan import make_plan
-from bot.publish import Publisher
+from bot.service.github import GitHub
+from bot.service.jobs import JobStore
+from bot.service.jobspec import JobTarget
+from bot.service.ledger import CheckRun
+from bot.service.publication import make_plan
+from bot.service.publish import Publisher
 from tests.e2e.harness import APP_ID, start_fake
 from tests.fakegithub.server import FakeGitHub, Repo
 from tests.support.appkeys import key_pair
@@ -56,7 +56,7 @@ async def test_review_and_summary(fake: FakeGitHub, github: GitHub, tmp_path: Pa
                            findings=(finding(new_line), finding(1)))  # fmt: skip
     plan = make_plan(result, audit_only=False, pushed=False, branch="feature")
     store = JobStore(tmp_path / "jobs.sqlite3")
-    target = Target(7, "o/r", repo.clone_url, "main")
+    target = JobTarget(7, "o/r", repo.clone_url, "main")
 
     first = Publisher(
         github=github, ledger=store.ledger(1), target=target, bot_login="upgrade-deps[bot]", job_ref="1-a"
@@ -81,7 +81,7 @@ async def test_review_and_summary(fake: FakeGitHub, github: GitHub, tmp_path: Pa
 
 
 def publisher(github: GitHub, store: JobStore, job_id: int) -> Publisher:
-    target = Target(7, "o/r", "file:///nowhere", "main")
+    target = JobTarget(7, "o/r", "file:///nowhere", "main")
     return Publisher(github=github, ledger=store.ledger(job_id), target=target, bot_login="upgrade-deps[bot]",
                      job_ref=f"{job_id}-ref")  # fmt: skip
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot.jobs import JobStore
-from bot.ledger import Ledger, PushIntent
 from bot.model import Commit, Request, UpgradeResult
-from bot.plan import make_plan
-from bot.pushes import push_landed, push_once
-from bot.sandbox import Identity, Sandbox
+from bot.service.clone import Identity, Sandbox
+from bot.service.jobs import JobStore
+from bot.service.ledger import Ledger, PushIntent
+from bot.service.publication import make_plan
+from bot.service.pushes import push_landed, push_once
 from tests.support.gitrepos import bare_from, commit_all
 from tests.support.repos import git
 

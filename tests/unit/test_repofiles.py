@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import repofiles
-from bot.repofiles import UnsafePathError
-from bot.transaction import FileTransaction
+from bot.files import repofiles
+from bot.files.repofiles import UnsafePathError
+from bot.files.transaction import FileTransaction
 
 SECRET = "-----BEGIN PRIVATE KEY-----\nnot really\n"
 

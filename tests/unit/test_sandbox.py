@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import gitrepo
 from bot.errors import ToolError
-from bot.sandbox import Identity, Sandbox
+from bot.service.clone import Identity, Sandbox
+from bot.tools import gitrepo
 from tests.support.gitrepos import bare_from, commit_all
 from tests.support.repos import git
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandboxes import LOCK, PREFIX, claim, root_problem
+from bot.service.clone_dirs import LOCK, PREFIX, claim, root_problem
 from bot.settings import SettingsError, load_settings
 from tests.support.appkeys import key_pair
 
 ROOT = Path(__file__).resolve().parents[2]
-CLAIMER = "import sys; from pathlib import Path; from bot.sandboxes import claim\n" \
+CLAIMER = "import sys; from pathlib import Path; from bot.service.clone_dirs import claim\n" \
           "own, _ = claim(Path(sys.argv[1])); print(own.path, flush=True); sys.stdin.read()"  # fmt: skip
 
 

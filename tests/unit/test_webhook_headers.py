@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.inbox import Inbox
-from bot.jobs import JobStore
-from bot.server import GroupCommit, Hooks, make_app
+from bot.service.inbox import Inbox
+from bot.service.jobs import JobStore
+from bot.service.server import GroupCommit, Hooks, make_app
 from handlers.intake import AppIdentity
 from tests.support.webhooks import FIXTURES, SECRET, sign
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import BadArgumentsError
-from bot.request import MAX_WORD, MAX_WORDS, parse_request
-from bot.words import split_words
+from bot.pipeline.request import MAX_WORD, MAX_WORDS, parse_request
+from bot.pipeline.words import split_words
 from handlers.issue_comment import command_words
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ToolError, TransientError
-from bot.jobs import Job, JobStore
-from bot.worker import MAX_DELAY, WorkerPool, backoff
+from bot.service.jobs import Job, JobStore
+from bot.service.worker import MAX_DELAY, WorkerPool, backoff
 
 
 def test_backoff_grows_and_respects_retry_after() -> None:

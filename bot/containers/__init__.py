@@ -1,0 +1,1 @@
+"""Step 4: container planning, the container step, the OCI registry client."""

@@ -1,0 +1,254 @@
+"""Loads `.github/upgrade-deps.toml` into a frozen Config, refusing bad input with file and key."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from bot.errors import ConfigError
+from bot.files import repofiles
+from bot.files.config_table import Reader, requirement
+from bot.files.tomlfile import load_toml, parse_toml
+from bot.model import Variant
+
+CONFIG_PATH = ".github/upgrade-deps.toml"
+DEFAULT_BOTS = ("renovate[bot]", "dependabot[bot]")
+PLACEHOLDERS = ("version", "major", "minor", "patch")  # of [[container]] image and template
+
+
+@dataclass(frozen=True)
+class PackageConfig:
+    name: str  # canonical
+    imports: tuple[str, ...] | None = None
+    family: str | None = None
+    audit: bool = True
+    checklist: str | None = None
+
+
+@dataclass(frozen=True)
+class ChecklistsConfig:
+    dir: str | None = None
+    primary: tuple[str, ...] = ()
+    tertiary: tuple[str, ...] = ("tests/", "examples/", "docs/")
+
+
+@dataclass(frozen=True)
+class ContainerRule:
+    package: str
+    files: tuple[str, ...]
+    image: str | None = None  # e.g. "lmsysorg/sglang:v{version}-runtime"
+    template: str | None = None  # literal text with {version} {major} {minor} {patch}
+    variant: str | None = None
+    tag: str | None = None  # explicit tag, wins over the template
+
+
+@dataclass(frozen=True)
+class VerifyCommand:
+    name: str
+    run: str
+    timeout: float = 900.0
+    variants: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class CompatShim:
+    package: str
+    files: tuple[str, ...]
+    stub_lists: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CompatConfig:
+    window: int = 1
+    shims: tuple[CompatShim, ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicyPair:
+    when: str
+    require: str
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    pins: str = "exact"
+    pairs: tuple[PolicyPair, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    """The repository's settings; every field has the default the README documents."""
+
+    variants: tuple[Variant, ...] | None = None  # None: discover from the files
+    packages: Mapping[str, PackageConfig] = field(default_factory=dict)
+    checklists: ChecklistsConfig = ChecklistsConfig()
+    containers: tuple[ContainerRule, ...] = ()
+    verify: tuple[VerifyCommand, ...] = ()
+    compat: CompatConfig = CompatConfig()
+    policy: PolicyConfig = PolicyConfig()
+    bots: tuple[str, ...] = DEFAULT_BOTS
+    source: str | None = None  # the file it came from, for messages
+
+    def families(self) -> dict[str, tuple[str, ...]]:
+        """Family name -> member packages."""
+        out: dict[str, list[str]] = {}
+        for package in self.packages.values():
+            if package.family:
+                out.setdefault(package.family, []).append(package.name)
+        return {name: tuple(members) for name, members in out.items()}
+
+
+def _check_placeholders(reader: Reader, key: str, text: str | None, *, tag_only: bool) -> None:
+    """An image's tag (or a template) must hold a known placeholder, and no unknown one."""
+    if text is None:
+        return
+    names = re.findall(r"\{([^{}]*)\}", text)
+    unknown = [name for name in names if name not in PLACEHOLDERS]
+    if unknown:
+        raise reader.fail(key, f"unknown placeholder {{{unknown[0]}}} (expected {', '.join(PLACEHOLDERS)})")
+    if tag_only and not re.search(r"\{\w+\}", text.rpartition(":")[2]):
+        problem = "the tag (after the last ':') needs a placeholder such as {version}"
+        raise reader.fail(key, f"{text!r}: {problem}")
+    if not names:
+        raise reader.fail(key, f"{text!r} has no placeholder such as {{version}}")
+
+
+def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH) -> Config:
+    """Validate an already-parsed TOML mapping; raise ConfigError naming the key."""
+    root = Reader(data, where="", display=display)
+    root.only("variant", "package", "checklists", "container", "verify", "compat", "policy", "bots")
+    variants: list[Variant] = []
+    for item in root.tables("variant"):
+        item.only("name", "manifest", "lock")
+        name = item.string("name", required=True)
+        manifest = item.string("manifest", required=True)
+        assert name and manifest
+        default_lock = "uv.lock" if manifest == "pyproject.toml" else f"uv.{name}.lock"
+        variants.append(Variant(name, manifest, item.string("lock") or default_lock))
+    names = [v.name for v in variants]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{display}: [[variant]] names must be unique, got {names}")
+    packages: dict[str, PackageConfig] = {}
+    section = root.table("package")
+    for raw_name in section.data:
+        item = section.table(raw_name)
+        item.only("imports", "family", "audit", "checklist")
+        name = canonicalize_name(raw_name)
+        packages[name] = PackageConfig(
+            name=name,
+            imports=item.strings("imports"),
+            family=item.string("family"),
+            audit=item.boolean("audit", True),
+            checklist=item.string("checklist"),
+        )
+    checklists = root.table("checklists")
+    checklists.only("dir", "primary", "tertiary")
+    containers = []
+    for item in root.tables("container"):
+        item.only("package", "files", "image", "template", "variant", "tag")
+        if (item.data.get("image") is None) == (item.data.get("template") is None):
+            raise item.fail("image", "give exactly one of 'image' or 'template'")
+        files = item.strings("files")
+        if not files:
+            raise item.fail("files", "required: the files (globs) this rule rewrites")
+        package = item.string("package", required=True)
+        assert package
+        _check_placeholders(item, "image", item.string("image"), tag_only=True)
+        _check_placeholders(item, "template", item.string("template"), tag_only=False)
+        containers.append(
+            ContainerRule(
+                package=canonicalize_name(package),
+                files=files,
+                image=item.string("image"),
+                template=item.string("template"),
+                variant=item.string("variant"),
+                tag=item.string("tag"),
+            )
+        )
+    verify = []
+    for item in root.tables("verify"):
+        item.only("name", "run", "timeout", "variants")
+        name, run = item.string("name", required=True), item.string("run", required=True)
+        assert name and run
+        verify.append(VerifyCommand(name, run, item.number("timeout", 900.0), item.strings("variants")))
+    compat = root.table("compat")
+    compat.only("window", "shim")
+    window = compat.number("window", 1, minimum=0)
+    if window != int(window):
+        raise compat.fail("window", f"expected a whole number, got {window!r}")
+    shims = []
+    for item in compat.tables("shim"):
+        item.only("package", "files", "stub_lists")
+        package = item.string("package", required=True)
+        assert package
+        shims.append(
+            CompatShim(
+                canonicalize_name(package), item.strings("files") or (), item.strings("stub_lists") or ()
+            )
+        )
+    policy = root.table("policy")
+    policy.only("pins", "pair")
+    pins = policy.string("pins") or "exact"
+    if pins not in ("exact", "range"):
+        raise policy.fail("pins", f'expected "exact" or "range", got {pins!r}')
+    pairs = []
+    for item in policy.tables("pair"):
+        item.only("when", "require")
+        pairs.append(PolicyPair(requirement(item, "when"), requirement(item, "require")))
+    bots = root.table("bots")
+    bots.only("authors")
+    return Config(
+        variants=tuple(variants) or None,
+        packages=packages,
+        checklists=ChecklistsConfig(
+            dir=checklists.string("dir"),
+            primary=checklists.strings("primary") or (),
+            tertiary=checklists.strings("tertiary") or ChecklistsConfig.tertiary,
+        ),
+        containers=tuple(containers),
+        verify=tuple(verify),
+        compat=CompatConfig(window=int(window), shims=tuple(shims)),
+        policy=PolicyConfig(pins=pins, pairs=tuple(pairs)),
+        bots=bots.strings("authors") or DEFAULT_BOTS,
+        source=display,
+    )
+
+
+def load_config(repo: Path, explicit: Path | None = None) -> Config:
+    """The repository's config: `explicit`, else `.github/upgrade-deps.toml`, else defaults."""
+    if explicit is not None:  # the caller's own file, named on the command line
+        document = load_toml(explicit, display=str(explicit), error=ConfigError)
+        return parse_config(document.unwrap(), display=str(explicit))
+    if not repofiles.exists(repo, CONFIG_PATH):
+        return Config()
+    try:
+        text = repofiles.read_text(repo, CONFIG_PATH)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{CONFIG_PATH}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{CONFIG_PATH}: cannot be read ({exc.strerror})") from None
+    document = parse_toml(text, display=CONFIG_PATH, error=ConfigError)
+    return parse_config(document.unwrap(), display=CONFIG_PATH)
+
+
+def discover_variants(repo: Path, config: Config) -> tuple[Variant, ...]:
+    """The configured variants, else `pyproject.toml`+`uv.lock` and each `pyproject.<name>.toml` pair."""
+    if config.variants is not None:
+        return config.variants
+    found: list[Variant] = []
+    if (repo / "pyproject.toml").exists():
+        found.append(Variant("default", "pyproject.toml", "uv.lock"))
+    for manifest in sorted(repo.glob("pyproject.*.toml")):
+        name = manifest.name[len("pyproject.") : -len(".toml")]
+        if name and (repo / f"uv.{name}.lock").exists():
+            found.append(Variant(name, manifest.name, f"uv.{name}.lock"))
+    if not found:
+        raise ConfigError(
+            f"{repo.name or repo}: no pyproject.toml and no variants configured in {CONFIG_PATH}"
+        )
+    return tuple(found)

@@ -1,0 +1,117 @@
+"""The state of one pipeline run that the steps read and add to."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.files import repofiles
+from bot.files.config import Config
+from bot.files.lockfile import Lock
+from bot.files.manifest import Manifest
+from bot.files.transaction import FileTransaction
+from bot.model import (
+    ContainerChange,
+    Request,
+    Resolution,
+    Section,
+    Unresolved,
+    UpgradeResult,
+    Variant,
+    VerifyResult,
+    VersionChange,
+    Warning_,
+)
+from bot.tools.isolation import Extra, Isolation
+from bot.tools.uv import Locker
+
+if TYPE_CHECKING:
+    from bot.audit.runner import AuditReport
+    from checklists.validate import ChecklistReport
+
+Progress = Callable[[str], Awaitable[None]]
+# A commit message, or how to render it: rendering waits until commit time, so jinja2 is not imported
+# before uv starts (start-up counts in the pipeline's overhead).
+Message = str | Callable[[], str]
+
+
+@dataclass(frozen=True)
+class StepCommit:
+    """The content of the files one step changed, and the commit message that explains it."""
+
+    message: Message
+    files: Mapping[str, str]
+
+    def text(self) -> str:
+        return self.message if isinstance(self.message, str) else self.message()
+
+
+@dataclass
+class Context:
+    """Everything a step needs, built once; the mutable lists collect what the steps report."""
+
+    repo: Path
+    request: Request
+    config: Config
+    variants: tuple[Variant, ...]
+    manifests: dict[str, Manifest]
+    baseline: dict[str, Lock]
+    focused: frozenset[str]
+    locker: Locker
+    files: FileTransaction
+    progress: Progress
+    environ: Mapping[str, str]
+    trusted: bool
+    cache_dir: Path
+    isolation: Isolation
+    extras: tuple[Extra, ...]  # paths outside the work tree the manifests reference
+    new_locks: dict[str, Lock] = field(default_factory=dict)
+    locked: list[str] = field(default_factory=list)  # variants this run re-locked
+    containers: tuple[ContainerChange, ...] = ()
+    verify: tuple[VerifyResult, ...] = ()
+    validated: set[str] = field(default_factory=set)  # packages whose checklists step 0.5 has seen
+    checklists: tuple[ChecklistReport, ...] = ()
+    audit: AuditReport | None = None
+    changes: tuple[VersionChange, ...] = ()
+    resolutions: list[Resolution] = field(default_factory=list)
+    unresolved: list[Unresolved] = field(default_factory=list)
+    warnings: list[Warning_] = field(default_factory=list)
+    sections: dict[str, Section] = field(default_factory=dict)
+    snapshots: list[StepCommit] = field(default_factory=list)
+
+    def variant(self, name: str) -> Variant:
+        return next(v for v in self.variants if v.name == name)
+
+    def write_manifest(self, variant: str, text: str) -> None:
+        """Replace a variant's manifest text on disk and in memory (all variants sharing the file)."""
+        path = self.variant(variant).manifest
+        self.files.write(path, text)
+        for other in self.variants:
+            if other.manifest == path:
+                self.manifests[other.name] = Manifest(text, display=path)
+
+    def snapshot(self, message: Message, paths: list[str], *, first: bool = False) -> None:
+        """Record the current content of `paths` as one commit (`first`: before all others)."""
+        if paths:
+            files = {path: repofiles.read_text(self.repo, path) for path in paths}
+            self.snapshots.insert(0 if first else len(self.snapshots), StepCommit(message, files))
+
+    def result(self, *, outcome: str, date: str) -> UpgradeResult:
+        return UpgradeResult(
+            request=self.request,
+            outcome=outcome,
+            date=date,
+            variants=self.variants,
+            changes=self.changes,
+            resolutions=tuple(self.resolutions),
+            unresolved=tuple(self.unresolved),
+            warnings=tuple(self.warnings),
+            containers=self.containers,
+            findings=self.audit.findings if self.audit else (),
+            audit=self.audit,
+            checklists=self.checklists,
+            verify=self.verify,
+            sections=dict(self.sections),
+        )

@@ -1,0 +1,83 @@
+"""Derives from the manifests which variants each requested package touches (the impact matrix)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.errors import DivergentPackageError, RefusedError
+from bot.files.lockfile import Lock
+from bot.files.manifest import Manifest
+from bot.model import Declaration, Request, Requested, Variant
+
+Scope = Literal["variant-only", "shared", "shared-divergent", "transitive", "absent"]
+
+
+@dataclass(frozen=True)
+class Impact:
+    """Where one package lives: per variant, its declarations and locked versions."""
+
+    package: str
+    scope: Scope
+    declarations: Mapping[str, tuple[Declaration, ...]]  # variant -> declarations
+    locked: Mapping[str, tuple[str, ...]]  # variant -> versions in that variant's lock
+
+
+@dataclass(frozen=True)
+class PinTarget:
+    """One (package, variant) the run must move to `version`."""
+
+    item: Requested
+    variant: str
+    declarations: tuple[Declaration, ...]
+
+
+def impact_of(
+    package: str, variants: tuple[Variant, ...], manifests: Mapping[str, Manifest], locks: Mapping[str, Lock]
+) -> Impact:
+    declarations = {v.name: tuple(manifests[v.name].declarations(package)) for v in variants}
+    locked = {v.name: locks[v.name].versions().get(package, ()) for v in variants}
+    declared_in = [name for name, found in declarations.items() if found]
+    present_in = [name for name, versions in locked.items() if versions]
+    scope: Scope
+    if not declared_in:
+        scope = "transitive" if present_in else "absent"
+    elif len(declared_in) == 1 or len(variants) == 1:
+        scope = "variant-only" if len(variants) > 1 else "shared"
+    else:
+        specs = {tuple(sorted(d.specifier or d.url or "" for d in declarations[n])) for n in declared_in}
+        versions = {locked[n] for n in declared_in}
+        scope = "shared-divergent" if len(specs) > 1 or len(versions) > 1 else "shared"
+    return Impact(package, scope, declarations, locked)
+
+
+def plan_targets(
+    request: Request, variants: tuple[Variant, ...], impacts: Mapping[str, Impact]
+) -> list[PinTarget]:
+    """The (package, variant) pairs to edit and lock; refuses what needs the user to choose."""
+    names = {v.name for v in variants}
+    targets = []
+    for item in request.items:
+        impact = impacts[item.name]
+        if item.variant is not None:
+            if item.variant not in names:
+                raise RefusedError(
+                    f"{item.text!r}: no variant {item.variant!r} (variants: {', '.join(sorted(names))})"
+                )
+            chosen = [item.variant]
+        elif impact.scope == "shared-divergent":
+            current = "; ".join(
+                f"{name}: {', '.join(impact.locked[name]) or 'not locked'}"
+                f" ({', '.join(d.specifier or d.url or 'unpinned' for d in impact.declarations[name])})"
+                for name in sorted(names)
+                if impact.declarations[name]
+            )
+            raise DivergentPackageError(
+                f"{item.display} is pinned differently per variant ({current}); say which variant with "
+                f"{item.display}=={item.version}@<variant>, once per variant to change"
+            )
+        else:
+            chosen = [v.name for v in variants if impact.declarations[v.name] or impact.locked[v.name]]
+        targets += [PinTarget(item, name, impact.declarations[name]) for name in chosen]
+    return targets

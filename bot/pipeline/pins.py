@@ -1,0 +1,71 @@
+"""Steps 0 and 1: decide which variants each request touches, warn, and rewrite every declaration."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
+
+from bot.files.specifiers import bump_specifier
+from bot.model import Declaration, Warning_
+from bot.pipeline.context import Context
+from bot.pipeline.impact import PinTarget, impact_of, plan_targets
+from bot.text.render import render
+
+
+def plan_and_pin(ctx: Context) -> list[PinTarget]:
+    """Step 0's impact matrix and step 1's edits; returns the (package, variant) targets."""
+    impacts = {
+        item.name: impact_of(item.name, ctx.variants, ctx.manifests, ctx.baseline)
+        for item in ctx.request.items
+    }
+    for item in ctx.request.items:
+        impact = impacts[item.name]
+        if impact.scope == "absent":
+            ctx.warnings.append(
+                Warning_(f"{item.display} is neither declared nor locked in any variant; nothing to upgrade")
+            )
+        elif item.name not in ctx.focused:
+            ctx.warnings.append(
+                Warning_(f"{item.display} is not a focused package; upgrading it without an API audit")
+            )
+    present = tuple(i for i in ctx.request.items if impacts[i.name].scope != "absent")
+    targets = plan_targets(replace(ctx.request, items=present), ctx.variants, impacts)
+    _warn_url_pins(ctx, targets)
+    edited = _edit(ctx, targets)
+    if edited:
+        message = partial(
+            render,
+            "commit-pins.txt.j2",
+            targets=list(dict.fromkeys(t.item for t in targets)),  # each request once, in order
+            request=ctx.request,
+            declarations=edited,
+        )
+        ctx.snapshot(message, sorted({d.manifest for d in edited}))
+    return targets
+
+
+def _warn_url_pins(ctx: Context, targets: list[PinTarget]) -> None:
+    for target in targets:
+        for declaration in target.declarations:
+            if declaration.url:
+                ctx.warnings.append(
+                    Warning_(
+                        f"{target.item.display} is pinned by URL ({declaration.url}) in "
+                        f"{declaration.section}; not rewritten: move that reference by hand",
+                        file=declaration.manifest,
+                        line=declaration.line,
+                    )
+                )
+
+
+def _edit(ctx: Context, targets: list[PinTarget]) -> list[Declaration]:
+    edited: list[Declaration] = []
+    for target in targets:
+        manifest = ctx.manifests[target.variant]
+        text, changed = manifest.rewrite(
+            target.item.name, partial(bump_specifier, version=target.item.version)
+        )
+        if changed:
+            ctx.write_manifest(target.variant, text)
+            edited += changed
+    return edited

@@ -1,0 +1,84 @@
+"""Steps after locking: dependency policy, container references (4) and verification commands (7)."""
+
+from __future__ import annotations
+
+from bot.model import Section
+from bot.pipeline.context import Context
+
+
+def needs_network(ctx: Context) -> bool:
+    """Whether any later step talks HTTP: container rules, or locks that name a remote index."""
+    if ctx.config.containers:
+        return True
+    return any(
+        kind == "registry" and value.startswith(("http://", "https://"))
+        for lock in ctx.baseline.values()
+        for entries in lock.packages.values()
+        for entry in entries
+        for kind, value in entry.source
+    )
+
+
+async def run_stages(ctx: Context) -> None:
+    """Policy, containers and verification; aiohttp is imported only when something needs it."""
+    from bot.pipeline.policy import check_policy
+
+    ctx.unresolved += check_policy(
+        ctx.config, {v.manifest: ctx.manifests[v.name] for v in ctx.variants}, ctx.new_locks
+    )
+    if needs_network(ctx):
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session:
+            await _yanked(ctx, session)
+            await _containers(ctx, session)
+    else:
+        ctx.sections["containers"] = Section("done")
+    await _verify(ctx)
+
+
+async def _yanked(ctx: Context, session: object) -> None:
+    """Yanked requested versions are warned about, from the index each baseline lock names."""
+    from bot.pipeline.policy import check_request
+    from bot.tools.yanks import yanked_for_request
+
+    yanked = await yanked_for_request(session, ctx.request, ctx.baseline)  # type: ignore[arg-type]
+    if any(yanked.values()):
+        baseline = {name: lock.versions() for name, lock in ctx.baseline.items()}
+        known = {w.message for w in ctx.warnings}
+        ctx.warnings += [
+            w for w in check_request(ctx.request, baseline, yanked=yanked) if w.message not in known
+        ]
+
+
+async def _containers(ctx: Context, session: object) -> None:
+    from bot.containers.container_step import update_containers
+    from bot.containers.registry import RegistryClient
+
+    if not ctx.trusted:
+        # A fork's configuration must not make the bot contact hosts it names.
+        ctx.sections["containers"] = Section("not run", "pull requests from forks do not update containers")
+        return
+    registry = RegistryClient(session=session)  # type: ignore[arg-type]
+    outcome = await update_containers(
+        ctx.repo, ctx.config, ctx.changes, ctx.request, registry=registry, write=ctx.files.write
+    )
+    ctx.containers = outcome.changes
+    ctx.unresolved += outcome.unresolved
+    ctx.snapshot(outcome.commit_message(), list(outcome.files))
+    ctx.sections["containers"] = Section("done")
+
+
+async def _verify(ctx: Context) -> None:
+    from bot.pipeline.verify import run_verify, verify_unresolved
+
+    if not ctx.config.verify:
+        ctx.sections["verify"] = Section("done")
+        return
+    await ctx.progress("verify")
+    ctx.verify = await run_verify(
+        ctx.repo, ctx.config, ctx.locked, environ=ctx.environ, trusted=ctx.trusted, isolation=ctx.isolation,
+        extras=ctx.extras,
+    )  # fmt: skip
+    ctx.unresolved += verify_unresolved(ctx.verify)
+    ctx.sections["verify"] = Section("done")

@@ -1,0 +1,31 @@
+"""The upgrade summary (`upgrade-summary.md`, the seed's step 8) rendered from a result (pure)."""
+
+from __future__ import annotations
+
+from bot.errors import OUTCOMES
+from bot.model import Section, UpgradeResult
+from bot.text.render import render
+
+SECTIONS = ("checklists", "pins", "lock", "containers", "audit", "verify")
+
+
+def render_summary(result: UpgradeResult) -> str:
+    """`upgrade-summary.md` for a result; a step that did not run says so, never invents content."""
+    sections = {name: result.sections.get(name, Section("not run", "not reached")) for name in SECTIONS}
+    audit_section = checklist_section = ""
+    if result.audit is not None:
+        from bot.audit.messages import audit_section as render_audit
+
+        audit_section = render_audit(result.audit).strip()
+    if result.checklists:
+        from checklists.report import render_markdown
+
+        checklist_section = render_markdown(result.checklists).strip()
+    return render(
+        "upgrade-summary.md.j2",
+        r=result,
+        outcome=OUTCOMES[result.outcome],
+        sections=sections,
+        audit_section=audit_section,
+        checklist_section=checklist_section,
+    )

@@ -1,0 +1,215 @@
+"""Runs the upgrade steps on a local checkout and returns an UpgradeResult (knows nothing of GitHub)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from bot.errors import ManifestError, UpgradeDepsError
+from bot.files import repofiles
+from bot.files.config import Config, discover_variants, load_config
+from bot.files.lockfile import read_lock
+from bot.files.manifest import Manifest
+from bot.files.manifest_paths import outside_paths
+from bot.files.transaction import FileTransaction
+from bot.model import Commit, Request, Section, UpgradeResult
+from bot.pipeline import api_steps
+from bot.pipeline.context import Context, Progress
+from bot.pipeline.locking import lock_all
+from bot.pipeline.pins import plan_and_pin
+from bot.pipeline.policy import check_request
+from bot.pipeline.request import parse_request
+from bot.pipeline.stages import run_stages
+from bot.pipeline.static_audit import audit_lock_changes
+from bot.settings import default_cache_dir
+from bot.tools import gitrepo
+from bot.tools.isolation import Isolation
+from bot.tools.proc import child_env
+from bot.tools.uv import SWAP_DIR, Locker, restore_swap
+
+SUMMARY = "upgrade-summary.md"
+# Outcomes after which the changes stay (and are committed); any other ending restores every file.
+KEEP = ("landed", "attention", "breaking")
+
+
+async def _quiet(_: str) -> None:
+    return None
+
+
+def _today() -> str:
+    return datetime.date.today().isoformat()
+
+
+async def run_upgrade(
+    repo: Path,
+    args: Sequence[str],
+    *,
+    config_path: Path | None = None,
+    commit: bool = True,
+    progress: Progress | None = None,
+    trusted: bool = True,
+    environ: Mapping[str, str],
+    isolation: Isolation,
+    uv_timeout: float = 600.0,
+    cache_dir: Path | None = None,
+    static_base: str | None = None,
+) -> UpgradeResult:
+    """Upgrade `repo` as `args` asks. On refusal or failure every tracked file is as it was.
+
+    Every uv call and verification command runs under `isolation`. `cache_dir` keeps downloaded
+    distributions and extracted APIs between runs (default: the user's cache directory from `environ`).
+    Where `isolation` refuses to run repository code, a `static_base` commit (a bot pull request's
+    base) still gets the head's own lock changes audited against it; the run ends refused.
+    """
+    try:
+        request = parse_request(args)
+    except UpgradeDepsError as exc:
+        return UpgradeResult(
+            request=Request((), " ".join(args)), outcome=exc.kind, date=_today(), error=str(exc)
+        )
+    files = FileTransaction(repo)
+    try:
+        ctx = await _prepare(
+            repo, request, config_path, files, progress or _quiet, environ, trusted, uv_timeout,
+            cache_dir or default_cache_dir(environ), isolation,
+        )  # fmt: skip
+        if isolation.mode == "refused" and static_base is not None:
+            return await _static(ctx, static_base)
+        result = await _run_steps(ctx)
+    except UpgradeDepsError as exc:
+        files.restore()
+        return UpgradeResult(request=request, outcome=exc.kind, date=_today(), error=str(exc))
+    except BaseException:
+        files.restore()
+        raise
+    if result.outcome not in KEEP:
+        files.restore()
+        return result
+    if commit:
+        await ctx.progress("commit")
+        try:
+            result = replace(result, commits=_commit(ctx))
+        except UpgradeDepsError as exc:
+            files.restore()
+            return replace(result, outcome=exc.kind, error=str(exc))
+    return result
+
+
+async def _prepare(
+    repo: Path, request: Request, config_path: Path | None, files: FileTransaction, progress: Progress,
+    environ: Mapping[str, str], trusted: bool, uv_timeout: float, cache_dir: Path, isolation: Isolation,
+) -> Context:  # fmt: skip
+    env = child_env(environ)
+    git_dir = await gitrepo.git_dir(repo, env=env)
+    # A run killed in the middle of a swap left the originals here: put them back first.
+    restore_swap(repo, git_dir / SWAP_DIR)
+    await gitrepo.ensure_clean(repo, env=env, ignore=(SUMMARY,))
+    config = load_config(repo, config_path)
+    variants = discover_variants(repo, config)
+    manifests = {}
+    for variant in variants:
+        if not repofiles.is_file(repo, variant.manifest):
+            raise ManifestError(f"{variant.manifest}: manifest of variant {variant.name!r} not found")
+        text = repofiles.read_text(repo, variant.manifest)
+        manifests[variant.name] = Manifest(text, display=variant.manifest)
+    baseline = {variant.name: read_lock(repo, variant.lock) for variant in variants}
+    extras = outside_paths(repo, manifests)
+    return Context(
+        repo=repo,
+        request=request,
+        config=config,
+        variants=variants,
+        manifests=manifests,
+        baseline=baseline,
+        focused=_focused(config, manifests),
+        locker=Locker(repo, env=env, timeout=uv_timeout, git_dir=git_dir, isolation=isolation, extras=extras),
+        files=files,
+        progress=progress,
+        environ=environ,
+        trusted=trusted,
+        cache_dir=cache_dir,
+        isolation=isolation,
+        extras=extras,
+    )
+
+
+async def _static(ctx: Context, base: str) -> UpgradeResult:
+    """No sandbox: nothing of the repository runs, but what its locks already changed is audited."""
+    reason = ctx.isolation.refusal()
+    await audit_lock_changes(ctx, base, reason=reason)
+    return replace(ctx.result(outcome="refused", date=_today()), error=reason)
+
+
+def _focused(config: Config, manifests: Mapping[str, Manifest]) -> frozenset[str]:
+    """Configured packages, else every direct dependency of any variant."""
+    if config.packages:
+        return frozenset(config.packages)
+    names: set[str] = set()
+    for manifest in manifests.values():
+        names |= manifest.direct_dependencies()
+    return frozenset(names)
+
+
+async def _run_steps(ctx: Context) -> UpgradeResult:
+    baseline = {name: lock.versions() for name, lock in ctx.baseline.items()}
+    ctx.warnings += check_request(ctx.request, baseline)  # refuses a downgrade before any edit
+    # Step 0.5 touches only checklist files and steps 1-3 only manifests and locks: the checklist
+    # scan runs while uv works instead of before it.
+    validation = asyncio.ensure_future(
+        api_steps.validate(ctx, [item.name for item in ctx.request.items], reason="requested")
+    )
+    try:
+        await ctx.progress("pins")
+        targets = plan_and_pin(ctx)
+        ctx.sections["pins"] = Section("done")
+        locked = bool(targets) and await lock_all(ctx, targets)
+    except BaseException:
+        validation.cancel()
+        with contextlib.suppress(asyncio.CancelledError, UpgradeDepsError):
+            await validation
+        raise
+    await validation
+    if not targets:
+        return ctx.result(outcome="nothing", date=_today())
+    if not locked:
+        return ctx.result(outcome="not-landed", date=_today())
+    if any(item.blocking for item in ctx.unresolved):
+        return ctx.result(outcome="not-landed", date=_today())
+    await run_stages(ctx)
+    await api_steps.audit(ctx)
+    return ctx.result(outcome=_outcome(ctx), date=_today())
+
+
+def _outcome(ctx: Context) -> str:
+    if any(item.blocking for item in ctx.unresolved):
+        return "not-landed"
+    if not ctx.files.changed():
+        return "nothing"
+    if ctx.audit is not None and ctx.audit.has_errors:
+        return "breaking"
+    # Pin style alone never fails a check run: the upgrade is right either way.
+    if any(item.kind != "pin-style" for item in ctx.unresolved):
+        return "attention"
+    return "landed"
+
+
+def _commit(ctx: Context) -> tuple[Commit, ...]:
+    """One commit per step that changed files, replaying each step's snapshot in order."""
+    git = gitrepo.open_repo(ctx.repo)
+    final = {path: repofiles.read_bytes(ctx.repo, path) for path in ctx.files.changed()}
+    commits = []
+    with gitrepo.all_or_none(git, list(final)):
+        for snapshot in ctx.snapshots:
+            for path, text in snapshot.files.items():
+                repofiles.write_text(ctx.repo, path, text)
+            made = gitrepo.commit_files(git, list(snapshot.files), snapshot.text())
+            if made:
+                commits.append(made)
+        for path, data in final.items():
+            repofiles.write_bytes(ctx.repo, path, data)
+        made = gitrepo.commit_files(git, list(final), "Record remaining upgrade changes", untracked=False)
+    return (*commits, *([made] if made else []))

@@ -1,0 +1,258 @@
+"""The one module that calls the GitHub REST API: app JWT, cached installation tokens, our calls."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+import gidgethub
+from gidgethub import apps
+from gidgethub.aiohttp import GitHubAPI
+
+from bot.errors import GitHubAnswerError, GitHubError, TransientError
+from bot.service.github_answers import CheckRunState, check_run_state, login_of, pull_info, valid_id
+from bot.service.github_answers import PullInfo as PullInfo
+
+# Refresh an installation token this long before GitHub says it expires (tokens live an hour).
+TOKEN_MARGIN = 300.0
+REQUESTER = "upgrade-deps"
+ANNOTATIONS_PER_CALL = 50  # GitHub's maxItems for output.annotations
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    id: int
+    slug: str
+
+    @property
+    def bot_login(self) -> str:
+        return f"{self.slug}[bot]"
+
+    @property
+    def bot_email(self) -> str:
+        return f"{self.id}+{self.slug}[bot]@users.noreply.github.com"
+
+
+@contextlib.asynccontextmanager
+async def _calling(what: str) -> AsyncIterator[None]:
+    """Turn client and HTTP failures into our errors; messages name the call, never credentials."""
+    try:
+        yield
+    except gidgethub.RateLimitExceeded as exc:
+        wait = exc.rate_limit.reset_datetime.timestamp() - time.time() if exc.rate_limit else 60.0
+        raise TransientError(f"{what}: GitHub rate limit exhausted", retry_after=max(1.0, wait)) from None
+    except gidgethub.GitHubBroken as exc:
+        raise TransientError(f"{what}: GitHub answered {int(exc.status_code)}") from None
+    except gidgethub.BadRequest as exc:
+        status = int(exc.status_code)
+        retry_after = exc.headers.get("retry-after")
+        if status in (403, 429) and retry_after is not None:  # secondary rate limit
+            raise TransientError(f"{what}: secondary rate limit", retry_after=float(retry_after)) from None
+        raise GitHubError(f"{what}: GitHub answered {status} ({exc})", status=status) from None
+    except gidgethub.HTTPException as exc:
+        raise GitHubError(
+            f"{what}: GitHub answered {int(exc.status_code)}", status=int(exc.status_code)
+        ) from None
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise TransientError(f"{what}: cannot reach GitHub ({type(exc).__name__})") from None
+
+
+class GitHub:
+    """GitHub for one app: every call takes the installation it acts for."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, *, app_id: str, private_key: str, api_url: str
+    ) -> None:
+        self._gh = GitHubAPI(session, REQUESTER, base_url=api_url)
+        self._app_id = app_id
+        self._key = private_key
+        self._tokens: dict[int, tuple[str, float]] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def _jwt(self) -> str:
+        return apps.get_jwt(app_id=self._app_id, private_key=self._key)
+
+    async def app(self) -> AppInfo:
+        async with _calling("GET /app"):
+            data = await self._gh.getitem("/app", jwt=self._jwt())
+        slug = data.get("slug") if isinstance(data, Mapping) else None
+        if not isinstance(slug, str) or not slug:
+            raise GitHubAnswerError("GET /app: GitHub's answer has no valid slug")
+        return AppInfo(id=valid_id(data, "GET /app"), slug=slug)
+
+    async def token(self, installation: int) -> str:
+        """An installation token, from the cache while it has more than TOKEN_MARGIN seconds left."""
+        lock = self._locks.setdefault(installation, asyncio.Lock())
+        async with lock:  # concurrent jobs of one installation refresh once
+            cached = self._tokens.get(installation)
+            if cached and cached[1] - TOKEN_MARGIN > time.time():
+                return cached[0]
+            async with _calling(f"POST /app/installations/{installation}/access_tokens"):
+                data = await apps.get_installation_access_token(
+                    self._gh, installation_id=str(installation), app_id=self._app_id, private_key=self._key
+                )
+            expires = datetime.fromisoformat(str(data["expires_at"]).replace("Z", "+00:00")).timestamp()
+            self._tokens[installation] = (str(data["token"]), expires)
+            return str(data["token"])
+
+    async def _call(self, method: str, installation: int, url: str, data: Any = b"", **kw: Any) -> Any:
+        token = await self.token(installation)
+        async with _calling(f"{method} {url}"):
+            if method == "GET":
+                return await self._gh.getitem(url, oauth_token=token, **kw)
+            if method == "POST":
+                return await self._gh.post(url, data=data, oauth_token=token, **kw)
+            if method == "PATCH":
+                return await self._gh.patch(url, data=data, oauth_token=token, **kw)
+        raise ValueError(method)
+
+    async def _all(
+        self, installation: int, url: str, url_vars: Mapping[str, str] | None = None, *, key: str = "items"
+    ) -> list[Mapping[str, Any]]:
+        """Every item of a paginated list; anything in it that is not an object is skipped."""
+        token = await self.token(installation)
+        async with _calling(f"GET {url}"):
+            items = [item async for item in self._gh.getiter(url, url_vars or {}, oauth_token=token,
+                                                             iterable_key=key)]  # fmt: skip
+        return [item for item in items if isinstance(item, Mapping)]
+
+    # Repositories and people
+    async def permission(self, installation: int, repo: str, user: str) -> str:
+        """The user's role on the repository: admin, maintain, write, triage, read or none."""
+        data = await self._call("GET", installation, f"/repos/{repo}/collaborators/{{user}}/permission",
+                                url_vars={"user": user})  # fmt: skip
+        return str(data.get("role_name") or data.get("permission") or "none")
+
+    async def file_text(self, installation: int, repo: str, path: str, *, ref: str) -> str | None:
+        """A text file of the repository at `ref`, or None when it does not exist there."""
+        try:
+            data = await self._call("GET", installation, f"/repos/{repo}/contents/{path}{{?ref}}",
+                                    url_vars={"ref": ref})  # fmt: skip
+        except GitHubError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        if not isinstance(data, Mapping) or data.get("encoding") != "base64":
+            return None  # a directory, a symlink or a submodule
+        return base64.b64decode(str(data.get("content", ""))).decode("utf-8", errors="replace")
+
+    # Pull requests
+    async def pull(self, installation: int, repo: str, number: int) -> PullInfo:
+        what = f"GET /repos/{repo}/pulls/{number}"
+        return pull_info(await self._call("GET", installation, f"/repos/{repo}/pulls/{number}"), what)
+
+    async def find_pull(self, installation: int, repo: str, head: str) -> tuple[int, str] | None:
+        """The open pull request from `head` ("owner:branch"), as (number, html_url)."""
+        what = f"GET /repos/{repo}/pulls"
+        items = await self._call("GET", installation, f"/repos/{repo}/pulls{{?head,state}}",
+                                 url_vars={"head": head, "state": "open"})  # fmt: skip
+        if not isinstance(items, list):
+            raise GitHubAnswerError(f"{what}: GitHub's answer is not a list")
+        if not items:
+            return None
+        return valid_id(items[0], what, "number"), str(items[0].get("html_url", ""))
+
+    async def create_pull(
+        self, installation: int, repo: str, *, title: str, head: str, base: str, body: str
+    ) -> tuple[int, str]:
+        data = await self._call("POST", installation, f"/repos/{repo}/pulls",
+                                {"title": title, "head": head, "base": base, "body": body})  # fmt: skip
+        return valid_id(data, f"POST /repos/{repo}/pulls", "number"), str(data.get("html_url", ""))
+
+    async def pull_files(self, installation: int, repo: str, number: int) -> list[tuple[str, str]]:
+        """(filename, patch) of each changed file; the patch is empty for binary or huge files."""
+        items = await self._all(installation, f"/repos/{repo}/pulls/{number}/files")
+        return [(str(item.get("filename", "")), str(item.get("patch") or "")) for item in items]
+
+    async def review_comment_bodies(
+        self, installation: int, repo: str, number: int, *, author: str
+    ) -> list[str]:
+        """The bodies of the review comments `author` wrote on the pull request."""
+        items = await self._all(installation, f"/repos/{repo}/pulls/{number}/comments")
+        return [str(item.get("body", "")) for item in items if login_of(item) == author]
+
+    async def create_review(
+        self, installation: int, repo: str, number: int, *, commit: str, body: str,
+        comments: Sequence[Mapping[str, Any]],
+    ) -> int:  # fmt: skip
+        data = await self._call("POST", installation, f"/repos/{repo}/pulls/{number}/reviews",
+                                {"commit_id": commit, "body": body, "event": "COMMENT",
+                                 "comments": list(comments)})  # fmt: skip
+        return valid_id(data, f"POST /repos/{repo}/pulls/{number}/reviews")
+
+    # Comments and reactions
+    async def comment(self, installation: int, repo: str, number: int, body: str) -> int:
+        data = await self._call(
+            "POST", installation, f"/repos/{repo}/issues/{number}/comments", {"body": body}
+        )
+        return valid_id(data, f"POST /repos/{repo}/issues/{number}/comments")
+
+    async def edit_comment(self, installation: int, repo: str, comment_id: int, body: str) -> None:
+        await self._call("PATCH", installation, f"/repos/{repo}/issues/comments/{comment_id}", {"body": body})
+
+    async def find_comment(
+        self, installation: int, repo: str, number: int, *, marker: str, author: str
+    ) -> int | None:
+        """The first comment by `author` containing the hidden `marker`."""
+        what = f"GET /repos/{repo}/issues/{number}/comments"
+        for item in await self._all(installation, f"/repos/{repo}/issues/{number}/comments"):
+            if login_of(item) == author and marker in str(item.get("body", "")):
+                return valid_id(item, what)
+        return None
+
+    async def react(self, installation: int, repo: str, comment_id: int, content: str) -> None:
+        await self._call("POST", installation, f"/repos/{repo}/issues/comments/{comment_id}/reactions",
+                         {"content": content})  # fmt: skip
+
+    # Check runs
+    async def create_check_run(self, installation: int, repo: str, *, head_sha: str, name: str,
+                               external_id: str, title: str, summary: str) -> int:  # fmt: skip
+        output = {"title": title, "summary": summary}
+        data = await self._call("POST", installation, f"/repos/{repo}/check-runs",
+                                {"name": name, "head_sha": head_sha, "external_id": external_id,
+                                 "status": "in_progress", "output": output})  # fmt: skip
+        return valid_id(data, f"POST /repos/{repo}/check-runs")
+
+    async def find_check_run(
+        self, installation: int, repo: str, *, head_sha: str, name: str, external_id: str
+    ) -> int | None:
+        """Our app's run named `name` on `head_sha` whose external id is `external_id`, if GitHub has one."""
+        url = f"/repos/{repo}/commits/{head_sha}/check-runs{{?check_name,filter,app_id}}"
+        found = await self._all(installation, url, {"check_name": name, "filter": "all",
+                                                    "app_id": self._app_id}, key="check_runs")  # fmt: skip
+        for item in found:
+            if item.get("external_id") == external_id and item.get("name") == name:
+                return valid_id(item, f"GET /repos/{repo}/commits/{head_sha}/check-runs")
+        return None
+
+    async def check_run(self, installation: int, repo: str, check_run_id: int) -> CheckRunState:
+        data = await self._call("GET", installation, f"/repos/{repo}/check-runs/{check_run_id}")
+        return check_run_state(data, f"GET /repos/{repo}/check-runs/{check_run_id}")
+
+    async def update_check_run(
+        self, installation: int, repo: str, check_run_id: int, fields: Mapping[str, Any]
+    ) -> None:
+        await self._call("PATCH", installation, f"/repos/{repo}/check-runs/{check_run_id}", dict(fields))
+
+    async def complete_check_run(
+        self, installation: int, repo: str, check_run_id: int, *, conclusion: str, title: str,
+        summary: str, text: str, annotations: Sequence[Mapping[str, Any]], sent: int = 0,
+    ) -> int:  # fmt: skip
+        """Conclude the run; annotations go 50 per call (GitHub appends them). Returns how many were sent."""
+        output: dict[str, Any] = {"title": title, "summary": summary, "text": text}
+        batches = [annotations[i : i + ANNOTATIONS_PER_CALL] for i in range(sent, len(annotations), 50)]
+        for batch in batches[:-1]:
+            await self.update_check_run(installation, repo, check_run_id,
+                                        {"output": {**output, "annotations": list(batch)}})  # fmt: skip
+            sent += len(batch)
+        last = {**output, "annotations": list(batches[-1])} if batches else output
+        done = {"status": "completed", "conclusion": conclusion, "output": last}
+        await self.update_check_run(installation, repo, check_run_id, done)
+        return sent + (len(batches[-1]) if batches else 0)

@@ -1,0 +1,239 @@
+"""`upgrade-deps serve`: the aiohttp webhook server; verifies, persists a job, answers 202."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sqlite3
+import sys
+from argparse import Namespace
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NoReturn
+
+import aiohttp
+import orjson
+from aiohttp import web
+from gidgethub.sansio import Event
+
+from bot.errors import PayloadError, UpgradeDepsError
+from bot.service import jobspec
+from bot.service.github import GitHub
+from bot.service.inbox import Inbox, NewJob
+from bot.service.jobs import JobStore
+from bot.service.workerproc import WorkerProcess
+from bot.settings import Settings, SettingsError, from_process, hand_over, taken_over, without_secrets
+from handlers import router
+from handlers.delivery import Delivery, delivery_of, signature_problem
+from handlers.intake import AppIdentity, Intake
+from handlers.payloads import check_action
+
+log = logging.getLogger("upgrade-deps.server")
+Batch = list[tuple[NewJob, asyncio.Future[int | None]]]
+MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+RETRY_LOCKED = 0.002  # seconds before trying a write again that found the database locked
+
+
+# What storing a row can raise: SQLite's errors, a string it cannot encode, an integer it cannot hold.
+STORE_ERRORS = (sqlite3.Error, ValueError, OverflowError)
+
+
+def _locked(exc: Exception) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+class GroupCommit:
+    """Deliveries that arrive in the same event-loop turn are persisted in one transaction.
+
+    Each request still waits for its own row to be committed before it is acknowledged.
+    """
+
+    def __init__(self, store: Inbox) -> None:
+        self.store = store
+        self._pending: Batch = []
+        self._retrying = False
+        self.locked = 0  # writes that found the database locked and were retried (see /healthz)
+
+    async def add(self, job: NewJob) -> int | None:
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        if not self._pending and not self._retrying:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append((job, future))
+        return await future
+
+    def _flush(self) -> None:
+        batch, self._pending, self._retrying = self._pending, [], False
+        if not batch:
+            return
+        try:
+            ids = self.store.add_many([job for job, _ in batch])
+        except Exception as exc:  # whatever it is, every waiting request gets an answer
+            if _locked(exc):
+                self._later(batch)
+            else:
+                self._one_by_one(batch)
+            return
+        for (_, future), job_id in zip(batch, ids, strict=True):
+            future.set_result(job_id)
+
+    def _later(self, batch: Batch) -> None:
+        # The worker process holds the write lock for a moment: try again shortly, with any
+        # deliveries that arrived meanwhile, instead of sleeping with the event loop stopped.
+        self._pending = batch + self._pending
+        self._retrying = True
+        self.locked += 1
+        asyncio.get_running_loop().call_later(RETRY_LOCKED, self._flush)
+
+    def _one_by_one(self, batch: Batch) -> None:
+        """The batch's transaction failed (and was rolled back): one bad row must not fail its neighbours."""
+        for index, (job, future) in enumerate(batch):
+            try:
+                [job_id] = self.store.add_many([job])
+            except Exception as exc:
+                if _locked(exc):
+                    self._later(batch[index:])
+                    return
+                future.set_exception(exc)  # this request answers 503; none is dropped silently
+            else:
+                future.set_result(job_id)
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the webhook endpoint needs: no GitHub client, no git: only the store."""
+
+    secret: str
+    store: Inbox
+    identity: AppIdentity
+    wake: Callable[[], None] | None = None
+    commits: GroupCommit | None = None
+
+
+def _reply(status: int, message: str) -> web.Response:
+    return web.json_response({"message": message}, status=status)
+
+
+async def accept(request: web.Request, hooks: Hooks) -> web.Response:
+    body = await request.read()
+    unsigned = signature_problem(request.headers, body, hooks.secret)
+    if unsigned is not None:
+        return _reply(401, unsigned)
+    try:
+        delivery = delivery_of(request.headers)
+    except PayloadError as exc:
+        return _reply(400, str(exc))
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _reply(400, "body is not JSON")
+    if not isinstance(data, dict):
+        return _reply(400, "body is not a JSON object")
+    if delivery.event == "ping":
+        return _reply(200, "pong")
+    intake = Intake(hooks.identity)
+    try:
+        check_action(data)
+        await router.dispatch(Event(data, event=delivery.event, delivery_id=delivery.id), intake)
+    except PayloadError as exc:
+        return _reply(400, f"{delivery.event} payload: {exc}")
+    if not intake.accepted:
+        # An event or action no router handles, a repository hook's delivery, a comment that is
+        # no command: GitHub delivered what the app subscribed to, so this is 200, not an error.
+        return _reply(200, "nothing to do for this delivery")
+    return await _persist(hooks, delivery, intake.accepted)
+
+
+async def _persist(hooks: Hooks, delivery: Delivery, specs: list[jobspec.Spec]) -> web.Response:
+    created = []
+    commits = hooks.commits or GroupCommit(hooks.store)
+    for index, spec in enumerate(specs):
+        key = delivery.id if index == 0 else f"{delivery.id}/{index}"
+        job = NewJob(key, jobspec.subject(spec), jobspec.kind_of(spec), jobspec.dumps(spec),
+                     jobspec.coalesce_key(spec))  # fmt: skip
+        try:
+            job_id = await commits.add(job)
+        except STORE_ERRORS as exc:
+            # Not stored, so not acknowledged: GitHub records a failed delivery an operator can redeliver.
+            log.error("delivery %s was not stored: %s: %s", delivery.id, type(exc).__name__, exc)
+            return _reply(503, "the delivery could not be stored; redeliver it later")
+        if job_id is not None:
+            created.append(job_id)
+    if hooks.wake is not None:
+        hooks.wake()
+    return web.json_response({"jobs": created, "redelivery": not created}, status=202)
+
+
+def make_app(hooks: Hooks) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY)
+
+    async def webhook(request: web.Request) -> web.Response:
+        return await accept(request, hooks)
+
+    async def healthz(_: web.Request) -> web.Response:
+        locked = hooks.commits.locked if hooks.commits else 0
+        return web.json_response({"ok": True, "jobs": hooks.store.counts(), "locked_retries": locked})
+
+    app.router.add_post("/webhook", webhook)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def serve(settings: Settings, host: str, port: int) -> int:
+    async with aiohttp.ClientSession() as session:
+        github = GitHub(
+            session, app_id=settings.app_id, private_key=settings.private_key, api_url=settings.api_url
+        )
+        try:
+            app_info = await github.app()
+        except UpgradeDepsError as exc:
+            print(f"upgrade-deps serve: cannot read the app from {settings.api_url}: {exc}", file=sys.stderr)
+            return 1
+    JobStore(settings.db_path).close()  # both files and their tables exist before anyone uses them
+    store = Inbox(settings.db_path)
+    workers = WorkerProcess(settings, app_info)
+    identity = AppIdentity(app_info.id, app_info.bot_login)
+    hooks = Hooks(settings.webhook_secret, store, identity, workers.wake, GroupCommit(store))
+    web_runner = web.AppRunner(make_app(hooks), access_log=None)
+    await web_runner.setup()
+    await web.TCPSite(web_runner, host, port).start()
+    await workers.start()
+    print(f"upgrade-deps serve: listening on http://{host}:{port} as {app_info.bot_login}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await web_runner.cleanup()
+        await workers.stop()
+        store.close()
+    return 0
+
+
+def _reexec(settings: Settings, args: Namespace) -> NoReturn:
+    """Become a process (same pid) whose environment and command line hold no secret."""
+    fd = hand_over(settings)
+    argv = [sys.executable, "-m", "bot.cli", "serve", "--host", args.host, "--port", str(args.port),
+            "--settings-fd", str(fd)]  # fmt: skip
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, without_secrets())
+
+
+def main(args: Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        if args.settings_fd is None:
+            _reexec(from_process(), args)
+        settings = taken_over(args.settings_fd)
+    except SettingsError as exc:
+        for problem in exc.problems:
+            print(f"upgrade-deps serve: {problem}", file=sys.stderr)
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(serve(settings, args.host, args.port))
+    return 0

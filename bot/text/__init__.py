@@ -1,0 +1,1 @@
+"""Person-facing text: the jinja2 environment and rendering, Markdown neutralising, wording."""

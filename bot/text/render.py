@@ -1,0 +1,34 @@
+"""The one jinja2 environment and `render`: every person-facing text comes from `templates/` (pure)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from bot.text import markdown
+
+if TYPE_CHECKING:
+    import jinja2
+
+
+@cache
+def environment(*, trimmed: bool = False) -> jinja2.Environment:
+    """The one jinja2 environment per style; `trimmed` drops the newlines around block tags."""
+    import jinja2
+
+    env = jinja2.Environment(
+        # `bot/templates` is the source tree's `templates/` (a symbolic link), shipped inside the wheel:
+        # found as package data, wherever the package is installed.
+        loader=jinja2.PackageLoader("bot", "templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=trimmed,
+        lstrip_blocks=trimmed,
+        autoescape=False,  # Markdown, not HTML: untrusted values go through the filters below.
+    )
+    env.filters.update(inline=markdown.inline, code=markdown.code, block=markdown.block)
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)

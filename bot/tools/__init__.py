@@ -1,0 +1,1 @@
+"""Drivers of outside programs: subprocesses, the bubblewrap sandbox, uv (and the swap), git."""
