@@ -14,7 +14,7 @@ from bot.pipeline.summary import render_summary
 from bot.pipeline.verify import run_verify, verify_unresolved
 from bot.text.wording import say
 from bot.tools.isolation import Isolation
-from tests.test_summary_golden import check
+from tests.pipeline.test_summary_golden import check
 
 DOCKERFILE = """\
 FROM lmsysorg/sglang:v0.5.10-runtime AS build

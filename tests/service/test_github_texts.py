@@ -15,7 +15,7 @@ from bot.service.botlabel import LabelledUpdate
 from bot.service.publication import SUMMARY_MARKER, BotLabel, make_plan
 from bot.text.render import render
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+GOLDEN = Path(__file__).resolve().parent / "golden"
 EVIL = "@octocat <img src=x> `tick`"
 MARKER = "<!-- upgrade-deps:reply 1 -->"
 RESULT = UpgradeResult(
