@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, settings
 
 from bot.tools.isolation import Isolation
 from bot.tools.isolation_host import local_isolation
+from tests.fakegithub.loopback import running_fake
+from tests.fakegithub.server import FakeGitHub
 from tests.support.repos import GIT_ENV
 
 # Property-based tests: CI runs a fixed, derandomized set (the same examples every run, so a failure
@@ -49,6 +51,13 @@ def environ() -> dict[str, str]:
 @pytest.fixture
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeGitHub]:
+    """The fake GitHub on loopback, for every test that talks to GitHub: a refused request fails the test."""
+    async with running_fake() as fake:
+        yield fake
 
 
 @pytest.fixture(scope="session")

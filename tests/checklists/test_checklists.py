@@ -14,6 +14,7 @@ from checklists.edit import apply_edits
 from checklists.model import parse_checklist
 from checklists.report import render_markdown
 from checklists.validate import new_checklist, validate_checklists
+from tests.support.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 CHECKLIST = """\
@@ -163,7 +164,7 @@ def test_validate_reports_missing_stale_changed(repo: Path) -> None:
 def test_fix_updates_in_place(repo: Path) -> None:
     (report,) = validate_checklists(repo, CONFIG, ["peft"], fix=True)
     assert report.fixed and report.problems == ()
-    assert (repo / PATH).read_text(encoding="utf-8") == (GOLDEN / "peft-fixed.md").read_text(encoding="utf-8")
+    assert_golden((repo / PATH).read_text(encoding="utf-8"), GOLDEN / "peft-fixed.md")
     (again,) = validate_checklists(repo, CONFIG, ["peft"], fix=False)
     assert again.clean
 
@@ -191,7 +192,7 @@ def test_command_text_json_and_exit_codes(repo: Path, capsys: pytest.CaptureFixt
     )
     args = Namespace(repo=repo, config=None, fix=False, format="text")
     assert main(args) == 1
-    assert capsys.readouterr().out == (GOLDEN / "validate-report.txt").read_text(encoding="utf-8")
+    assert_golden(capsys.readouterr().out, GOLDEN / "validate-report.txt")
     assert main(Namespace(repo=repo, config=None, fix=False, format="json")) == 1
     assert json.loads(capsys.readouterr().out) == [
         {
@@ -202,7 +203,7 @@ def test_command_text_json_and_exit_codes(repo: Path, capsys: pytest.CaptureFixt
         }
     ]
     assert main(Namespace(repo=repo, config=None, fix=True, format="text")) == 0
-    assert capsys.readouterr().out == (GOLDEN / "fix-report.txt").read_text(encoding="utf-8")
+    assert_golden(capsys.readouterr().out, GOLDEN / "fix-report.txt")
     assert main(args) == 0
 
 
@@ -234,7 +235,7 @@ def test_summary_markdown_golden(repo: Path) -> None:
     after = validate_checklists(repo, CONFIG, ["peft"], fix=True)
     clean = validate_checklists(repo, CONFIG, ["peft"], fix=False)
     text = render_markdown([*before, *after, *clean])
-    assert text == (GOLDEN / "checklists-section.md").read_text(encoding="utf-8")
+    assert_golden(text, GOLDEN / "checklists-section.md")
 
 
 def test_fix_writes_through_the_callers_writer(repo: Path) -> None:
@@ -246,4 +247,4 @@ def test_fix_writes_through_the_callers_writer(repo: Path) -> None:
 
     (report,) = validate_checklists(repo, CONFIG, ["peft"], fix=True, write=record)
     assert report.fixed and list(written) == [PATH]
-    assert written[PATH] == (GOLDEN / "peft-fixed.md").read_text(encoding="utf-8")
+    assert_golden(written[PATH], GOLDEN / "peft-fixed.md")

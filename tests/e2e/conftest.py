@@ -1,4 +1,4 @@
-"""Fixtures for end-to-end tests: fake GitHub, bare remotes, the real server process."""
+"""Fixtures for end-to-end tests: the real server process, against the fake GitHub of tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -7,16 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import ServerProcess, start_fake
+from tests.e2e.harness import ServerProcess
 from tests.fakegithub.server import FakeGitHub
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeGitHub]:
-    fake, runner = await start_fake()
-    yield fake
-    await runner.cleanup()
-    assert fake.errors == [], "requests the REST description does not allow:\n" + "\n".join(fake.errors)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.commands import REQUEST, issue_comment, origin, pr_comment, same_repo_pull
-from tests.e2e.harness import ServerProcess, start_fake, until
+from tests.e2e.harness import ServerProcess, until
+from tests.fakegithub.loopback import running_fake
 from tests.fakegithub.server import FakeGitHub, Repo
 from tests.support.gitrepos import branch_log
 from tests.support.repos import git
@@ -107,17 +108,16 @@ def final_state(fake: FakeGitHub, repo: Repo, scenario: Scenario) -> dict[str, A
 
 async def uninterrupted(scenario: Scenario, tmp: Path) -> dict[str, Any]:
     """The final state of the scenario's job run without a crash, on a fresh remote and fake GitHub."""
-    fake, runner = await start_fake()
-    server = ServerProcess(api_url=fake.url, tmp=tmp)
-    try:
-        await server.start()
-        repo = await start(scenario, fake, server, tmp)
-        await server.idle(JOB_TIMEOUT)
-        assert fake.errors == [], fake.errors
-        return final_state(fake, repo, scenario)
-    finally:
-        await server.stop()
-        await runner.cleanup()
+    async with running_fake() as fake:
+        server = ServerProcess(api_url=fake.url, tmp=tmp)
+        try:
+            await server.start()
+            repo = await start(scenario, fake, server, tmp)
+            await server.idle(JOB_TIMEOUT)
+            state = final_state(fake, repo, scenario)
+        finally:
+            await server.stop()
+    return state
 
 
 class PushHook:

@@ -1,4 +1,4 @@
-"""Starts the fake GitHub in the test's loop and the real `upgrade-deps serve` as a child process."""
+"""Starts the real `upgrade-deps serve` as a child process, against the fake GitHub in the test's loop."""
 
 from __future__ import annotations
 
@@ -14,25 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
-from tests.fakegithub.server import FakeGitHub
+from tests.fakegithub.loopback import APP_ID
 from tests.support.appkeys import key_pair
 from tests.support.http import free_port
 from tests.support.webhooks import SECRET, headers
 
-APP_ID = 4242
 ROOT = Path(__file__).resolve().parents[2]
-
-
-async def start_fake() -> tuple[FakeGitHub, web.AppRunner]:
-    fake = FakeGitHub(app_id=APP_ID, public_key=key_pair()[1])
-    runner = web.AppRunner(fake.app(), access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    fake.url = f"http://127.0.0.1:{port}"
-    return fake, runner
 
 
 class ServerProcess:

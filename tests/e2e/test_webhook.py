@@ -12,7 +12,7 @@ import pytest
 
 from tests.e2e.harness import ROOT, ServerProcess
 from tests.fakegithub.server import FakeGitHub
-from tests.support.webhooks import headers, payload
+from tests.support.webhooks import FIXTURES, headers, payload
 
 pytestmark = pytest.mark.slow
 
@@ -26,9 +26,7 @@ async def post(server: ServerProcess, body: bytes, hdrs: dict[str, str]) -> int:
 
 
 async def test_signatures_headers_and_bodies(fake: FakeGitHub, server: ServerProcess) -> None:
-    body = (
-        Path(__file__).parents[3] / "shared/fixtures/github/webhooks/pull_request.opened.json"
-    ).read_bytes()
+    body = (FIXTURES / "pull_request.opened.json").read_bytes()
     assert await post(server, body, headers("pull_request", body, secret=None)) == 401  # unsigned
     assert await post(server, body, headers("pull_request", body, secret="wrong")) == 401  # mis-signed
     tampered = headers("pull_request", body)

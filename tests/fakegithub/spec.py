@@ -10,7 +10,7 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "github" / "rest-api-subset.json"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "fixtures" / "github" / "rest-api-subset.json"
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """Hypothesis strategies: the real webhook payloads with fields deleted, nulled, retyped or replaced.
 
 `READ` lists, per event, the fields the handlers read, with the JSON type and nullability GitHub's
-webhook schema (`shared/fixtures/github/webhooks-openapi-subset.json`) gives them; it is the oracle a
-single mutation is judged by (a required field gone, a `null` GitHub never sends, a value of another
-JSON type: 400), independent of how the intake checks them.
+webhook schema (`webhooks-openapi-subset.json`, described in tests/fixtures/github/SOURCES.md) gives
+them; it is the oracle a single mutation is judged by (a required field gone, a `null` GitHub never
+sends, a value of another JSON type: 400), independent of how the intake checks them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Real webhook payloads from shared/fixtures, adjusted where a test needs it, signed as GitHub signs."""
+"""Real webhook payloads from tests/fixtures, adjusted where a test needs it, signed as GitHub signs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "github" / "webhooks"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "github" / "webhooks"
 SECRET = "test-webhook-secret"
 
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from bot.errors import JobSpecError, PayloadError
 from bot.service import jobspec
 from handlers.payloads import IssueComment, check_action, parse
+from tests.handlers.test_intake import accepted
 from tests.support.webhooks import payload
-from tests.unit.test_intake import accepted
 
 COMMENT = "issue_comment.created.with-installation"
 

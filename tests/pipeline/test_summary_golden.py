@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from bot.model import (
@@ -17,15 +16,9 @@ from bot.model import (
     Warning_,
 )
 from bot.pipeline.summary import render_summary
+from tests.support.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
-
-
-def check(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8")
 
 
 def test_summary_of_a_landed_upgrade() -> None:
@@ -53,7 +46,7 @@ def test_summary_of_a_landed_upgrade() -> None:
             "containers": Section("not run", "container updates are not built yet"),
         },
     )
-    check("summary-landed.md", render_summary(result))
+    assert_golden(render_summary(result), GOLDEN / "summary-landed.md")
 
 
 def test_summary_of_a_refusal_says_which_steps_did_not_run() -> None:
@@ -63,4 +56,4 @@ def test_summary_of_a_refusal_says_which_steps_did_not_run() -> None:
         date="2026-11-23",
         error="torch is pinned differently per variant",
     )
-    check("summary-refused.md", render_summary(result))
+    assert_golden(render_summary(result), GOLDEN / "summary-refused.md")

@@ -10,6 +10,7 @@ from bot.audit.runner import AuditReport, PackageAudit
 from bot.files.config import load_config
 from bot.model import Finding
 from tests.support.audit_repo import AuditRepo
+from tests.support.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -21,12 +22,12 @@ async def _report(repo: AuditRepo, cache: Path) -> AuditReport:
 
 async def test_summary_section_golden(audit_repo: AuditRepo, tmp_path: Path) -> None:
     report = await _report(audit_repo, tmp_path)
-    assert audit_section(report) == (GOLDEN / "audit-section.md").read_text(encoding="utf-8")
+    assert_golden(audit_section(report), GOLDEN / "audit-section.md")
 
 
 async def test_text_output_golden(audit_repo: AuditRepo, tmp_path: Path) -> None:
     report = await _report(audit_repo, tmp_path)
-    assert audit_text(report) == (GOLDEN / "audit-report.txt").read_text(encoding="utf-8")
+    assert_golden(audit_text(report), GOLDEN / "audit-report.txt")
 
 
 def test_clean_and_unaudited_packages_render() -> None:
@@ -36,7 +37,7 @@ def test_clean_and_unaudited_packages_render() -> None:
             PackageAudit("sglang", "0.5.9", "0.5.10", error="sha256 mismatch"),
         )
     )
-    assert audit_section(report) == (GOLDEN / "audit-section-clean.md").read_text(encoding="utf-8")
+    assert_golden(audit_section(report), GOLDEN / "audit-section-clean.md")
     assert audit_section(AuditReport()) == "No focused package changed version; nothing to audit.\n"
 
 

@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import aiohttp
 import pytest
 
 from bot.errors import GitHubAnswerError, GitHubError, TransientError
 from bot.service.github import TOKEN_MARGIN, GitHub
 from bot.service.github_answers import CheckRunState, check_run_state, pull_info, valid_id
-from tests.e2e.harness import APP_ID, start_fake
+from tests.fakegithub.loopback import APP_ID
 from tests.fakegithub.server import FakeGitHub
-from tests.support.appkeys import key_pair
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeGitHub]:
-    fake, runner = await start_fake()
-    yield fake
-    await runner.cleanup()
-
-
-@pytest.fixture
-async def github(fake: FakeGitHub) -> AsyncIterator[GitHub]:
-    async with aiohttp.ClientSession() as session:
-        yield GitHub(session, app_id=str(APP_ID), private_key=key_pair()[0], api_url=fake.url)
 
 
 async def test_app_identity(github: GitHub) -> None:

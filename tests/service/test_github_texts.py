@@ -1,8 +1,7 @@
-"""Golden files for every github-* template; untrusted values neutralised. UPDATE_GOLDEN=1 rewrites them."""
+"""Golden files for every github-* template; untrusted values neutralised."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,9 @@ from bot.pipeline.request import USAGE
 from bot.service.botlabel import LabelledUpdate
 from bot.service.publication import SUMMARY_MARKER, BotLabel, make_plan
 from bot.text.render import render
+from tests.support.golden import assert_golden
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+GOLDEN = Path(__file__).resolve().parent / "golden"
 EVIL = "@octocat <img src=x> `tick`"
 MARKER = "<!-- upgrade-deps:reply 1 -->"
 RESULT = UpgradeResult(
@@ -69,10 +69,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
 def test_golden(name: str) -> None:
     template, context = CASES[name]
     text = render(template, **context)
-    path = GOLDEN / f"{name}.md"
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.write_text(text)
-    assert text == path.read_text()
+    assert_golden(text, GOLDEN / f"{name}.md")
     assert "@octocat" not in text
     # Inside a code span HTML is shown, not rendered; anywhere else it must be escaped.
     assert "<img" not in text.replace("`` @\u200boctocat <img src=x> `tick` ``", "")

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import aiohttp
-import pytest
 
 from bot.model import Finding, Request, UpgradeResult
 from bot.service.github import GitHub
@@ -15,25 +11,9 @@ from bot.service.jobspec import JobTarget
 from bot.service.ledger import CheckRun
 from bot.service.publication import make_plan
 from bot.service.publish import Publisher
-from tests.e2e.harness import APP_ID, start_fake
 from tests.fakegithub.server import FakeGitHub, Repo
-from tests.support.appkeys import key_pair
 from tests.support.gitrepos import bare_from, commit_all
 from tests.support.repos import git
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeGitHub]:
-    fake, runner = await start_fake()
-    yield fake
-    await runner.cleanup()
-    assert fake.errors == []
-
-
-@pytest.fixture
-async def github(fake: FakeGitHub) -> AsyncIterator[GitHub]:
-    async with aiohttp.ClientSession() as session:
-        yield GitHub(session, app_id=str(APP_ID), private_key=key_pair()[0], api_url=fake.url)
 
 
 def finding(line: int) -> Finding:

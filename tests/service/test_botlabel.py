@@ -1,4 +1,4 @@
-"""Labelling real Renovate and Dependabot pull requests from their text (shared/fixtures/bot_prs)."""
+"""Labelling real Renovate and Dependabot pull requests from their text (tests/fixtures/bot_prs)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from bot.service.botlabel import LabelledUpdate, label
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "bot_prs"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bot_prs"
 CASES = sorted(FIXTURES.glob("*.json"))
 
 
@@ -19,6 +19,11 @@ def test_label_matches_what_a_person_reads(path: Path) -> None:
     got = label(pr["title"], pr["body"] or "")
     assert [(u.package, u.new) for u in got] == [(e["package"], e["to"]) for e in pr["expected_updates"]]
     assert all(u.old in (None, e["from"]) for u, e in zip(got, pr["expected_updates"], strict=True))
+
+
+def test_every_recorded_pull_request_is_a_case() -> None:
+    # Without its files the test above would be skipped for an empty parameter set, not failed.
+    assert len(CASES) == 20, FIXTURES
 
 
 def test_title_only() -> None:

@@ -11,7 +11,7 @@ from bot.errors import ConfigError
 from bot.files.config import ContainerRule, parse_config
 from bot.model import Request, Requested, VersionChange
 
-DATA = Path(__file__).parent / "data" / "containers"
+DATA = Path(__file__).resolve().parents[1] / "fixtures" / "containers"
 SGLANG_IMAGE = "lmsysorg/sglang:v{version}-runtime"
 
 

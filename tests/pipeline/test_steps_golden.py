@@ -14,8 +14,9 @@ from bot.pipeline.summary import render_summary
 from bot.pipeline.verify import run_verify, verify_unresolved
 from bot.text.wording import say
 from bot.tools.isolation import Isolation
-from tests.test_summary_golden import check
+from tests.support.golden import assert_golden
 
+GOLDEN = Path(__file__).parent / "golden"
 DOCKERFILE = """\
 FROM lmsysorg/sglang:v0.5.10-runtime AS build
 FROM lmsysorg/sglang:v0.5.10-cu130-runtime AS runtime
@@ -80,4 +81,4 @@ async def test_summary_with_containers_verification_and_policy(tmp_path: Path, i
         ),
         sections={name: Section("done") for name in ("pins", "lock", "containers", "verify")},
     )
-    check("summary-containers-verify-policy.md", render_summary(result))
+    assert_golden(render_summary(result), GOLDEN / "summary-containers-verify-policy.md")
