@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.audit.messages import render
-from checklists.validate import ChecklistReport
+from bot.model import ChecklistReport
 
 
 def render_text(reports: Sequence[ChecklistReport]) -> str:

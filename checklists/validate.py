@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from bot.files import repofiles
 from bot.files.config import Config
+from bot.model import ChecklistReport
 from bot.text.render import environment
 from checklists.discover import Imported, discover
 from checklists.edit import NewEntry, NewRow, apply_edits
@@ -18,27 +18,6 @@ from checklists.model import Checklist, parse_checklist
 
 Write = Callable[[str, str], None]
 _NOT_IMPORTING = re.compile(r"indirect|http", re.I)  # rows documenting use without an import
-
-
-@dataclass(frozen=True)
-class ChecklistReport:
-    """What step 0.5 found (and, with fix, changed) in one package's checklist."""
-
-    package: str
-    path: str
-    missing: tuple[str, ...] = ()
-    stale: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
-    undocumented: Mapping[str, tuple[str, ...]] | None = None  # changed file -> imports not in its row
-    added: Mapping[str, int] | None = None  # tier -> files added (when fixed)
-    new_entries: tuple[str, ...] = ()
-    problems: tuple[str, ...] = ()
-    created: bool = False
-    fixed: bool = False
-
-    @property
-    def clean(self) -> bool:
-        return not (self.missing or self.stale or self.changed or self.problems or self.new_entries)
 
 
 def classify(path: str, config: Config) -> str:

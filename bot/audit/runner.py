@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -24,67 +23,9 @@ from bot.files import repofiles
 from bot.files.config import Config
 from bot.files.lockfile import Lock
 from bot.files.repofiles import UnsafePathError
-from bot.model import Finding, LockedPackage, VersionChange
+from bot.model import AuditReport, Finding, GuardStatus, LockedPackage, PackageAudit, VersionChange
 from checklists.locate import checklist_path, import_names
 from checklists.model import Checklist, parse_checklist
-
-COMPAT_KINDS = frozenset(
-    {"compat-untagged", "compat-removable", "compat-version-gate", "stub-missing", "compat-missing-file"}
-)
-HOUSEKEEPING = COMPAT_KINDS | {"version-guard"}  # cleanup the upgrade allows, not breakage
-
-
-@dataclass(frozen=True)
-class GuardStatus:
-    """One version guard and whether the new floor makes it dead."""
-
-    file: str
-    line: int
-    text: str
-    removable: bool
-
-
-@dataclass(frozen=True)
-class PackageAudit:
-    """One package's part of the audit: the summary's `#### pkg (old → new)` block."""
-
-    package: str
-    old: str
-    new: str
-    findings: tuple[Finding, ...] = ()
-    moves: tuple[tuple[str, str], ...] = ()
-    guards: tuple[GuardStatus, ...] = ()
-    error: str | None = None  # why the package could not be audited
-
-    @property
-    def breaking(self) -> tuple[Finding, ...]:
-        """Findings at call sites that stop fitting (error) or only fit through **kwargs (warning)."""
-        return tuple(f for f in self.findings if f.severity != "info" and f.kind not in HOUSEKEEPING)
-
-    @property
-    def notes(self) -> tuple[Finding, ...]:
-        """Changed defaults the code relies on."""
-        return tuple(f for f in self.findings if f.severity == "info" and f.kind not in HOUSEKEEPING)
-
-    @property
-    def compat(self) -> tuple[Finding, ...]:
-        """Compat-shim policy findings (untagged, removable, version gates, stub lists)."""
-        return tuple(f for f in self.findings if f.kind in COMPAT_KINDS)
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    """Everything step 6 found, per package, in the order the changes came."""
-
-    packages: tuple[PackageAudit, ...] = ()
-
-    @property
-    def findings(self) -> tuple[Finding, ...]:
-        return tuple(f for p in self.packages for f in p.findings)
-
-    @property
-    def has_errors(self) -> bool:
-        return any(f.severity == "error" for f in self.findings)
 
 
 def _sort_key(version: str) -> tuple[int, Version | str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot.files import repofiles
 from bot.files.config import Config
@@ -13,6 +12,8 @@ from bot.files.lockfile import Lock
 from bot.files.manifest import Manifest
 from bot.files.transaction import FileTransaction
 from bot.model import (
+    AuditReport,
+    ChecklistReport,
     ContainerChange,
     Request,
     Resolution,
@@ -26,10 +27,6 @@ from bot.model import (
 )
 from bot.tools.isolation import Extra, Isolation
 from bot.tools.uv import Locker
-
-if TYPE_CHECKING:
-    from bot.audit.runner import AuditReport
-    from checklists.validate import ChecklistReport
 
 Progress = Callable[[str], Awaitable[None]]
 # A commit message, or how to render it: rendering waits until commit time, so jinja2 is not imported
