@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -47,6 +48,15 @@ class Variant:
     name: str
     manifest: str  # path relative to the repository root
     lock: str
+
+
+@dataclass(frozen=True)
+class Extra:
+    """A path outside the work tree that the repository legitimately needs (say, a path dependency)."""
+
+    path: Path
+    why: str  # where it comes from, for the error message: "pyproject.toml [tool.uv.sources] lib"
+    writable: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from bot.model import (
     AuditReport,
     ChecklistReport,
     ContainerChange,
+    Extra,
     Request,
     Resolution,
     Section,
@@ -25,7 +26,7 @@ from bot.model import (
     VersionChange,
     Warning_,
 )
-from bot.tools.isolation import Extra, Isolation
+from bot.tools.isolation import Isolation
 from bot.tools.uv import Locker
 
 Progress = Callable[[str], Awaitable[None]]
