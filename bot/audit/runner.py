@@ -15,13 +15,13 @@ from bot.audit.distributions import Fetch, Unpacked, unpack_distribution
 from bot.audit.fetch import fetch_file
 from bot.audit.guards import find_guards, outcome
 from bot.audit.messages import message
-from bot.audit.sources import python_files
 from bot.audit.strings import vanished_strings
 from bot.audit.usage import find_uses
 from bot.errors import ToolError, UpgradeDepsError
 from bot.files import repofiles
 from bot.files.config import Config
 from bot.files.lockfile import Lock
+from bot.files.python_sources import python_files
 from bot.files.repofiles import UnsafePathError
 from bot.model import AuditReport, Finding, GuardStatus, LockedPackage, PackageAudit, VersionChange
 from checklists.locate import checklist_path, import_names
