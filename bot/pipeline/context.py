@@ -36,6 +36,29 @@ Message = str | Callable[[], str]
 
 
 @dataclass(frozen=True)
+class Runtime:
+    """How this process runs repository code, the same for every run: set up once by its caller."""
+
+    environ: Mapping[str, str]  # filtered per child (bot.tools.proc.child_env) before anything sees it
+    isolation: Isolation  # every uv call and verification command runs under it
+    uv_timeout: float = 600.0  # seconds each uv call may take
+    # Downloaded distributions and extracted APIs, kept between runs (None: the user's cache directory).
+    cache_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What one run may do with the checkout it is given."""
+
+    config_path: Path | None = None  # None: the repository's own `.github/upgrade-deps.toml`
+    commit: bool = True  # commit the changes, one commit per step
+    trusted: bool = True  # False: a fork's pull request: no verification commands, no registry
+    # Where `isolation` refuses repository code, the head's own lock changes are still audited
+    # against this commit (a bot pull request's base); the run ends refused.
+    static_base: str | None = None
+
+
+@dataclass(frozen=True)
 class StepCommit:
     """The content of the files one step changed, and the commit message that explains it."""
 
