@@ -1,16 +1,19 @@
-"""Frozen dataclasses every step passes around: the request, variants, changes, findings, the result."""
+"""Frozen dataclasses the steps pass around: the request, variants, changes, findings, reports, result."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from bot.audit.runner import AuditReport
-    from checklists.validate import ChecklistReport
+from pathlib import Path
+from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
 Status = Literal["done", "not run", "skipped"]
+# Audit finding kinds about compat shims and version guards: cleanup the upgrade allows, not breakage.
+COMPAT_KINDS = frozenset(
+    {"compat-untagged", "compat-removable", "compat-version-gate", "stub-missing", "compat-missing-file"}
+)
+HOUSEKEEPING = COMPAT_KINDS | {"version-guard"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,15 @@ class Variant:
     name: str
     manifest: str  # path relative to the repository root
     lock: str
+
+
+@dataclass(frozen=True)
+class Extra:
+    """A path outside the work tree that the repository legitimately needs (say, a path dependency)."""
+
+    path: Path
+    why: str  # where it comes from, for the error message: "pyproject.toml [tool.uv.sources] lib"
+    writable: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,6 +141,80 @@ class Finding:
     old_signature: str | None = None
     new_signature: str | None = None
     catalog_entry: str | None = None
+
+
+@dataclass(frozen=True)
+class GuardStatus:
+    """One version guard and whether the new floor makes it dead."""
+
+    file: str
+    line: int
+    text: str
+    removable: bool
+
+
+@dataclass(frozen=True)
+class PackageAudit:
+    """One package's part of the audit: the summary's `#### pkg (old → new)` block."""
+
+    package: str
+    old: str
+    new: str
+    findings: tuple[Finding, ...] = ()
+    moves: tuple[tuple[str, str], ...] = ()
+    guards: tuple[GuardStatus, ...] = ()
+    error: str | None = None  # why the package could not be audited
+
+    @property
+    def breaking(self) -> tuple[Finding, ...]:
+        """Findings at call sites that stop fitting (error) or only fit through **kwargs (warning)."""
+        return tuple(f for f in self.findings if f.severity != "info" and f.kind not in HOUSEKEEPING)
+
+    @property
+    def notes(self) -> tuple[Finding, ...]:
+        """Changed defaults the code relies on."""
+        return tuple(f for f in self.findings if f.severity == "info" and f.kind not in HOUSEKEEPING)
+
+    @property
+    def compat(self) -> tuple[Finding, ...]:
+        """Compat-shim policy findings (untagged, removable, version gates, stub lists)."""
+        return tuple(f for f in self.findings if f.kind in COMPAT_KINDS)
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Everything step 6 found, per package, in the order the changes came."""
+
+    packages: tuple[PackageAudit, ...] = ()
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for p in self.packages for f in p.findings)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+
+@dataclass(frozen=True)
+class ChecklistReport:
+    """What step 0.5 found (and, with fix, changed) in one package's checklist."""
+
+    package: str
+    path: str
+    missing: tuple[str, ...] = ()
+    stale: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    undocumented: Mapping[str, tuple[str, ...]] | None = None  # changed file -> imports not in its row
+    added: Mapping[str, int] | None = None  # tier -> files added (when fixed)
+    new_entries: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    created: bool = False
+    fixed: bool = False
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.stale or self.changed or self.problems or self.new_entries)
 
 
 @dataclass(frozen=True)

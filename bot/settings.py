@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import stat
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-from bot.service.clone_dirs import default_root, root_problem
 
 DEFAULT_API_URL = "https://api.github.com"
 # Never handed on: children inherit environments (GitPython runs git with ours); repository code runs there.
@@ -96,6 +96,29 @@ def _positive(environ: Mapping[str, str], key: str, default: float, problems: li
         problems.append(f"{key}: {raw!r} is not a positive number")
         return default
     return value
+
+
+def default_root(uid: int) -> Path:
+    """Where worker processes keep their job clones unless UPGRADE_DEPS_SANDBOX_DIR says otherwise."""
+    return Path(tempfile.gettempdir()) / f"upgrade-deps-{uid}"
+
+
+def root_problem(root: Path, uid: int) -> str | None:
+    """Why `root` cannot hold the clones of this user's workers, or None when it can (or can be made).
+
+    Other users must not be able to swap entries in it: clones hold repository code we run.
+    """
+    try:
+        info = os.lstat(root)
+    except FileNotFoundError:
+        return None if root.parent.is_dir() else f"directory {root.parent} does not exist"
+    if not stat.S_ISDIR(info.st_mode):
+        return f"{root} is not a directory"
+    if info.st_uid != uid:
+        return f"{root} belongs to another user"
+    if info.st_mode & 0o022:
+        return f"{root} is writable by other users"
+    return None
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:

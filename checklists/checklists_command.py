@@ -12,9 +12,10 @@ from packaging.utils import canonicalize_name
 
 from bot.errors import RefusedError
 from bot.files.config import Config, load_config
+from bot.model import ChecklistReport
 from checklists.locate import checklist_dir
 from checklists.report import render_text
-from checklists.validate import ChecklistReport, validate_checklists
+from checklists.validate import validate_checklists
 
 
 def packages_to_check(repo: Path, config: Config) -> list[str]:

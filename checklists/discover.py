@@ -6,7 +6,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.audit.sources import matches, parse_file, python_files
+from bot.files.python_sources import matches, parse_file, python_files
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,10 @@ def _row_line(file: str, usage: str, nl: str) -> str:
     return f"| `{file}` | {escaped} |{nl}"
 
 
+Inserts = dict[int, list[str]]  # line index -> lines to insert before it
+Replace = dict[int, str | None]  # line index -> its new text, None to drop it
+
+
 def apply_edits(
     checklist: Checklist,
     *,
@@ -64,8 +68,8 @@ def apply_edits(
     lines = list(checklist.lines)
     if lines and not lines[-1].endswith(("\n", "\r")):
         lines[-1] += nl
-    inserts: dict[int, list[str]] = {}
-    replace: dict[int, str | None] = {}
+    inserts: Inserts = {}
+    replace: Replace = {}
     for row in checklist.rows:
         if row.file in remove:
             replace[row.index] = None
@@ -73,6 +77,22 @@ def apply_edits(
             row_cells = cells(lines[row.index])
             row_cells[1:2] = [usage[row.file].replace("|", "\\|")]
             replace[row.index] = "| " + " | ".join(row_cells) + " |" + nl
+    _add_rows(checklist, lines, add, nl, inserts)
+    _edit_catalog(checklist, lines, entries, nl, (inserts, replace))
+    out: list[str] = []
+    for index in range(len(lines) + 1):
+        out.extend(inserts.get(index, []))
+        if index < len(lines):
+            value = replace.get(index, lines[index])
+            if value is not None:
+                out.append(value)
+    return "".join(out)
+
+
+def _add_rows(
+    checklist: Checklist, lines: list[str], add: Sequence[NewRow], nl: str, inserts: Inserts
+) -> None:
+    """New rows go after their tier's last row, else into its table, else into a new tier section."""
     affected = checklist.sections.get("Affected Files")
     for tier in TIERS:
         new_rows = [_row_line(r.file, r.usage, nl) for r in add if r.tier == tier]
@@ -106,37 +126,42 @@ def apply_edits(
         else:
             inserts.setdefault(len(lines), []).extend([nl, f"## Affected Files{nl}", nl, *block])
             affected = len(lines)
+
+
+def _edit_catalog(
+    checklist: Checklist,
+    lines: list[str],
+    entries: Sequence[NewEntry],
+    nl: str,
+    edits: tuple[Inserts, Replace],
+) -> None:
+    """Renumber the catalog's entries past dropped ones, and append an entry for each new symbol."""
+    inserts, replace = edits
     catalog = checklist.sections.get("API Usage Catalog")
-    if catalog is not None:
-        number = 0
-        for entry in checklist.entries:
-            number += 1
-            if entry.number != number and replace.get(entry.index, "") is not None:
-                replace[entry.index] = f"### {number}. {entry.title}{nl}"
-        if entries:
-            entry_block: list[str] = []
-            for new in entries:
-                number += 1
-                entry_block += [
-                    f"### {number}. `{new.symbol}`{nl}",
-                    nl,
-                    f"**Source:** _to be filled in_{nl}",
-                    nl,
-                    f"Called in `{new.file}:{new.line}`:{nl}",
-                    nl,
-                    f"```python{nl}",
-                    f"{new.snippet}{nl}",
-                    f"```{nl}",
-                    nl,
-                    f"**Check:** signature of `{new.symbol}` at the target version.{nl}",
-                    nl,
-                ]
-            inserts.setdefault(_section_end(lines, catalog, level="##"), []).extend(entry_block)
-    out: list[str] = []
-    for index in range(len(lines) + 1):
-        out.extend(inserts.get(index, []))
-        if index < len(lines):
-            value = replace.get(index, lines[index])
-            if value is not None:
-                out.append(value)
-    return "".join(out)
+    if catalog is None:
+        return
+    number = 0
+    for entry in checklist.entries:
+        number += 1
+        if entry.number != number and replace.get(entry.index, "") is not None:
+            replace[entry.index] = f"### {number}. {entry.title}{nl}"
+    if not entries:
+        return
+    entry_block: list[str] = []
+    for new in entries:
+        number += 1
+        entry_block += [
+            f"### {number}. `{new.symbol}`{nl}",
+            nl,
+            f"**Source:** _to be filled in_{nl}",
+            nl,
+            f"Called in `{new.file}:{new.line}`:{nl}",
+            nl,
+            f"```python{nl}",
+            f"{new.snippet}{nl}",
+            f"```{nl}",
+            nl,
+            f"**Check:** signature of `{new.symbol}` at the target version.{nl}",
+            nl,
+        ]
+    inserts.setdefault(_section_end(lines, catalog, level="##"), []).extend(entry_block)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +119,44 @@ def _front(lines: list[str], display: str, problems: list[str]) -> tuple[dict[st
     return data, end + 1
 
 
+def _with_details(entry: Entry, stripped: str) -> Entry:
+    """The catalog entry with what a line of its body adds: its source, the call sites it names."""
+    source = _SOURCE.match(stripped)
+    sites = tuple((f, int(n)) for f, n in _CALL_SITE.findall(stripped))
+    return Entry(
+        entry.number,
+        entry.title,
+        entry.symbol,
+        entry.index,
+        entry.source or (source.group(1).strip("`") if source else None),
+        entry.call_sites + sites,
+    )
+
+
+def _structure_problems(
+    display: str,
+    count: int,
+    sections: Mapping[str, int],
+    tier_headings: Mapping[str, int],
+    entries: Sequence[Entry],
+) -> list[str]:
+    """Sections and tier tables the checklist lacks, and catalog entries numbered out of order."""
+    problems = [
+        f"{display}:{count or 1}: missing section '## {name}'" for name in SECTIONS if name not in sections
+    ]
+    if "Affected Files" in sections:
+        for name in TIERS:
+            if name not in tier_headings:
+                where = sections["Affected Files"] + 1
+                problems.append(f"{display}:{where}: 'Affected Files' lacks the '### {name.title()}' table")
+    for position, entry in enumerate(entries, 1):
+        if entry.number != position:
+            problems.append(
+                f"{display}:{entry.index + 1}: catalog entry numbered {entry.number}, expected {position}"
+            )
+    return problems
+
+
 def parse_checklist(text: str, *, display: str) -> Checklist:
     """Parse a checklist; structural problems are collected (with file and line), not raised."""
     lines = text.splitlines(keepends=True)
@@ -158,17 +196,7 @@ def parse_checklist(text: str, *, display: str) -> Checklist:
                 Entry(int(match.group(1)), title, code.group(1) if code else title, index, None, ())
             )
         elif section == "API Usage Catalog" and entries:
-            last = entries[-1]
-            source = _SOURCE.match(stripped)
-            sites = tuple((f, int(n)) for f, n in _CALL_SITE.findall(stripped))
-            entries[-1] = Entry(
-                last.number,
-                last.title,
-                last.symbol,
-                last.index,
-                last.source or (source.group(1).strip("`") if source else None),
-                last.call_sites + sites,
-            )
+            entries[-1] = _with_details(entries[-1], stripped)
         elif section == "Version-Guarded Code" and (guard := _GUARD.match(stripped)):
             guards.append(Guarded(guard["file"], int(guard["line"]), guard["text"], index))
         elif tier and stripped.startswith("|"):
@@ -180,19 +208,7 @@ def parse_checklist(text: str, *, display: str) -> Checklist:
             rows.append(
                 Row(tier, unquote_path(row_cells[0]), row_cells[1] if len(row_cells) > 1 else "", index)
             )
-    for name in SECTIONS:
-        if name not in sections:
-            problems.append(f"{display}:{len(lines) or 1}: missing section '## {name}'")
-    if "Affected Files" in sections:
-        for name in TIERS:
-            if name not in tier_headings:
-                where = sections["Affected Files"] + 1
-                problems.append(f"{display}:{where}: 'Affected Files' lacks the '### {name.title()}' table")
-    for position, entry in enumerate(entries, 1):
-        if entry.number != position:
-            problems.append(
-                f"{display}:{entry.index + 1}: catalog entry numbered {entry.number}, expected {position}"
-            )
+    problems += _structure_problems(display, len(lines), sections, tier_headings, entries)
     return Checklist(
         display,
         tuple(lines),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.audit.messages import render
-from checklists.validate import ChecklistReport
+from bot.model import ChecklistReport
+from bot.text.render import render_trimmed as render
 
 
 def render_text(reports: Sequence[ChecklistReport]) -> str:

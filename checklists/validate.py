@@ -4,41 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from bot.files import repofiles
 from bot.files.config import Config
+from bot.model import ChecklistReport
 from bot.text.render import environment
 from checklists.discover import Imported, discover
 from checklists.edit import NewEntry, NewRow, apply_edits
 from checklists.locate import checklist_path, import_names
-from checklists.model import Checklist, parse_checklist
+from checklists.model import Checklist, Row, parse_checklist
 
 Write = Callable[[str, str], None]
 _NOT_IMPORTING = re.compile(r"indirect|http", re.I)  # rows documenting use without an import
-
-
-@dataclass(frozen=True)
-class ChecklistReport:
-    """What step 0.5 found (and, with fix, changed) in one package's checklist."""
-
-    package: str
-    path: str
-    missing: tuple[str, ...] = ()
-    stale: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
-    undocumented: Mapping[str, tuple[str, ...]] | None = None  # changed file -> imports not in its row
-    added: Mapping[str, int] | None = None  # tier -> files added (when fixed)
-    new_entries: tuple[str, ...] = ()
-    problems: tuple[str, ...] = ()
-    created: bool = False
-    fixed: bool = False
-
-    @property
-    def clean(self) -> bool:
-        return not (self.missing or self.stale or self.changed or self.problems or self.new_entries)
 
 
 def classify(path: str, config: Config) -> str:
@@ -98,46 +77,28 @@ def validate_one(
 ) -> ChecklistReport:
     """Validate (and with `fix`, update or create) one package's checklist."""
     relative = checklist_path(repo, config, package)
-    target = repo / relative
-    created = False
-    if repofiles.is_file(repo, relative):
+    created = not repofiles.is_file(repo, relative)
+    if created:
+        text = new_checklist(package, import_names(package, config, distribution=distribution))
+    else:
         try:
             text = repofiles.read_text(repo, relative)
         except (OSError, UnicodeDecodeError) as exc:
             return ChecklistReport(
                 package, relative, problems=(f"{relative}: cannot be read as UTF-8 text ({exc})",)
             )
-    else:
-        text = new_checklist(package, import_names(package, config, distribution=distribution))
-        created = True
     checklist = parse_checklist(text, display=relative)
     roots = frozenset(import_names(package, config, checklist=checklist.imports, distribution=distribution))
     found = discover(repo, roots)
     listed = {row.file: row for row in checklist.rows}
     missing = sorted(set(found) - set(listed))
-    stale = sorted(
-        path
-        for path, row in listed.items()
-        if path not in found and (not (repo / path).is_file() or not _NOT_IMPORTING.search(row.usage))
-    )
-    guard: tuple[str, ...] = ()
-    if not found and any((repo / path).is_file() for path in listed):
-        # Nothing imports the names we looked for while listed files still exist: the import names
-        # are more likely wrong than every file stale. Never empty a checklist on a guess.
-        names = ", ".join(sorted(roots))
-        guard = (f"{relative}: no file imports {names}; set [package.{package}].imports or 'imports:'",)
-        stale = []
+    stale, guard = _stale(repo, found, listed, roots, where=(relative, package))
     undocumented = {
         path: tuple(sorted({_label(i) for i in found[path] if not _mentioned(i, listed[path].usage)}))
         for path in sorted(set(found) & set(listed))
     }
     undocumented = {path: names for path, names in undocumented.items() if names}
-    entries: list[NewEntry] = []
-    for path in [*missing, *undocumented]:
-        for imported in found[path]:
-            known = _covered(imported.path, checklist) or any(e.symbol == imported.path for e in entries)
-            if imported.from_import and not known:
-                entries.append(NewEntry(imported.path, path, imported.line, imported.snippet))
+    entries = _new_entries(found, [*missing, *undocumented], checklist)
     adds = [NewRow(classify(p, config), p, ", ".join(f"`{_label(i)}`" for i in found[p])) for p in missing]
     usage = {
         p: f"{listed[p].usage}; " * bool(listed[p].usage) + ", ".join(f"`{n}`" for n in names)
@@ -159,16 +120,56 @@ def validate_one(
     if not fix:
         return report
     updated = apply_edits(checklist, add=adds, remove=frozenset(stale), usage=usage, entries=entries)
-    if updated != text or created:
-        repofiles.resolve(repo, str(PurePosixPath(relative).parent / "_"))  # its folder is inside
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if write is not None:
-            write(relative, updated)  # e.g. the pipeline's FileTransaction, which can restore it
-        else:
-            repofiles.write_text(repo, relative, updated)
-        problems = parse_checklist(updated, display=relative).problems + guard
-        return ChecklistReport(**{**report.__dict__, "fixed": True, "created": created, "problems": problems})
-    return report
+    if updated == text and not created:
+        return report
+    _write(repo, relative, updated, write)
+    problems = parse_checklist(updated, display=relative).problems + guard
+    return ChecklistReport(**{**report.__dict__, "fixed": True, "created": created, "problems": problems})
+
+
+def _stale(
+    repo: Path,
+    found: Mapping[str, Sequence[Imported]],
+    listed: Mapping[str, Row],
+    roots: frozenset[str],
+    *,
+    where: tuple[str, str],
+) -> tuple[list[str], tuple[str, ...]]:
+    """Listed files that no longer import the package, and the problem that stops removing them."""
+    stale = sorted(
+        path
+        for path, row in listed.items()
+        if path not in found and (not (repo / path).is_file() or not _NOT_IMPORTING.search(row.usage))
+    )
+    if found or not any((repo / path).is_file() for path in listed):
+        return stale, ()
+    # Nothing imports the names we looked for while listed files still exist: the import names
+    # are more likely wrong than every file stale. Never empty a checklist on a guess.
+    relative, package = where
+    names = ", ".join(sorted(roots))
+    return [], (f"{relative}: no file imports {names}; set [package.{package}].imports or 'imports:'",)
+
+
+def _new_entries(
+    found: Mapping[str, Sequence[Imported]], paths: Sequence[str], checklist: Checklist
+) -> list[NewEntry]:
+    """A catalog entry for each name imported from the package in `paths` that the catalog lacks."""
+    entries: list[NewEntry] = []
+    for path in paths:
+        for imported in found[path]:
+            known = _covered(imported.path, checklist) or any(e.symbol == imported.path for e in entries)
+            if imported.from_import and not known:
+                entries.append(NewEntry(imported.path, path, imported.line, imported.snippet))
+    return entries
+
+
+def _write(repo: Path, relative: str, text: str, write: Write | None) -> None:
+    repofiles.resolve(repo, str(PurePosixPath(relative).parent / "_"))  # its folder is inside
+    (repo / relative).parent.mkdir(parents=True, exist_ok=True)
+    if write is not None:
+        write(relative, text)  # e.g. the pipeline's FileTransaction, which can restore it
+    else:
+        repofiles.write_text(repo, relative, text)
 
 
 def validate_checklists(

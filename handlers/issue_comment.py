@@ -6,6 +6,7 @@ from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 from bot.pipeline.words import split_words
+from bot.service.commands import parse_command
 from bot.service.jobspec import Command
 from handlers.intake import Intake, target
 from handlers.payloads import Installation, IssueComment, PullLink, parse
@@ -51,7 +52,7 @@ async def comment_created(event: Event, intake: Intake) -> None:
             is_pull=isinstance(issue.pull_request, PullLink),
             comment_id=data.comment.id,
             author=user.login,
-            words=words,
+            asked=parse_command(words),
             title=issue.title,
         )
     )

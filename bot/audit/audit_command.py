@@ -16,11 +16,11 @@ from packaging.version import InvalidVersion, Version
 from bot.audit.dist_lookup import find_distribution
 from bot.audit.fetch import SIMPLE_ACCEPT, http_get, redact_url
 from bot.audit.messages import audit_text
-from bot.audit.runner import AuditReport, run_audit
+from bot.audit.runner import run_audit
 from bot.errors import BadArgumentsError, RefusedError, UpgradeDepsError
 from bot.files.config import Config, discover_variants, load_config
 from bot.files.lockfile import Lock, read_lock
-from bot.model import LockedPackage, Variant, VersionChange
+from bot.model import AuditReport, LockedPackage, Variant, VersionChange
 from bot.settings import default_cache_dir, local_environ
 
 _CHANGE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^.\s][^\s]*?)\.\.([^\s]+)\s*$")

@@ -7,13 +7,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.audit.apimodel import ApiModel
-from bot.audit.binding import POSITIONAL, bind
+from bot.audit.binding import POSITIONAL, Binding, bind
 from bot.audit.messages import message
 from bot.audit.symbols import Param, SymbolInfo
 from bot.audit.usage import Use
 from bot.model import Finding
 
 CatalogLookup = Callable[[str], str | None]
+Said = tuple[str, str, str]  # (kind, severity, message) of one finding at a call
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,33 @@ class Versions:
     package: str
     old: str
     new: str
+
+
+@dataclass(frozen=True)
+class _Site:
+    """One use being compared: what every finding at it is reported with."""
+
+    use: Use
+    versions: Versions
+    catalog: CatalogLookup
+    old_info: SymbolInfo | None
+    new_info: SymbolInfo | None
+
+    def finding(self, symbol: str, kind: str, severity: str, text: str) -> Finding:
+        use, old_info, new_info = self.use, self.old_info, self.new_info
+        return Finding(
+            file=use.file,
+            line=use.line,
+            column=use.column,
+            package=self.versions.package,
+            symbol=symbol,
+            kind=kind,
+            severity=severity,  # type: ignore[arg-type]
+            message=text,
+            old_signature=old_info.signature() or None if old_info else None,
+            new_signature=new_info.signature() or None if new_info else None,
+            catalog_entry=self.catalog(symbol),
+        )
 
 
 def _first_missing(symbol: str, new: ApiModel) -> str:
@@ -146,20 +174,20 @@ def compare_uses(
                 use_kind=use.kind,
             )
             shown = _display(removed, old)
-            findings.append(_finding(use, versions, shown, kind, "error", text, catalog, old_info, None))
+            findings.append(_Site(use, versions, catalog, old_info, None).finding(shown, kind, "error", text))
             continue
         if use.kind == "call" and old_info.params is not None and new_info.params is not None:
-            findings.extend(_call_findings(use, old_info, new_info, versions, catalog, old_model=old))
+            findings.extend(_call_findings(_Site(use, versions, catalog, old_info, new_info), old_model=old))
         if use.kind == "subclass" and old_info.kind == new_info.kind == "class":
-            findings.extend(_lost_bases(use, old_info, new_info, versions, catalog))
+            findings.extend(_lost_bases(_Site(use, versions, catalog, old_info, new_info)))
     return findings, sorted(moves.items())
 
 
-def _lost_bases(
-    use: Use, old_info: SymbolInfo, new_info: SymbolInfo, versions: Versions, catalog: CatalogLookup
-) -> list[Finding]:
+def _lost_bases(site: _Site) -> list[Finding]:
     """A class the repository subclasses stopped deriving from one of its bases (compared by name,
     since a base that merely moved keeps its name)."""
+    use, versions, old_info, new_info = site.use, site.versions, site.old_info, site.new_info
+    assert old_info is not None and new_info is not None
     kept = {base.rsplit(".", 1)[-1] for base in new_info.bases}
     out = []
     for base in old_info.bases:
@@ -167,49 +195,15 @@ def _lost_bases(
             text = message(
                 "base-dropped", symbol=use.symbol, base=base, package=versions.package, new=versions.new
             )
-            out.append(
-                _finding(
-                    use, versions, use.symbol, "base-removed", "warning", text, catalog, old_info, new_info
-                )
-            )
+            out.append(site.finding(use.symbol, "base-removed", "warning", text))
     return out
 
 
-def _finding(
-    use: Use,
-    versions: Versions,
-    symbol: str,
-    kind: str,
-    severity: str,
-    text: str,
-    catalog: CatalogLookup,
-    old_info: SymbolInfo | None,
-    new_info: SymbolInfo | None,
-) -> Finding:
-    return Finding(
-        file=use.file,
-        line=use.line,
-        column=use.column,
-        package=versions.package,
-        symbol=symbol,
-        kind=kind,
-        severity=severity,  # type: ignore[arg-type]
-        message=text,
-        old_signature=old_info.signature() or None if old_info else None,
-        new_signature=new_info.signature() or None if new_info else None,
-        catalog_entry=catalog(symbol),
-    )
-
-
-def _call_findings(
-    use: Use,
-    old_info: SymbolInfo,
-    new_info: SymbolInfo,
-    versions: Versions,
-    catalog: CatalogLookup,
-    *,
-    old_model: ApiModel,
-) -> list[Finding]:
+def _call_findings(site: _Site, *, old_model: ApiModel) -> list[Finding]:
+    """What breaks or changes at one call: its binding to the new signature, keywords now caught by
+    `**kwargs`, defaults it relies on that moved."""
+    use, old_info, new_info, versions = site.use, site.old_info, site.new_info, site.versions
+    assert old_info is not None and new_info is not None
     assert old_info.params is not None and new_info.params is not None
     old_params, new_params = old_info.params, new_info.params
     before, after = bind(old_params, use), bind(new_params, use)
@@ -217,7 +211,23 @@ def _call_findings(
         return []  # the call did not fit the old signature as we read it: our model is not to be trusted here
     shown = _display(use.symbol, old_model)
     common = {"package": versions.package, "new": versions.new, "symbol": shown}
-    out: list[tuple[str, str, str]] = []  # (kind, severity, message)
+    out = _binding_problems(use, new_info, old_params, after, common)
+    catch_all = next((p.name for p in new_params if p.kind == "variadic keyword"), "kwargs")
+    for name in sorted(after.via_kwargs - before.via_kwargs):
+        text = message("keyword-removed", severity="warning", name=name, catch_all=catch_all, **common)
+        out.append(("keyword-removed", "warning", text))
+    if after.fits and not use.star_kwargs and not use.star_args:
+        out += _changed_defaults(old_params, new_params, after, common)
+    return [site.finding(shown, kind, severity, text) for kind, severity, text in out]
+
+
+def _binding_problems(
+    use: Use, new_info: SymbolInfo, old_params: tuple[Param, ...], after: Binding, common: dict[str, str]
+) -> list[Said]:
+    """Why the call no longer binds: keywords gone or now positional-only, too many positional
+    arguments, new required parameters."""
+    new_params = new_info.params or ()
+    out: list[Said] = []
     explained: set[str] = set()  # parameters a kind change already accounts for
     old_by_name = {p.name: p for p in old_params}
     new_by_name = {p.name: p for p in new_params}
@@ -267,24 +277,23 @@ def _call_findings(
         elif problem.name not in explained:
             text = message("new-required", name=problem.name, **common)
             out.append(("new-required", "error", text))
-    catch_all = next((p.name for p in new_params if p.kind == "variadic keyword"), "kwargs")
-    for name in sorted(after.via_kwargs - before.via_kwargs):
-        text = message("keyword-removed", severity="warning", name=name, catch_all=catch_all, **common)
-        out.append(("keyword-removed", "warning", text))
-    if after.fits and not use.star_kwargs and not use.star_args:
-        changed = [
-            (param.name, _shown_default(old_by_name[param.name]), _shown_default(param))
-            for param in new_params
-            if param.name not in after.named
-            and param.name in old_by_name
-            and _real_default(old_by_name[param.name].default)
-            and _real_default(param.default)
-            and old_by_name[param.name].compared != param.compared
-        ]
-        if changed:  # one note per call, however many defaults moved
-            text = message("default-changed", changed=changed, **common)
-            out.append(("default-changed", "info", text))
-    return [
-        _finding(use, versions, shown, kind, severity, text, catalog, old_info, new_info)
-        for kind, severity, text in out
+    return out
+
+
+def _changed_defaults(
+    old_params: tuple[Param, ...], new_params: tuple[Param, ...], after: Binding, common: dict[str, str]
+) -> list[Said]:
+    """One note per call, however many of the defaults it relies on moved."""
+    old_by_name = {p.name: p for p in old_params}
+    changed = [
+        (param.name, _shown_default(old_by_name[param.name]), _shown_default(param))
+        for param in new_params
+        if param.name not in after.named
+        and param.name in old_by_name
+        and _real_default(old_by_name[param.name].default)
+        and _real_default(param.default)
+        and old_by_name[param.name].compared != param.compared
     ]
+    if not changed:
+        return []
+    return [("default-changed", "info", message("default-changed", changed=changed, **common))]

@@ -11,8 +11,8 @@ from packaging.version import InvalidVersion, Version
 
 from bot.audit.guards import GuardFinder, callee_name
 from bot.audit.messages import message
-from bot.audit.sources import matches, parse_file
 from bot.files.config import CompatShim
+from bot.files.python_sources import matches, parse_file
 from bot.model import Finding
 
 TAG = re.compile(

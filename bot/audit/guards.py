@@ -11,7 +11,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from bot.audit.sources import parse_file, python_files
+from bot.files.python_sources import parse_file, python_files
 
 _WRAPPERS = {"Version", "parse", "parse_version", "LooseVersion", "StrictVersion"}
 _FLIP = {

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.text import render as report
-
-if TYPE_CHECKING:
-    import jinja2
-
-
-def environment() -> jinja2.Environment:
-    """The house environment with block trimming, which these templates are written for."""
-    return report.environment(trimmed=True)
-
-
-def render(template: str, /, **context: Any) -> str:
-    """Render `templates/<name>` with `context`."""
-    return environment().get_template(template).render(**context)
+from bot.model import AuditReport
+from bot.text.render import render_trimmed as render
 
 
 def message(kind: str, /, **context: Any) -> str:
@@ -25,12 +13,12 @@ def message(kind: str, /, **context: Any) -> str:
     return render("audit-messages.txt.j2", kind=kind, **context).strip()
 
 
-def audit_section(report: Any) -> str:
+def audit_section(report: AuditReport) -> str:
     """The summary's API Compatibility Audit section body for an AuditReport."""
     return render("audit-section.md.j2", report=report)
 
 
-def audit_text(report: Any, *, skipped: tuple[str, ...] = ()) -> str:
+def audit_text(report: AuditReport, *, skipped: tuple[str, ...] = ()) -> str:
     """The `upgrade-deps audit` text output for an AuditReport."""
     counts = {
         severity: sum(f.severity == severity for f in report.findings)

@@ -16,75 +16,17 @@ from bot.audit.distributions import Fetch, Unpacked, unpack_distribution
 from bot.audit.fetch import fetch_file
 from bot.audit.guards import find_guards, outcome
 from bot.audit.messages import message
-from bot.audit.sources import python_files
 from bot.audit.strings import vanished_strings
 from bot.audit.usage import find_uses
 from bot.errors import ToolError, UpgradeDepsError
 from bot.files import repofiles
 from bot.files.config import Config
 from bot.files.lockfile import Lock
+from bot.files.python_sources import python_files
 from bot.files.repofiles import UnsafePathError
-from bot.model import Finding, LockedPackage, VersionChange
+from bot.model import AuditReport, Finding, GuardStatus, LockedPackage, PackageAudit, VersionChange
 from checklists.locate import checklist_path, import_names
 from checklists.model import Checklist, parse_checklist
-
-COMPAT_KINDS = frozenset(
-    {"compat-untagged", "compat-removable", "compat-version-gate", "stub-missing", "compat-missing-file"}
-)
-HOUSEKEEPING = COMPAT_KINDS | {"version-guard"}  # cleanup the upgrade allows, not breakage
-
-
-@dataclass(frozen=True)
-class GuardStatus:
-    """One version guard and whether the new floor makes it dead."""
-
-    file: str
-    line: int
-    text: str
-    removable: bool
-
-
-@dataclass(frozen=True)
-class PackageAudit:
-    """One package's part of the audit: the summary's `#### pkg (old → new)` block."""
-
-    package: str
-    old: str
-    new: str
-    findings: tuple[Finding, ...] = ()
-    moves: tuple[tuple[str, str], ...] = ()
-    guards: tuple[GuardStatus, ...] = ()
-    error: str | None = None  # why the package could not be audited
-
-    @property
-    def breaking(self) -> tuple[Finding, ...]:
-        """Findings at call sites that stop fitting (error) or only fit through **kwargs (warning)."""
-        return tuple(f for f in self.findings if f.severity != "info" and f.kind not in HOUSEKEEPING)
-
-    @property
-    def notes(self) -> tuple[Finding, ...]:
-        """Changed defaults the code relies on."""
-        return tuple(f for f in self.findings if f.severity == "info" and f.kind not in HOUSEKEEPING)
-
-    @property
-    def compat(self) -> tuple[Finding, ...]:
-        """Compat-shim policy findings (untagged, removable, version gates, stub lists)."""
-        return tuple(f for f in self.findings if f.kind in COMPAT_KINDS)
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    """Everything step 6 found, per package, in the order the changes came."""
-
-    packages: tuple[PackageAudit, ...] = ()
-
-    @property
-    def findings(self) -> tuple[Finding, ...]:
-        return tuple(f for p in self.packages for f in p.findings)
-
-    @property
-    def has_errors(self) -> bool:
-        return any(f.severity == "error" for f in self.findings)
 
 
 def _sort_key(version: str) -> tuple[int, Version | str]:
@@ -119,22 +61,26 @@ def _catalog_lookup(checklist: Checklist | None) -> dict[str, str]:
     return {e.symbol: f"{e.number}. {e.symbol}" for e in checklist.entries} if checklist else {}
 
 
+@dataclass(frozen=True)
+class AuditScope:
+    """What the audits of one run share: the checkout, its config, the caches and the code to search."""
+
+    repo: Path
+    config: Config
+    cache_dir: Path  # downloaded distributions and extracted APIs
+    fetch: Fetch  # how archives the lock records by URL are downloaded
+    files: tuple[str, ...]  # the repository's Python files
+
+
 def audit_package(
-    repo: Path,
-    config: Config,
-    versions: Versions,
-    old_dist: Unpacked,
-    new_dist: Unpacked,
-    *,
-    cache_dir: Path,
-    files: Sequence[str],
-    floor: str | None = None,
+    scope: AuditScope, versions: Versions, old_dist: Unpacked, new_dist: Unpacked, *, floor: str | None = None
 ) -> PackageAudit:
     """The synchronous part of one package's audit (static analysis only; runs in a worker thread).
 
     `floor` is the lowest new version over all variants (default `versions.new`): guards and compat
     fallbacks are dead only when every variant is past them.
     """
+    repo, config, files = scope.repo, scope.config, scope.files
     floor = floor or versions.new
     checklist = _checklist(repo, config, versions.package)
     roots = frozenset(
@@ -145,7 +91,10 @@ def audit_package(
             distribution={versions.package: new_dist.top_level or old_dist.top_level},
         )
     )
-    old_api, new_api = ApiModel(old_dist, cache_dir=cache_dir), ApiModel(new_dist, cache_dir=cache_dir)
+    old_api, new_api = (
+        ApiModel(old_dist, cache_dir=scope.cache_dir),
+        ApiModel(new_dist, cache_dir=scope.cache_dir),
+    )
     catalog = _catalog_lookup(checklist)
 
     def entry_for(symbol: str) -> str | None:
@@ -160,32 +109,32 @@ def audit_package(
     new_api.save()
     if checklist is not None:
         findings += vanished_strings(repo, checklist, versions, old_dist.root, new_dist.root, files)
-    guards = []
-    for guard in find_guards(repo, versions.package, roots, files=files):
-        result = outcome(guard, floor)
-        guards.append(GuardStatus(guard.file, guard.line, guard.text, result is not None))
-        if result is not None:
-            text = message(
-                "version-guard", text=guard.text, outcome=result, package=versions.package, floor=floor
-            )
-            findings.append(
-                Finding(
-                    guard.file,
-                    guard.line,
-                    guard.column,
-                    versions.package,
-                    guard.text,
-                    "version-guard",
-                    "info",
-                    text,
-                )
-            )
+    guards, dead = _guards(scope, versions.package, roots, floor)
+    findings += dead
     context = ShimContext(versions.package, roots, versions.old, floor, config.compat.window)
     findings += check_shims(repo, config.compat.shims, context, config_file=config.source)
     findings.sort(key=lambda f: (f.file, f.line, f.column, f.kind))
     return PackageAudit(
         versions.package, versions.old, versions.new, tuple(findings), tuple(moves), tuple(guards)
     )
+
+
+def _guards(
+    scope: AuditScope, package: str, roots: frozenset[str], floor: str
+) -> tuple[list[GuardStatus], list[Finding]]:
+    """Every version guard on `package`, and a finding for each one the new floor makes dead."""
+    guards, findings = [], []
+    for guard in find_guards(scope.repo, package, roots, files=scope.files):
+        result = outcome(guard, floor)
+        guards.append(GuardStatus(guard.file, guard.line, guard.text, result is not None))
+        if result is not None:
+            text = message("version-guard", text=guard.text, outcome=result, package=package, floor=floor)
+            findings.append(
+                Finding(
+                    guard.file, guard.line, guard.column, package, guard.text, "version-guard", "info", text
+                )
+            )
+    return guards, findings
 
 
 async def run_audit(
@@ -204,7 +153,8 @@ async def run_audit(
     failing the whole step; findings never come from guesses. Archives the lock records by URL are
     downloaded with `fetch` (aiohttp by default); find-links files are read from the repository.
     """
-    files = await asyncio.to_thread(lambda: list(python_files(repo)))
+    files = await asyncio.to_thread(lambda: tuple(python_files(repo)))
+    scope = AuditScope(repo, config, cache_dir, fetch, files)
     results: list[PackageAudit] = []
     for change in changes:
         settings = config.packages.get(change.package)
@@ -220,33 +170,16 @@ async def run_audit(
         # Variants may resolve different new versions (shared-divergent packages): audit each.
         for new_version in sorted(set(change.new), key=_sort_key):
             versions = Versions(change.package, old_version, new_version)
-            results.append(
-                await _audit_version(
-                    repo,
-                    config,
-                    change,
-                    versions,
-                    floor,
-                    (old_locks, new_locks),
-                    cache_dir=cache_dir,
-                    fetch=fetch,
-                    files=files,
-                )
-            )
+            results.append(await _audit_version(scope, change, versions, floor, (old_locks, new_locks)))
     return AuditReport(tuple(results))
 
 
 async def _audit_version(
-    repo: Path,
-    config: Config,
+    scope: AuditScope,
     change: VersionChange,
     versions: Versions,
     floor: str,
     locks: tuple[Mapping[str, Lock], Mapping[str, Lock]],
-    *,
-    cache_dir: Path,
-    fetch: Fetch,
-    files: Sequence[str],
 ) -> PackageAudit:
     old_entry = _entry(locks[0], change.variants, change.package, versions.old)
     new_entry = _entry(locks[1], change.variants, change.package, versions.new)
@@ -256,8 +189,8 @@ async def _audit_version(
         # Both archives at once: downloading and unpacking overlap (the unpacking runs in threads).
         # return_exceptions: both finish before we go on, so no unpacking is left running unseen.
         outcomes = await asyncio.gather(
-            unpack_distribution(repo, old_entry, cache_dir=cache_dir, fetch=fetch),
-            unpack_distribution(repo, new_entry, cache_dir=cache_dir, fetch=fetch),
+            unpack_distribution(scope.repo, old_entry, cache_dir=scope.cache_dir, fetch=scope.fetch),
+            unpack_distribution(scope.repo, new_entry, cache_dir=scope.cache_dir, fetch=scope.fetch),
             return_exceptions=True,
         )
         failed = [o for o in outcomes if isinstance(o, BaseException)]
@@ -266,16 +199,6 @@ async def _audit_version(
         old_dist, new_dist = (o for o in outcomes if isinstance(o, Unpacked))
         if not new_dist.top_level or not old_dist.top_level:
             raise ToolError(f"{change.package}: the distribution holds no Python module to audit")
-        return await asyncio.to_thread(
-            audit_package,
-            repo,
-            config,
-            versions,
-            old_dist,
-            new_dist,
-            cache_dir=cache_dir,
-            files=files,
-            floor=floor,
-        )
+        return await asyncio.to_thread(audit_package, scope, versions, old_dist, new_dist, floor=floor)
     except UpgradeDepsError as exc:
         return PackageAudit(change.package, versions.old, versions.new, error=str(exc))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.audit.compare import Versions
 from bot.audit.messages import message
-from bot.audit.sources import parse_file
+from bot.files.python_sources import parse_file
 from bot.model import Finding
 from checklists.model import Checklist, Entry
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from bot.audit.sources import matches, parse_file, python_files
+from bot.files.python_sources import matches, parse_file, python_files
 
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 UseKind = Literal["import", "call", "attribute", "subclass"]

@@ -104,6 +104,37 @@ async def _check_image(
     return {(image, tag): await _check(registry, image, tag) for tag in sorted(tags)}
 
 
+def _rules(
+    repo: Path, config: Config, packages: set[str], unresolved: list[Unresolved]
+) -> list[tuple[ContainerRule, dict[str, str]]]:
+    """The rules of the changed packages, each with the texts of its files; a rule matching no file
+    is reported (not blocking)."""
+    rules: list[tuple[ContainerRule, dict[str, str]]] = []
+    for rule in config.containers:
+        if rule.package not in packages:
+            continue
+        files = rule_files(repo, rule)
+        if not files:
+            message = say("containers", "no_files", package=rule.package, globs=list(rule.files))
+            unresolved.append(Unresolved("container", message, config.source, blocking=False))
+        rules.append((rule, _texts(repo, files, unresolved)))
+    return rules
+
+
+async def _check_tags(
+    registry: RegistryClient, edits: Sequence[containers.Edit]
+) -> dict[tuple[str | None, str | None], TagState]:
+    """Whether each edit's new tag exists in its registry."""
+    wanted: dict[str, set[str]] = {}
+    for edit in edits:
+        if edit.image and edit.tag:
+            wanted.setdefault(edit.image, set()).add(edit.tag)
+    found = await asyncio.gather(
+        *(_check_image(registry, image, tags) for image, tags in sorted(wanted.items()))
+    )
+    return {key: state for group in found for key, state in group.items()}
+
+
 async def update_containers(
     repo: Path,
     config: Config,
@@ -120,28 +151,12 @@ async def update_containers(
     pipeline passes its FileTransaction's); without it, files are written here and all restored if
     one write fails.
     """
-    changed_packages = {change.package for change in changes}
     unresolved: list[Unresolved] = []
-    rules: list[tuple[ContainerRule, dict[str, str]]] = []
-    for rule in config.containers:
-        if rule.package not in changed_packages:
-            continue
-        files = rule_files(repo, rule)
-        if not files:
-            message = say("containers", "no_files", package=rule.package, globs=list(rule.files))
-            unresolved.append(Unresolved("container", message, config.source, blocking=False))
-        rules.append((rule, _texts(repo, files, unresolved)))
+    rules = _rules(repo, config, {change.package for change in changes}, unresolved)
     scanned = _texts(repo, dockerfiles(repo), unresolved)
     plan = containers.plan(rules, scanned, changes, request)
     unresolved += plan.unresolved
-    wanted: dict[str, set[str]] = {}
-    for edit in (*plan.edits, *plan.proposals):
-        if edit.image and edit.tag:
-            wanted.setdefault(edit.image, set()).add(edit.tag)
-    found = await asyncio.gather(
-        *(_check_image(registry, image, tags) for image, tags in sorted(wanted.items()))
-    )
-    checks = {key: state for group in found for key, state in group.items()}
+    checks = await _check_tags(registry, (*plan.edits, *plan.proposals))
     out: list[ContainerChange] = []
     to_write: list[containers.Edit] = []
     for planned in plan.edits:

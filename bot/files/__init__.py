@@ -1,1 +1,1 @@
-"""File formats, pure: config, manifests, specifiers, lock files, lock diff, the file transaction."""
+"""File formats, pure: config, manifests, specifiers, lock files, lock diff, Python sources, transactions."""

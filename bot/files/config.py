@@ -122,6 +122,34 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH) -> Conf
     """Validate an already-parsed TOML mapping; raise ConfigError naming the key."""
     root = Reader(data, where="", display=display)
     root.only("variant", "package", "checklists", "container", "verify", "compat", "policy", "bots")
+    variants = _variants(root, display)
+    packages = _packages(root)
+    checklists = root.table("checklists")
+    checklists.only("dir", "primary", "tertiary")
+    containers = tuple(_container(item) for item in root.tables("container"))
+    verify = tuple(_verify(item) for item in root.tables("verify"))
+    compat = _compat(root.table("compat"))
+    policy = _policy(root.table("policy"))
+    bots = root.table("bots")
+    bots.only("authors")
+    return Config(
+        variants=variants or None,
+        packages=packages,
+        checklists=ChecklistsConfig(
+            dir=checklists.string("dir"),
+            primary=checklists.strings("primary") or (),
+            tertiary=checklists.strings("tertiary") or ChecklistsConfig.tertiary,
+        ),
+        containers=containers,
+        verify=verify,
+        compat=compat,
+        policy=policy,
+        bots=bots.strings("authors") or DEFAULT_BOTS,
+        source=display,
+    )
+
+
+def _variants(root: Reader, display: str) -> tuple[Variant, ...]:
     variants: list[Variant] = []
     for item in root.tables("variant"):
         item.only("name", "manifest", "lock")
@@ -133,6 +161,10 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH) -> Conf
     names = [v.name for v in variants]
     if len(set(names)) != len(names):
         raise ConfigError(f"{display}: [[variant]] names must be unique, got {names}")
+    return tuple(variants)
+
+
+def _packages(root: Reader) -> dict[str, PackageConfig]:
     packages: dict[str, PackageConfig] = {}
     section = root.table("package")
     for raw_name in section.data:
@@ -146,37 +178,38 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH) -> Conf
             audit=item.boolean("audit", True),
             checklist=item.string("checklist"),
         )
-    checklists = root.table("checklists")
-    checklists.only("dir", "primary", "tertiary")
-    containers = []
-    for item in root.tables("container"):
-        item.only("package", "files", "image", "template", "variant", "tag")
-        if (item.data.get("image") is None) == (item.data.get("template") is None):
-            raise item.fail("image", "give exactly one of 'image' or 'template'")
-        files = item.strings("files")
-        if not files:
-            raise item.fail("files", "required: the files (globs) this rule rewrites")
-        package = item.string("package", required=True)
-        assert package
-        _check_placeholders(item, "image", item.string("image"), tag_only=True)
-        _check_placeholders(item, "template", item.string("template"), tag_only=False)
-        containers.append(
-            ContainerRule(
-                package=canonicalize_name(package),
-                files=files,
-                image=item.string("image"),
-                template=item.string("template"),
-                variant=item.string("variant"),
-                tag=item.string("tag"),
-            )
-        )
-    verify = []
-    for item in root.tables("verify"):
-        item.only("name", "run", "timeout", "variants")
-        name, run = item.string("name", required=True), item.string("run", required=True)
-        assert name and run
-        verify.append(VerifyCommand(name, run, item.number("timeout", 900.0), item.strings("variants")))
-    compat = root.table("compat")
+    return packages
+
+
+def _container(item: Reader) -> ContainerRule:
+    item.only("package", "files", "image", "template", "variant", "tag")
+    if (item.data.get("image") is None) == (item.data.get("template") is None):
+        raise item.fail("image", "give exactly one of 'image' or 'template'")
+    files = item.strings("files")
+    if not files:
+        raise item.fail("files", "required: the files (globs) this rule rewrites")
+    package = item.string("package", required=True)
+    assert package
+    _check_placeholders(item, "image", item.string("image"), tag_only=True)
+    _check_placeholders(item, "template", item.string("template"), tag_only=False)
+    return ContainerRule(
+        package=canonicalize_name(package),
+        files=files,
+        image=item.string("image"),
+        template=item.string("template"),
+        variant=item.string("variant"),
+        tag=item.string("tag"),
+    )
+
+
+def _verify(item: Reader) -> VerifyCommand:
+    item.only("name", "run", "timeout", "variants")
+    name, run = item.string("name", required=True), item.string("run", required=True)
+    assert name and run
+    return VerifyCommand(name, run, item.number("timeout", 900.0), item.strings("variants"))
+
+
+def _compat(compat: Reader) -> CompatConfig:
     compat.only("window", "shim")
     window = compat.number("window", 1, minimum=0)
     if window != int(window):
@@ -191,7 +224,10 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH) -> Conf
                 canonicalize_name(package), item.strings("files") or (), item.strings("stub_lists") or ()
             )
         )
-    policy = root.table("policy")
+    return CompatConfig(window=int(window), shims=tuple(shims))
+
+
+def _policy(policy: Reader) -> PolicyConfig:
     policy.only("pins", "pair")
     pins = policy.string("pins") or "exact"
     if pins not in ("exact", "range"):
@@ -200,23 +236,7 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH) -> Conf
     for item in policy.tables("pair"):
         item.only("when", "require")
         pairs.append(PolicyPair(requirement(item, "when"), requirement(item, "require")))
-    bots = root.table("bots")
-    bots.only("authors")
-    return Config(
-        variants=tuple(variants) or None,
-        packages=packages,
-        checklists=ChecklistsConfig(
-            dir=checklists.string("dir"),
-            primary=checklists.strings("primary") or (),
-            tertiary=checklists.strings("tertiary") or ChecklistsConfig.tertiary,
-        ),
-        containers=tuple(containers),
-        verify=tuple(verify),
-        compat=CompatConfig(window=int(window), shims=tuple(shims)),
-        policy=PolicyConfig(pins=pins, pairs=tuple(pairs)),
-        bots=bots.strings("authors") or DEFAULT_BOTS,
-        source=display,
-    )
+    return PolicyConfig(pins=pins, pairs=tuple(pairs))
 
 
 def load_config(repo: Path, explicit: Path | None = None) -> Config:

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 from packaging.requirements import InvalidRequirement, Requirement
 
 from bot.files.manifest import Manifest
-from bot.tools.isolation import Extra
+from bot.model import Extra
 
 DEPENDENCY_KEYS = ("override-dependencies", "constraint-dependencies", "dev-dependencies")
 

@@ -1,15 +1,23 @@
-"""Derives what a dependency bot's pull request upgrades from its manifest and lock diff (pure)."""
+"""Derives what a dependency bot's pull request upgrades: its config, then its manifest and lock diff."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import tomllib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from bot.errors import UpgradeDepsError
+from bot.errors import BadArgumentsError, UpgradeDepsError
+from bot.files.config import CONFIG_PATH as CONFIG_PATH  # the service asks GitHub for it by this name
+from bot.files.config import discover_variants, load_config, parse_config
 from bot.files.lockfile import parse_lock
 from bot.files.manifest import Manifest
-from bot.model import Variant
+from bot.model import Request, Variant
+from bot.pipeline.request import parse_request
+
+# The text of a file on one side of the pull request ("base" or "head"); None when it is absent there.
+FileAt = Callable[[str, str], Awaitable[str | None]]
 
 # `==X` or `>=X` (optionally followed by an upper bound): the version the bot moved the pin to.
 _FLOOR = re.compile(r"(?:===?|>=|~=)\s*([0-9][^,;\s]*)")
@@ -21,6 +29,14 @@ class VariantFiles:
 
     manifest: str | None
     lock: str | None
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What a bot's pull request upgrades: a request, nothing we track (both None), or why we cannot tell."""
+
+    request: Request | None = None
+    problem: str | None = None
 
 
 def _pins(text: str | None, display: str) -> dict[str, str]:
@@ -94,3 +110,50 @@ def safe_derive(
         return derive_request(variants, base, head), None
     except UpgradeDepsError as exc:
         return (), str(exc)
+
+
+def derived(
+    variants: Sequence[Variant], base: Mapping[str, VariantFiles], head: Mapping[str, VariantFiles]
+) -> Derived:
+    """The request the pull request's files give, parsed as a command's words are."""
+    words, problem = safe_derive(variants, base, head)
+    if problem is not None or not words:
+        return Derived(problem=problem)
+    try:
+        return Derived(parse_request(words))
+    except BadArgumentsError as exc:
+        return Derived(problem=str(exc))
+
+
+async def derive_pull(head: Path, *, author: str, file_at: FileAt) -> Derived | None:
+    """What a pull request by `author` upgrades, read from the files of both sides.
+
+    `head` is a work tree of the pull request's head: its config names the variants and the bots.
+    None when that config does not name `author` as a bot (the pull request is a person's).
+    """
+    try:
+        config = load_config(head)
+        variants = discover_variants(head, config)
+    except UpgradeDepsError as exc:
+        return Derived(problem=str(exc))
+    if author not in config.bots:
+        return None
+    sides: dict[str, dict[str, VariantFiles]] = {"base": {}, "head": {}}
+    for v in variants:
+        for side, files in sides.items():
+            files[v.name] = VariantFiles(await file_at(side, v.manifest), await file_at(side, v.lock))
+    return derived(variants, sides["base"], sides["head"])
+
+
+def config_names_bot(text: str | None, author: str) -> bool:
+    """Whether a config text (`CONFIG_PATH`'s, None when absent) lists `author` among `[bots].authors`.
+
+    A config that does not parse names no one: the job on the bot's own pull request reports it.
+    """
+    if text is None:
+        return False
+    try:
+        config = parse_config(tomllib.loads(text), display=CONFIG_PATH)
+    except (tomllib.TOMLDecodeError, UpgradeDepsError):
+        return False
+    return author in config.bots

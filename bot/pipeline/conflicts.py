@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -93,6 +93,24 @@ def _only_requested(manifest: Manifest, pins: Collection[str]) -> str:
     return tomlkit.dumps(doc)
 
 
+def _own_pin_moves(
+    manifest: Manifest, protected: Collection[str], resolved: Mapping[str, tuple[str, ...]]
+) -> tuple[PinMove, ...]:
+    """Each of our own pins that excludes what resolved once they were relaxed, moved to admit it."""
+    moves = []
+    for name in sorted(manifest.declared_names() - set(protected)):
+        versions = resolved.get(name, ())
+        for declaration in manifest.declarations(name):
+            if declaration.url or not declaration.specifier or not versions:
+                continue
+            if not all(admits(declaration.specifier, v) for v in versions):
+                target = max(versions, key=lambda v: tuple(int(p) for p in re.findall(r"\d+", v)))
+                new_spec = bump_specifier(declaration.specifier, target)
+                if new_spec:
+                    moves.append(PinMove(declaration, name, new_spec, target))
+    return tuple(moves)
+
+
 async def diagnose(
     repo: Path, variant: Variant, manifest: Manifest, *, pins: Collection[str], protected: Collection[str],
     failure: str, locker: Locker,
@@ -104,20 +122,9 @@ async def diagnose(
         repofiles.write_text(scratch, variant.manifest, _relaxed(manifest, protected))
         trial = await locker.lock(variant, pins=list(pins), root=scratch)
         if trial.returncode == 0:
-            resolved = read_lock(scratch, variant.lock).versions()
-            moves = []
-            for name in sorted(manifest.declared_names() - set(protected)):
-                versions = resolved.get(name, ())
-                for declaration in manifest.declarations(name):
-                    if declaration.url or not declaration.specifier or not versions:
-                        continue
-                    if not all(admits(declaration.specifier, v) for v in versions):
-                        target = max(versions, key=lambda v: tuple(int(p) for p in re.findall(r"\d+", v)))
-                        new_spec = bump_specifier(declaration.specifier, target)
-                        if new_spec:
-                            moves.append(PinMove(declaration, name, new_spec, target))
+            moves = _own_pin_moves(manifest, protected, read_lock(scratch, variant.lock).versions())
             if moves:
-                return Diagnosis("own-pins", tuple(moves), explain(failure))
+                return Diagnosis("own-pins", moves, explain(failure))
         repofiles.write_text(scratch, variant.manifest, _only_requested(manifest, pins))
         alone = await locker.lock(variant, pins=list(pins), root=scratch)
         if alone.returncode != 0:

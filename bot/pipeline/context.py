@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot.files import repofiles
 from bot.files.config import Config
@@ -13,7 +12,10 @@ from bot.files.lockfile import Lock
 from bot.files.manifest import Manifest
 from bot.files.transaction import FileTransaction
 from bot.model import (
+    AuditReport,
+    ChecklistReport,
     ContainerChange,
+    Extra,
     Request,
     Resolution,
     Section,
@@ -24,17 +26,36 @@ from bot.model import (
     VersionChange,
     Warning_,
 )
-from bot.tools.isolation import Extra, Isolation
+from bot.tools.isolation import Isolation
 from bot.tools.uv import Locker
-
-if TYPE_CHECKING:
-    from bot.audit.runner import AuditReport
-    from checklists.validate import ChecklistReport
 
 Progress = Callable[[str], Awaitable[None]]
 # A commit message, or how to render it: rendering waits until commit time, so jinja2 is not imported
 # before uv starts (start-up counts in the pipeline's overhead).
 Message = str | Callable[[], str]
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """How this process runs repository code, the same for every run: set up once by its caller."""
+
+    environ: Mapping[str, str]  # filtered per child (bot.tools.proc.child_env) before anything sees it
+    isolation: Isolation  # every uv call and verification command runs under it
+    uv_timeout: float = 600.0  # seconds each uv call may take
+    # Downloaded distributions and extracted APIs, kept between runs (None: the user's cache directory).
+    cache_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What one run may do with the checkout it is given."""
+
+    config_path: Path | None = None  # None: the repository's own `.github/upgrade-deps.toml`
+    commit: bool = True  # commit the changes, one commit per step
+    trusted: bool = True  # False: a fork's pull request: no verification commands, no registry
+    # Where `isolation` refuses repository code, the head's own lock changes are still audited
+    # against this commit (a bot pull request's base); the run ends refused.
+    static_base: str | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.errors import OUTCOMES, UpgradeDepsError
+from bot.errors import OUTCOMES, BadArgumentsError, UpgradeDepsError
 from bot.settings import local_environ
 
 if TYPE_CHECKING:
@@ -33,8 +33,10 @@ def main(args: argparse.Namespace) -> int:
         return OUTCOMES["refused"].exit_code
 
     from bot.files import repofiles
+    from bot.pipeline.context import RunOptions, Runtime
+    from bot.pipeline.request import parse_request
     from bot.pipeline.summary import render_summary
-    from bot.pipeline.upgrade import SUMMARY, run_upgrade
+    from bot.pipeline.upgrade import SUMMARY, refused_words, run_upgrade
     from bot.tools.isolation_host import local_isolation
 
     warming: list[threading.Thread] = []
@@ -53,9 +55,13 @@ def main(args: argparse.Namespace) -> int:
         if isolation.mode == "unsandboxed" and args.sandbox == "auto":
             print(f"upgrade-deps: warning: uv and verification commands run unsandboxed: "
                   f"{isolation.reason}; --sandbox=require refuses instead", file=sys.stderr)  # fmt: skip
-        return await run_upgrade(repo, args.args, config_path=args.config, commit=not args.no_commit,
-                                 progress=progress, environ=environ, isolation=isolation,
-                                 uv_timeout=args.uv_timeout)  # fmt: skip
+        try:
+            request = parse_request(args.args)
+        except BadArgumentsError as exc:
+            return refused_words(args.args, exc)
+        runtime = Runtime(environ, isolation, uv_timeout=args.uv_timeout)
+        options = RunOptions(config_path=args.config, commit=not args.no_commit)
+        return await run_upgrade(repo, request, runtime=runtime, options=options, progress=progress)
 
     try:
         result = asyncio.run(upgrade())

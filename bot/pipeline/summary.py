@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bot.audit.messages import audit_section as render_audit
 from bot.errors import OUTCOMES
 from bot.model import Section, UpgradeResult
 from bot.text.render import render
+from checklists.report import render_markdown
 
 SECTIONS = ("checklists", "pins", "lock", "containers", "audit", "verify")
 
@@ -14,12 +16,8 @@ def render_summary(result: UpgradeResult) -> str:
     sections = {name: result.sections.get(name, Section("not run", "not reached")) for name in SECTIONS}
     audit_section = checklist_section = ""
     if result.audit is not None:
-        from bot.audit.messages import audit_section as render_audit
-
         audit_section = render_audit(result.audit).strip()
     if result.checklists:
-        from checklists.report import render_markdown
-
         checklist_section = render_markdown(result.checklists).strip()
     return render(
         "upgrade-summary.md.j2",

@@ -16,24 +16,23 @@ from bot.files.lockfile import read_lock
 from bot.files.manifest import Manifest
 from bot.files.manifest_paths import outside_paths
 from bot.files.transaction import FileTransaction
-from bot.model import Commit, Request, Section, UpgradeResult
+from bot.model import Commit, Request, Section, UpgradeResult, Variant
 from bot.pipeline import api_steps
-from bot.pipeline.context import Context, Progress
+from bot.pipeline.context import Context, Progress, RunOptions, Runtime
 from bot.pipeline.locking import lock_all
 from bot.pipeline.pins import plan_and_pin
 from bot.pipeline.policy import check_request
-from bot.pipeline.request import parse_request
 from bot.pipeline.stages import run_stages
 from bot.pipeline.static_audit import audit_lock_changes
 from bot.settings import default_cache_dir
 from bot.tools import gitrepo
-from bot.tools.isolation import Isolation
 from bot.tools.proc import child_env
 from bot.tools.uv import SWAP_DIR, Locker, restore_swap
 
 SUMMARY = "upgrade-summary.md"
 # Outcomes after which the changes stay (and are committed); any other ending restores every file.
 KEEP = ("landed", "attention", "breaking")
+DEFAULT_OPTIONS = RunOptions()
 
 
 async def _quiet(_: str) -> None:
@@ -46,39 +45,19 @@ def _today() -> str:
 
 async def run_upgrade(
     repo: Path,
-    args: Sequence[str],
+    request: Request,
     *,
-    config_path: Path | None = None,
-    commit: bool = True,
+    runtime: Runtime,
+    options: RunOptions = DEFAULT_OPTIONS,
     progress: Progress | None = None,
-    trusted: bool = True,
-    environ: Mapping[str, str],
-    isolation: Isolation,
-    uv_timeout: float = 600.0,
-    cache_dir: Path | None = None,
-    static_base: str | None = None,
 ) -> UpgradeResult:
-    """Upgrade `repo` as `args` asks. On refusal or failure every tracked file is as it was.
-
-    Every uv call and verification command runs under `isolation`. `cache_dir` keeps downloaded
-    distributions and extracted APIs between runs (default: the user's cache directory from `environ`).
-    Where `isolation` refuses to run repository code, a `static_base` commit (a bot pull request's
-    base) still gets the head's own lock changes audited against it; the run ends refused.
-    """
-    try:
-        request = parse_request(args)
-    except UpgradeDepsError as exc:
-        return UpgradeResult(
-            request=Request((), " ".join(args)), outcome=exc.kind, date=_today(), error=str(exc)
-        )
+    """Upgrade `repo` as `request` asks. On refusal or failure every tracked file is as it was."""
     files = FileTransaction(repo)
     try:
-        ctx = await _prepare(
-            repo, request, config_path, files, progress or _quiet, environ, trusted, uv_timeout,
-            cache_dir or default_cache_dir(environ), isolation,
-        )  # fmt: skip
-        if isolation.mode == "refused" and static_base is not None:
-            return await _static(ctx, static_base)
+        ctx = await _prepare(repo, request, files, runtime=runtime, options=options,
+                             progress=progress or _quiet)  # fmt: skip
+        if runtime.isolation.mode == "refused" and options.static_base is not None:
+            return await _static(ctx, options.static_base)
         result = await _run_steps(ctx)
     except UpgradeDepsError as exc:
         files.restore()
@@ -89,7 +68,7 @@ async def run_upgrade(
     if result.outcome not in KEEP:
         files.restore()
         return result
-    if commit:
+    if options.commit:
         await ctx.progress("commit")
         try:
             result = replace(result, commits=_commit(ctx))
@@ -99,25 +78,29 @@ async def run_upgrade(
     return result
 
 
+def refused_words(words: Sequence[str], error: UpgradeDepsError) -> UpgradeResult:
+    """The result for command words that are no request: nothing was read or changed."""
+    return UpgradeResult(
+        request=Request((), " ".join(words)), outcome=error.kind, date=_today(), error=str(error)
+    )
+
+
 async def _prepare(
-    repo: Path, request: Request, config_path: Path | None, files: FileTransaction, progress: Progress,
-    environ: Mapping[str, str], trusted: bool, uv_timeout: float, cache_dir: Path, isolation: Isolation,
+    repo: Path, request: Request, files: FileTransaction, *, runtime: Runtime, options: RunOptions,
+    progress: Progress,
 ) -> Context:  # fmt: skip
-    env = child_env(environ)
+    env = child_env(runtime.environ)
     git_dir = await gitrepo.git_dir(repo, env=env)
     # A run killed in the middle of a swap left the originals here: put them back first.
     restore_swap(repo, git_dir / SWAP_DIR)
     await gitrepo.ensure_clean(repo, env=env, ignore=(SUMMARY,))
-    config = load_config(repo, config_path)
+    config = load_config(repo, options.config_path)
     variants = discover_variants(repo, config)
-    manifests = {}
-    for variant in variants:
-        if not repofiles.is_file(repo, variant.manifest):
-            raise ManifestError(f"{variant.manifest}: manifest of variant {variant.name!r} not found")
-        text = repofiles.read_text(repo, variant.manifest)
-        manifests[variant.name] = Manifest(text, display=variant.manifest)
+    manifests = _manifests(repo, variants)
     baseline = {variant.name: read_lock(repo, variant.lock) for variant in variants}
     extras = outside_paths(repo, manifests)
+    locker = Locker(repo, env=env, timeout=runtime.uv_timeout, git_dir=git_dir, isolation=runtime.isolation,
+                    extras=extras)  # fmt: skip
     return Context(
         repo=repo,
         request=request,
@@ -126,15 +109,25 @@ async def _prepare(
         manifests=manifests,
         baseline=baseline,
         focused=_focused(config, manifests),
-        locker=Locker(repo, env=env, timeout=uv_timeout, git_dir=git_dir, isolation=isolation, extras=extras),
+        locker=locker,
         files=files,
         progress=progress,
-        environ=environ,
-        trusted=trusted,
-        cache_dir=cache_dir,
-        isolation=isolation,
+        environ=runtime.environ,
+        trusted=options.trusted,
+        cache_dir=runtime.cache_dir or default_cache_dir(runtime.environ),
+        isolation=runtime.isolation,
         extras=extras,
     )
+
+
+def _manifests(repo: Path, variants: Sequence[Variant]) -> dict[str, Manifest]:
+    manifests = {}
+    for variant in variants:
+        if not repofiles.is_file(repo, variant.manifest):
+            raise ManifestError(f"{variant.manifest}: manifest of variant {variant.name!r} not found")
+        text = repofiles.read_text(repo, variant.manifest)
+        manifests[variant.name] = Manifest(text, display=variant.manifest)
+    return manifests
 
 
 async def _static(ctx: Context, base: str) -> UpgradeResult:

@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bot.files.config import Config, VerifyCommand
-from bot.model import Unresolved, VerifyResult
+from bot.model import Extra, Unresolved, VerifyResult
 from bot.text.wording import say
-from bot.tools.isolation import Extra, Isolation, Launch
+from bot.tools.isolation import Isolation, Launch
 from bot.tools.proc import child_env, run, tail
 
 TAIL_LINES = 50

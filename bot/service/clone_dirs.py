@@ -6,10 +6,11 @@ import contextlib
 import fcntl
 import os
 import shutil
-import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from bot.settings import root_problem
 
 PREFIX = "worker-"
 LOCK = "lock"  # inside each worker's directory, flock-held by its process for as long as it runs
@@ -18,28 +19,6 @@ GUARD = ".lock"  # in the root: held while a process removes the dead and claims
 
 class SandboxRootError(Exception):
     """The sandbox root cannot be used safely; the message names the directory and why."""
-
-
-def default_root(uid: int) -> Path:
-    return Path(tempfile.gettempdir()) / f"upgrade-deps-{uid}"
-
-
-def root_problem(root: Path, uid: int) -> str | None:
-    """Why `root` cannot hold the clones of this user's workers, or None when it can (or can be made).
-
-    Other users must not be able to swap entries in it: clones hold repository code we run.
-    """
-    try:
-        info = os.lstat(root)
-    except FileNotFoundError:
-        return None if root.parent.is_dir() else f"directory {root.parent} does not exist"
-    if not stat.S_ISDIR(info.st_mode):
-        return f"{root} is not a directory"
-    if info.st_uid != uid:
-        return f"{root} belongs to another user"
-    if info.st_mode & 0o022:
-        return f"{root} is writable by other users"
-    return None
 
 
 class WorkerDir:

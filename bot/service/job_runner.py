@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import re
-import tomllib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from bot.errors import OUTCOMES, BadArgumentsError, TransientError, UpgradeDepsError
-from bot.files.config import CONFIG_PATH, discover_variants, load_config, parse_config
+from bot.errors import OUTCOMES, TransientError
 from bot.model import Request, UpgradeResult
-from bot.pipeline.botpr import VariantFiles, safe_derive
-from bot.pipeline.request import USAGE, parse_request
+from bot.pipeline.botpr import CONFIG_PATH, Derived, config_names_bot, derive_pull
+from bot.pipeline.context import RunOptions
+from bot.pipeline.request import USAGE
 from bot.service import jobspec
 from bot.service.botlabel import label
-from bot.service.clone import Identity, Sandbox
-from bot.service.github import AppInfo, GitHub, PullInfo
-from bot.service.jobs import Job, JobStore
+from bot.service.commands import Help, Malformed, Revert, Upgrade
+from bot.service.github import PullInfo
+from bot.service.jobs import Job
 from bot.service.jobspec import BotPull, Command, JobTarget, Rerun
 from bot.service.ledger import Ledger, Result
 from bot.service.publication import (
@@ -32,35 +28,12 @@ from bot.service.publication import (
 from bot.service.publish import Publisher
 from bot.service.pushes import push_landed, push_once
 from bot.service.revert_command import revert_command
+from bot.service.services import Services
 from bot.text.render import render
-from bot.tools.isolation import Isolation
 
 WRITERS = ("admin", "maintain", "write")
 DEFAULT_BOTS = ("renovate[bot]", "dependabot[bot]")
 MOVED_RETRIES = 3
-
-
-# bot.pipeline.upgrade.run_upgrade, passed in so the service is tested against the real one or another.
-Upgrade = Callable[..., Awaitable[UpgradeResult]]
-
-
-@dataclass(frozen=True)
-class Services:
-    github: GitHub
-    store: JobStore
-    app: AppInfo
-    environ: Mapping[str, str]
-    upgrade: Upgrade
-    isolation: Isolation  # how every job runs repository code (uv, verification commands)
-    uv_timeout: float = 600.0
-    sandboxes: Path | None = None  # the worker process's own directory for clones (bot.service.clone_dirs)
-    git_host: str = "github.com"  # the only host git may send the installation token to
-
-    def sandbox(self, token: str) -> Sandbox:
-        """A job's clone, in this worker process's directory, committing as the app's bot."""
-        identity = Identity(self.app.bot_login, self.app.bot_email)
-        return Sandbox(environ=self.environ, token=token, identity=identity, parent=self.sandboxes,
-                       token_hosts=frozenset({self.git_host}))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -69,12 +42,11 @@ class Work:
 
     url: str
     ref: str  # the branch cloned
-    words: tuple[str, ...]
+    request: Request
     branch: str  # the branch pushed to
     trusted: bool  # repository commands may run and the result is pushed (never for forks)
     start: str | None = None  # an issue command continues on this branch when it exists already
     bot: BotLabel | None = None
-    raw: str = ""
     # A bot pull request's base: its own lock changes are audited against it where no sandbox lets
     # the upgrade run.
     static_base: str | None = None
@@ -82,12 +54,9 @@ class Work:
     def plan(self, result: UpgradeResult, *, pushed: bool) -> Publication:
         return make_plan(result, audit_only=not self.trusted, pushed=pushed, branch=self.branch, bot=self.bot)
 
-
-def branch_name(words: Sequence[str]) -> str:
-    """`upgrade-deps/<short description>` from the request, safe as a git ref."""
-    text = "-".join(w.replace("==", "-").replace("@", "-") for w in words if not w.startswith("--"))
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:60].rstrip("-.")
-    return f"upgrade-deps/{slug or 'upgrade'}"
+    def options(self) -> RunOptions:
+        """A fork's head is audited, never run nor committed to."""
+        return RunOptions(commit=self.trusted, trusted=self.trusted, static_base=self.static_base)
 
 
 class JobRunner:
@@ -127,32 +96,32 @@ class JobRunner:
             )
             return
         await publisher.react(c.comment_id)
-        if c.words[:1] == ("help",):
+        asked = c.asked
+        if isinstance(asked, Help):
             await publisher.reply(c.number, "help", "github-reply-help.md.j2", usage=USAGE)
             return
-        if c.words[:1] == ("revert",):
+        if isinstance(asked, Revert):
             await revert_command(self.s, publisher, command=c)
             return
-        try:
-            request = parse_request(c.words)
-        except BadArgumentsError as exc:
-            await publisher.reply(c.number, "malformed", "github-reply-malformed.md.j2", problem=str(exc),
-                                  usage=USAGE)  # fmt: skip
+        if isinstance(asked, Malformed):
+            await publisher.reply(
+                c.number, "malformed", "github-reply-malformed.md.j2", problem=asked.problem, usage=USAGE
+            )
             return
-        publisher.ledger.set_request(c.words)
+        publisher.ledger.set_request(asked.request)
         if c.is_pull:
             pull = await self.s.github.pull(t.installation, t.repo, c.number)
-            await self._on_pull(job, t, pull, c.words, request.raw)
+            await self._on_pull(job, t, pull, Derived(asked.request))
         else:
-            await self._on_issue(job, c, request)
+            await self._on_issue(job, c, asked)
 
-    async def _on_issue(self, job: Job, c: Command, request: Request) -> None:
+    async def _on_issue(self, job: Job, c: Command, asked: Upgrade) -> None:
         t = c.target
         publisher = self._publisher(job, t)
-        branch = branch_name(c.words)
+        request, branch = asked.request, asked.branch
         done = publisher.ledger.result()
         if done is None:
-            work = Work(t.clone_url, t.default_branch, c.words, branch, trusted=True, start=branch)
+            work = Work(t.clone_url, t.default_branch, request, branch, trusted=True, start=branch)
             done = await self._work(t, publisher.ledger, work, None)
         outcome = OUTCOMES[done.plan.outcome]
         owner = t.repo.split("/")[0]
@@ -180,38 +149,27 @@ class JobRunner:
 
     # Pull requests
     async def _on_pull(
-        self,
-        job: Job,
-        t: JobTarget,
-        pull: PullInfo,
-        words: Sequence[str],
-        raw: str,
-        *,
-        problem: str | None = None,
-        bot: BotLabel | None = None,
+        self, job: Job, t: JobTarget, pull: PullInfo, asked: Derived, *, bot: BotLabel | None = None
     ) -> None:
+        """Upgrade the pull request's branch as `asked` (a command's request, or a bot's changes)."""
         publisher = self._publisher(job, t)
         audit_only = pull.head_repo != t.repo
-        url = pull.head_clone_url if audit_only else t.clone_url
-        work = Work(
-            url,
-            pull.head_ref,
-            tuple(words),
-            pull.head_ref,
-            trusted=not audit_only,
-            bot=bot,
-            raw=raw,
-            static_base=pull.base_sha if bot is not None else None,
-        )
+        raw = asked.request.raw if asked.request is not None else ""
         done = publisher.ledger.result()
-        if done is None and (problem or not words):
+        if done is None and asked.request is None:
             # Nothing to run: a bot PR that moves nothing we track, or files we cannot read.
-            result = refused_result(problem) if problem else nothing_result()
-            done = Result(work.plan(result, pushed=False), pull.head_sha)
+            result = refused_result(asked.problem) if asked.problem else nothing_result()
+            plan = make_plan(result, audit_only=audit_only, pushed=False, branch=pull.head_ref, bot=bot)
+            done = Result(plan, pull.head_sha)
             publisher.ledger.set_result(done.plan, done.head)
             await publisher.start_check(done.head, raw)
-        if done is None:
+        if done is None and asked.request is not None:
+            url = pull.head_clone_url if audit_only else t.clone_url
+            static_base = pull.base_sha if bot is not None else None
+            work = Work(url, pull.head_ref, asked.request, pull.head_ref, trusted=not audit_only, bot=bot,
+                        static_base=static_base)  # fmt: skip
             done = await self._work(t, publisher.ledger, work, publisher)
+        assert done is not None
         await publisher.finish_check(done.head, done.plan, raw)
         await publisher.summary_comment(pull.number, done.plan, audit_only=audit_only)
         await publisher.review(pull.number, done.head, done.plan)
@@ -226,40 +184,27 @@ class JobRunner:
                         b.author, "")  # fmt: skip
         derived = await self._derive(t, pull)
         if derived is not None:
-            bot = BotLabel(b.author, label(b.title, b.body))
-            await self._on_pull(job, t, pull, derived[0], " ".join(derived[0]), problem=derived[1], bot=bot)
+            await self._on_pull(job, t, pull, derived, bot=BotLabel(b.author, label(b.title, b.body)))
 
     async def _configured_bot(self, t: JobTarget, b: BotPull) -> bool:
         """Whether the repository's `[bots].authors` names this author (read without cloning)."""
         text = await self.s.github.file_text(t.installation, t.repo, CONFIG_PATH, ref=b.base_sha)
-        if text is None:
-            return False
-        try:
-            config = parse_config(tomllib.loads(text), display=CONFIG_PATH)
-        except (tomllib.TOMLDecodeError, UpgradeDepsError):
-            return False  # the job on the bot's own PR will report the broken config
-        return b.author in config.bots
+        return config_names_bot(text, b.author)
 
-    async def _derive(self, t: JobTarget, pull: PullInfo) -> tuple[tuple[str, ...], str | None] | None:
+    async def _derive(self, t: JobTarget, pull: PullInfo) -> Derived | None:
         """What the PR upgrades, from its diff against the base; None when its author is not a bot of ours."""
         token = await self.s.github.token(t.installation)
         async with self.s.sandbox(token) as box:
             await box.clone(t.clone_url, ref=pull.head_ref)
-            try:
-                config = load_config(box.repo)
-                variants = discover_variants(box.repo, config)
-            except UpgradeDepsError as exc:
-                return (), str(exc)
-            if pull.author not in config.bots:
-                return None
-            snaps: dict[str, dict[str, VariantFiles]] = {"base": {}, "head": {}}
-            await box.fetch(pull.base_sha)
-            for v in variants:
-                for side, ref in (("base", pull.base_sha), ("head", "HEAD")):
-                    snaps[side][v.name] = VariantFiles(
-                        await box.file_at(ref, v.manifest), await box.file_at(ref, v.lock)
-                    )
-            return safe_derive(variants, snaps["base"], snaps["head"])
+            fetched: list[str] = []
+
+            async def file_at(side: str, path: str) -> str | None:
+                if side == "base" and not fetched:  # the base may be on a branch not cloned
+                    await box.fetch(pull.base_sha)
+                    fetched.append(pull.base_sha)
+                return await box.file_at(pull.base_sha if side == "base" else "HEAD", path)
+
+            return await derive_pull(box.repo, author=pull.author, file_at=file_at)
 
     async def _rerun(self, job: Job, r: Rerun) -> None:
         t = r.target
@@ -274,11 +219,11 @@ class JobRunner:
         asked = store.ledger(original.id).request() if original else None
         if asked is not None:  # the same command again (a re-run of a re-run keeps it too)
             store.ledger(job.id).set_request(asked)
-            await self._on_pull(job, t, pull, asked, " ".join(asked))
+            await self._on_pull(job, t, pull, Derived(asked))
             return
         derived = await self._derive(t, pull)
         if derived is not None:
-            await self._on_pull(job, t, pull, derived[0], " ".join(derived[0]), problem=derived[1])
+            await self._on_pull(job, t, pull, derived)
 
     # The work itself
     async def _work(self, t: JobTarget, ledger: Ledger, work: Work, publisher: Publisher | None) -> Result:
@@ -294,14 +239,12 @@ class JobRunner:
                     await box.git("checkout", "--quiet", "-B", work.start, f"origin/{work.start}")
                     head = await box.head()
                 if publisher is not None:
-                    await publisher.start_check(head, work.raw)
-                if work.static_base is not None and self.s.isolation.mode == "refused":
+                    await publisher.start_check(head, work.request.raw)
+                if work.static_base is not None and self.s.runtime.isolation.mode == "refused":
                     await box.fetch(work.static_base)
-                result = await self.s.upgrade(box.repo, list(work.words), commit=work.trusted,
-                                              progress=publisher.progress if publisher else None,
-                                              trusted=work.trusted, environ=self.s.environ,
-                                              isolation=self.s.isolation, static_base=work.static_base,
-                                              uv_timeout=self.s.uv_timeout)  # fmt: skip
+                progress = publisher.progress if publisher is not None else None
+                result = await self.s.upgrade(box.repo, work.request, runtime=self.s.runtime,
+                                              options=work.options(), progress=progress)  # fmt: skip
                 if not work.trusted or not result.commits:
                     done = Result(work.plan(result, pushed=False), head)
                     ledger.set_result(done.plan, done.head)

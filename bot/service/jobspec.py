@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import msgspec
 from msgspec import Meta
 
 from bot.errors import JobSpecError
+from bot.service.commands import Asked
 from bot.service.shapes import (
     Body,
     Branch,
@@ -43,7 +43,7 @@ class Command:
     is_pull: bool
     comment_id: Id
     author: Login
-    words: Annotated[tuple[str, ...], Meta(max_length=32_768)]  # what followed `/upgrade-deps` on its line
+    asked: Asked  # what followed `/upgrade-deps` on its line, parsed
     title: Title  # the title, to name the branch and PR
 
 
@@ -88,8 +88,7 @@ def kind_of(spec: Spec) -> str:
 
 
 def dumps(spec: Spec) -> str:
-    # vars() rather than dataclasses.asdict: no deep copies on the request path (the specs are flat).
-    return json.dumps(spec, default=vars, separators=(",", ":"))
+    return msgspec.json.encode(spec).decode()
 
 
 def loads(kind: str, text: str) -> Spec:

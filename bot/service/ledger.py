@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.model import Commit
+import msgspec
+
+from bot.model import Commit, Request
+from bot.pipeline.request import parse_request
 from bot.service.publication import Publication
 
 SCHEMA = """
@@ -93,12 +96,14 @@ class Ledger:
         self._db.execute("DELETE FROM ledger WHERE job_id=? AND kind=? AND key=?", (self.job_id, kind, key))
 
     # What a command asked for: a re-run of its check run asks the same.
-    def request(self) -> tuple[str, ...] | None:
-        words = self._get("request")
-        return None if words is None else tuple(str(word) for word in words)
+    def request(self) -> Request | None:
+        data = self._get("request")
+        if isinstance(data, list):  # stored as the command's words before requests were stored parsed
+            return parse_request([str(word) for word in data])
+        return None if data is None else msgspec.convert(data, Request)
 
-    def set_request(self, words: Sequence[str]) -> None:
-        self._put("request", list(words))
+    def set_request(self, request: Request) -> None:
+        self._put("request", msgspec.to_builtins(request))
 
     # The finished work
     def result(self) -> Result | None:

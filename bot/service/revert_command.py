@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.errors import NotLandedError, TransientError
 from bot.model import Commit
 from bot.service.github import PullInfo
@@ -11,10 +9,8 @@ from bot.service.jobspec import Command
 from bot.service.ledger import Ledger
 from bot.service.publish import Publisher
 from bot.service.pushes import push_landed, push_once
+from bot.service.services import Services
 from bot.tools.revert import revert_bot_commits
-
-if TYPE_CHECKING:
-    from bot.service.job_runner import Services
 
 MOVED_RETRIES = 3
 REPLY = "revert"

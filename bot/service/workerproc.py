@@ -16,11 +16,13 @@ from typing import Any
 
 import aiohttp
 
+from bot.pipeline.context import Runtime
 from bot.pipeline.upgrade import run_upgrade
 from bot.service import clone_dirs as sandboxes
 from bot.service.github import AppInfo, GitHub
-from bot.service.job_runner import JobRunner, Services
+from bot.service.job_runner import JobRunner
 from bot.service.jobs import JobStore
+from bot.service.services import Services
 from bot.service.worker import WorkerPool
 from bot.settings import Settings, decode, encode
 from bot.tools.isolation_host import service_isolation
@@ -120,10 +122,9 @@ async def run(settings: Settings, app: AppInfo, wakeups: asyncio.StreamReader) -
         github = GitHub(
             session, app_id=settings.app_id, private_key=settings.private_key, api_url=settings.api_url
         )
-        services = Services(github=github, store=store, app=app, environ=settings.environ,
-                            upgrade=run_upgrade, uv_timeout=settings.uv_timeout,
-                            sandboxes=own.path, isolation=isolation,
-                            git_host=settings.git_host)  # fmt: skip
+        runtime = Runtime(settings.environ, isolation, uv_timeout=settings.uv_timeout)
+        services = Services(github=github, store=store, app=app, upgrade=run_upgrade, runtime=runtime,
+                            sandboxes=own.path, git_host=settings.git_host)  # fmt: skip
         runner = JobRunner(services)
         pool = WorkerPool(store, runner.run, size=settings.workers, on_failure=runner.failed)
         pool.start()

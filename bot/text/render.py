@@ -32,3 +32,8 @@ def environment(*, trimmed: bool = False) -> jinja2.Environment:
 
 def render(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
+
+
+def render_trimmed(template: str, /, **context: Any) -> str:
+    """Render with block trimming, for the templates written for it (the audit's and the checklists')."""
+    return environment(trimmed=True).get_template(template).render(**context)

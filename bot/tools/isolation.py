@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from bot.errors import RefusedError
+from bot.model import Extra
 
 # Where the sandbox's HOME is (an empty directory on the sandbox's own root); TMPDIR is a fresh tmpfs.
 SANDBOX_HOME = "/home/sandbox"
@@ -42,15 +43,6 @@ Mode = Literal["bwrap", "unsandboxed", "refused"]
 
 class SandboxError(RefusedError):
     """Repository code cannot run here as asked: no sandbox, or a path the sandbox must not expose."""
-
-
-@dataclass(frozen=True)
-class Extra:
-    """A path outside the work tree that the repository legitimately needs (say, a path dependency)."""
-
-    path: Path
-    why: str  # where it comes from, for the error message: "pyproject.toml [tool.uv.sources] lib"
-    writable: bool = False
 
 
 @dataclass(frozen=True)

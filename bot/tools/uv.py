@@ -8,8 +8,8 @@ from pathlib import Path, PurePosixPath
 
 from bot.errors import LockTimeoutError, ToolError
 from bot.files import repofiles
-from bot.model import Variant
-from bot.tools.isolation import Extra, Isolation
+from bot.model import Extra, Variant
+from bot.tools.isolation import Isolation
 from bot.tools.proc import Completed, run
 
 # Originals of swapped files live here while a swap is in progress, so a killed run can be undone.

@@ -7,6 +7,7 @@ from typing import Any
 from gidgethub.sansio import Event
 
 from bot.service import jobspec
+from bot.service.commands import parse_command
 from bot.service.jobspec import BotPull, Command, Rerun
 from handlers import router
 from handlers.intake import AppIdentity, Intake
@@ -37,11 +38,11 @@ async def test_issue_comment_command_becomes_a_job_and_round_trips() -> None:
     data["comment"]["body"] = "/upgrade-deps sglang==0.5.10"
     [spec] = await accepted("issue_comment", data)
     assert isinstance(spec, Command)
-    assert (spec.number, spec.is_pull, spec.author, spec.words) == (
+    assert (spec.number, spec.is_pull, spec.author, spec.asked) == (
         1,
         False,
         "Codertocat",
-        ("sglang==0.5.10",),
+        parse_command(("sglang==0.5.10",)),
     )
     assert spec.target.installation == 1 and spec.target.repo == "Codertocat/Hello-World"
     assert jobspec.loads("command", jobspec.dumps(spec)) == spec

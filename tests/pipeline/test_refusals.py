@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.pipeline.context import Runtime
+from bot.pipeline.request import parse_request
 from bot.pipeline.upgrade import run_upgrade
 from bot.tools.isolation import Isolation
 from bot.tools.uv import SWAP_DIR
@@ -128,7 +130,7 @@ async def test_lock_timeout_restores_every_file(
 ) -> None:
     before = snapshot(repo)
     result = await run_upgrade(
-        repo, ["transformers==4.57.1"], environ=environ, isolation=isolation, uv_timeout=0.001
+        repo, parse_request(["transformers==4.57.1"]), runtime=Runtime(environ, isolation, uv_timeout=0.001)
     )
     assert result.outcome == "not-landed"
     assert result.error is not None and "uv lock did not finish within 0.001 s" in result.error
@@ -150,7 +152,12 @@ async def test_cancellation_during_a_swapped_lock_restores_every_file(
             asyncio.get_running_loop().call_later(0.05, task.cancel)
 
     task = asyncio.ensure_future(
-        run_upgrade(repo, ["transformers==4.57.1"], environ=environ, isolation=isolation, progress=progress)
+        run_upgrade(
+            repo,
+            parse_request(["transformers==4.57.1"]),
+            runtime=Runtime(environ, isolation),
+            progress=progress,
+        )
     )
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -171,7 +178,9 @@ async def test_a_killed_swap_is_undone_by_the_next_run(
     (backup / "MANIFEST").write_text("pyproject.toml\t1\nuv.lock\t1")
     (repo / "pyproject.toml").write_bytes(before["pyproject.vllm.toml"])
     (repo / "uv.lock").write_bytes(before["uv.vllm.lock"])
-    result = await run_upgrade(repo, ["transformers==4.57.1"], environ=environ, isolation=isolation)
+    result = await run_upgrade(
+        repo, parse_request(["transformers==4.57.1"]), runtime=Runtime(environ, isolation)
+    )
     assert result.outcome == "landed", result
     assert "# SGLang variant" in (repo / "pyproject.toml").read_text()
     assert not backup.exists()

@@ -11,6 +11,8 @@ import pytest
 
 from benchmarks.mirror import build_mirror
 from bot.files.lockfile import read_lock
+from bot.pipeline.context import RunOptions, Runtime
+from bot.pipeline.request import parse_request
 from bot.pipeline.upgrade import run_upgrade
 from bot.tools.isolation import Isolation
 from bot.tools.isolation_host import open_isolation
@@ -29,7 +31,9 @@ async def test_shared_bump_edits_both_manifests_and_relocks_both_variants(
     tmp_path: Path, environ: dict[str, str], isolation: Isolation
 ) -> None:
     repo = dual_repo(tmp_path)
-    result = await run_upgrade(repo, ["transformers==4.57.1"], environ=environ, isolation=isolation)
+    result = await run_upgrade(
+        repo, parse_request(["transformers==4.57.1"]), runtime=Runtime(environ, isolation)
+    )
     assert result.outcome == "landed", result
     for manifest in ("pyproject.toml", "pyproject.vllm.toml"):
         assert '"transformers==4.57.1",' in (repo / manifest).read_text()
@@ -57,7 +61,9 @@ async def test_variant_only_package_leaves_the_other_variant_byte_identical(
     repo = dual_repo(tmp_path)
     before = snapshot(repo)
     result = await run_upgrade(
-        repo, ["vllm==0.11.1", "transformers==4.57.1@vllm"], environ=environ, isolation=isolation
+        repo,
+        parse_request(["vllm==0.11.1", "transformers==4.57.1@vllm"]),
+        runtime=Runtime(environ, isolation),
     )
     assert result.outcome == "landed", result
     after = snapshot(repo)
@@ -91,7 +97,9 @@ find-links = ["wheelhouse"]
 constraint-dependencies = ["transformers<=4.56.0"]
 """
     repo = make_repo(tmp_path, {"pyproject.toml": manifest})
-    result = await run_upgrade(repo, ["transformers==4.57.1"], environ=environ, isolation=isolation)
+    result = await run_upgrade(
+        repo, parse_request(["transformers==4.57.1"]), runtime=Runtime(environ, isolation)
+    )
     assert result.outcome == "landed", result
     expected = (
         manifest.replace("'transformers == 4.56.0 ;", "'transformers == 4.57.1 ;")
@@ -106,7 +114,7 @@ async def test_shared_divergent_package_without_variant_is_refused(
 ) -> None:
     repo = dual_repo(tmp_path)
     before = snapshot(repo)
-    result = await run_upgrade(repo, ["torch==2.10.0"], environ=environ, isolation=isolation)
+    result = await run_upgrade(repo, parse_request(["torch==2.10.0"]), runtime=Runtime(environ, isolation))
     assert result.outcome == "refused"
     assert result.error is not None
     assert "default: 2.9.1 (==2.9.1)" in result.error and "vllm: 2.10.0 (==2.10.0)" in result.error
@@ -119,7 +127,7 @@ async def test_per_variant_versions_of_a_divergent_package(
 ) -> None:
     repo = dual_repo(tmp_path)
     result = await run_upgrade(
-        repo, ["torch==2.10.0@default", "sglang==0.5.9"], environ=environ, isolation=isolation
+        repo, parse_request(["torch==2.10.0@default", "sglang==0.5.9"]), runtime=Runtime(environ, isolation)
     )
     # sglang 0.5.9 needs torch 2.9.1: a conflict between an upstream package and the request itself.
     assert result.outcome == "not-landed"
@@ -130,7 +138,7 @@ async def test_our_own_pin_blocking_is_auto_resolved(
     tmp_path: Path, environ: dict[str, str], isolation: Isolation
 ) -> None:
     repo = dual_repo(tmp_path)
-    result = await run_upgrade(repo, ["sglang==0.5.10"], environ=environ, isolation=isolation)
+    result = await run_upgrade(repo, parse_request(["sglang==0.5.10"]), runtime=Runtime(environ, isolation))
     assert result.outcome == "landed", result
     [resolution] = result.resolutions
     assert (resolution.package, resolution.old_specifier, resolution.new_specifier) == (
@@ -164,7 +172,9 @@ find-links = ["wheelhouse"]
 """
     repo = make_repo(tmp_path, {"pyproject.toml": manifest})
     before = snapshot(repo)
-    result = await run_upgrade(repo, ["transformers==4.57.1"], environ=environ, isolation=isolation)
+    result = await run_upgrade(
+        repo, parse_request(["transformers==4.57.1"]), runtime=Runtime(environ, isolation)
+    )
     assert result.outcome == "not-landed"
     [issue] = result.unresolved
     assert issue.kind == "conflict" and "upstream packages require incompatible versions" in issue.message
@@ -180,7 +190,7 @@ async def test_version_missing_from_the_index_is_explained(
 ) -> None:
     repo = dual_repo(tmp_path)
     before = snapshot(repo)
-    result = await run_upgrade(repo, ["sglang==0.9.9"], environ=environ, isolation=isolation)
+    result = await run_upgrade(repo, parse_request(["sglang==0.9.9"]), runtime=Runtime(environ, isolation))
     assert result.outcome == "not-landed"
     [issue] = result.unresolved
     assert "cannot be installed from the configured index" in issue.message
@@ -208,7 +218,9 @@ override-dependencies = ["transformers @ file:///{root}/{wheel}"]
     root = tmp_path / "repo"
     repo = make_repo(tmp_path, {"pyproject.toml": manifest.format(root=str(root).lstrip("/"), wheel=wheel)})
     before = snapshot(repo)
-    result = await run_upgrade(repo, ["transformers==4.57.1"], environ=environ, isolation=isolation)
+    result = await run_upgrade(
+        repo, parse_request(["transformers==4.57.1"]), runtime=Runtime(environ, isolation)
+    )
     assert result.outcome == "not-landed", result
     landed = [u for u in result.unresolved if u.kind == "not-landed"]
     assert len(landed) == 1, result.unresolved
@@ -223,7 +235,9 @@ async def test_unknown_package_warns_and_goes_on(
 ) -> None:
     repo = dual_repo(tmp_path)
     result = await run_upgrade(
-        repo, ["transformers==4.57.1", "not-a-dependency==1.0"], environ=environ, isolation=isolation
+        repo,
+        parse_request(["transformers==4.57.1", "not-a-dependency==1.0"]),
+        runtime=Runtime(environ, isolation),
     )
     assert result.outcome == "landed"
     assert any("not-a-dependency is neither declared nor locked" in w.message for w in result.warnings)
@@ -233,7 +247,9 @@ async def test_nothing_to_do_is_neutral(
     tmp_path: Path, environ: dict[str, str], isolation: Isolation
 ) -> None:
     repo = dual_repo(tmp_path)
-    result = await run_upgrade(repo, ["transformers==4.56.0"], environ=environ, isolation=isolation)
+    result = await run_upgrade(
+        repo, parse_request(["transformers==4.56.0"]), runtime=Runtime(environ, isolation)
+    )
     assert result.outcome == "nothing"
     assert result.commits == () and git(repo, "status", "--porcelain") == ""
 
@@ -244,7 +260,10 @@ async def test_no_commit_leaves_changes_in_the_work_tree(
     repo = dual_repo(tmp_path)
     head = git(repo, "rev-parse", "HEAD")
     result = await run_upgrade(
-        repo, ["transformers==4.57.1"], environ=environ, isolation=isolation, commit=False
+        repo,
+        parse_request(["transformers==4.57.1"]),
+        runtime=Runtime(environ, isolation),
+        options=RunOptions(commit=False),
     )
     assert result.outcome == "landed" and result.commits == ()
     assert git(repo, "rev-parse", "HEAD") == head
@@ -260,7 +279,7 @@ async def test_lock_files_parse_as_toml_after_the_run(
     tmp_path: Path, environ: dict[str, str], isolation: Isolation
 ) -> None:
     repo = dual_repo(tmp_path)
-    await run_upgrade(repo, ["transformers==4.57.1"], environ=environ, isolation=isolation)
+    await run_upgrade(repo, parse_request(["transformers==4.57.1"]), runtime=Runtime(environ, isolation))
     for name in ("uv.lock", "uv.vllm.lock"):
         assert tomllib.loads((repo / name).read_text())["package"]
 
@@ -270,7 +289,7 @@ async def test_moving_a_family_members_pin_warns_about_the_co_upgrade(
 ) -> None:
     config = '[package.sglang]\nfamily = "inference"\n[package.transformers]\nfamily = "inference"\n'
     repo = dual_repo(tmp_path, **{".github/upgrade-deps.toml": config})
-    result = await run_upgrade(repo, ["sglang==0.5.10"], environ=environ, isolation=isolation)
+    result = await run_upgrade(repo, parse_request(["sglang==0.5.10"]), runtime=Runtime(environ, isolation))
     assert result.outcome == "landed", result
     [warning] = [w for w in result.warnings if "co-upgrade" in w.message]
     assert warning.message.startswith("transformers (family inference) was not in the request")
@@ -332,7 +351,9 @@ async def test_a_path_dependency_outside_the_repository_is_built_in_the_sandbox(
     tmp_path: Path, environ: dict[str, str], isolation: Isolation
 ) -> None:
     repo = _repo_with_outside_paths(tmp_path)
-    result = await run_upgrade(repo, ["transformers==4.57.1"], environ=environ, isolation=isolation)
+    result = await run_upgrade(
+        repo, parse_request(["transformers==4.57.1"]), runtime=Runtime(environ, isolation)
+    )
     assert result.outcome == "landed", result
     assert locked(repo, "uv.lock", "transformers") == ("4.57.1",)
     assert 'source = { directory = "../lib" }' in (repo / "uv.lock").read_text()
@@ -346,7 +367,9 @@ async def test_the_service_refuses_to_show_a_path_dependency_among_its_own_files
     before = snapshot(repo)
     # As in the service: the temporary directory every job's clone lives in is never shown whole.
     strict = await open_isolation(environ, policy="require", protected=[tmp_path])
-    result = await run_upgrade(repo, ["transformers==4.57.1"], environ=environ, isolation=strict)
+    result = await run_upgrade(
+        repo, parse_request(["transformers==4.57.1"]), runtime=Runtime(environ, strict)
+    )
     assert result.outcome == "refused"
     assert result.error is not None
     assert result.error.startswith("pyproject.toml [tool.uv.sources] locallib: ")
@@ -364,6 +387,8 @@ async def test_a_local_index_outside_the_repository_is_readable_in_the_sandbox(
         f'[[tool.uv.index]]\nname = "mirror"\nurl = "{url}"\ndefault = true\n'
     )
     repo = make_repo(tmp_path, {"pyproject.toml": manifest}, wheels=())
-    result = await run_upgrade(repo, ["transformers==4.57.1"], environ=environ, isolation=isolation)
+    result = await run_upgrade(
+        repo, parse_request(["transformers==4.57.1"]), runtime=Runtime(environ, isolation)
+    )
     assert result.outcome == "landed", result
     assert locked(repo, "uv.lock", "transformers") == ("4.57.1",)

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import OUTCOMES
+from bot.pipeline.context import RunOptions, Runtime
+from bot.pipeline.request import parse_request
 from bot.pipeline.summary import render_summary
 from bot.pipeline.upgrade import run_upgrade
 from bot.tools.isolation import Isolation
@@ -65,7 +67,9 @@ variants = ["vllm"]
         },
     )
     result = await run_upgrade(
-        repo, ["sglang==0.5.10", "transformers==4.57.1@sglang"], environ=environ, isolation=isolation
+        repo,
+        parse_request(["sglang==0.5.10", "transformers==4.57.1@sglang"]),
+        runtime=Runtime(environ, isolation),
     )
     assert result.outcome == "attention", result
     assert OUTCOMES[result.outcome].exit_code == 3
@@ -102,7 +106,9 @@ async def test_unreachable_registry_defers_and_forks_touch_nothing(
     )
     before = snapshot(repo)
     result = await run_upgrade(
-        repo, ["sglang==0.5.10", "transformers==4.57.1@sglang"], environ=environ, isolation=isolation
+        repo,
+        parse_request(["sglang==0.5.10", "transformers==4.57.1@sglang"]),
+        runtime=Runtime(environ, isolation),
     )
     assert result.outcome == "attention"
     assert (repo / "Dockerfile").read_bytes() == before["Dockerfile"]
@@ -110,11 +116,9 @@ async def test_unreachable_registry_defers_and_forks_touch_nothing(
     git(repo, "reset", "-q", "--hard", "HEAD~2")
     untrusted = await run_upgrade(
         repo,
-        ["sglang==0.5.10", "transformers==4.57.1@sglang"],
-        environ=environ,
-        isolation=isolation,
-        trusted=False,
-        commit=False,
+        parse_request(["sglang==0.5.10", "transformers==4.57.1@sglang"]),
+        runtime=Runtime(environ, isolation),
+        options=RunOptions(commit=False, trusted=False),
     )
     assert untrusted.outcome == "landed"
     assert untrusted.sections["containers"].status == "not run"
@@ -126,7 +130,9 @@ async def test_downgrade_is_refused_before_any_edit(
 ) -> None:
     repo = dual_repo(tmp_path)
     before = snapshot(repo)
-    result = await run_upgrade(repo, ["transformers==4.50.0"], environ=environ, isolation=isolation)
+    result = await run_upgrade(
+        repo, parse_request(["transformers==4.50.0"]), runtime=Runtime(environ, isolation)
+    )
     assert result.outcome == "refused"
     assert result.error is not None and "transformers==4.50.0" in result.error
     assert snapshot(repo) == before

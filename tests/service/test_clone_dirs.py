@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.service.clone_dirs import LOCK, PREFIX, claim, root_problem
-from bot.settings import SettingsError, load_settings
+from bot.service.clone_dirs import LOCK, PREFIX, claim
+from bot.settings import SettingsError, load_settings, root_problem
 from tests.support.appkeys import key_pair
 
 ROOT = Path(__file__).resolve().parents[2]

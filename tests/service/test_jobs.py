@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.model import Commit, Request, UpgradeResult
+from bot.pipeline.request import parse_request
 from bot.service.jobs import JobStore, NewJob
 from bot.service.ledger import CheckRun, PushIntent, Reply, Result
 from bot.service.publication import make_plan
@@ -92,7 +93,7 @@ def test_a_burst_is_one_transaction_with_redeliveries_inside(store: JobStore) ->
 
 def test_the_ledger_keeps_intents_and_outcomes_per_job(store: JobStore) -> None:
     ledger, other = store.ledger(1), store.ledger(2)
-    ledger.set_request(("sglang==0.5.10",))
+    ledger.set_request(parse_request(["sglang==0.5.10"]))
     ledger.intend_check("h1")
     ledger.set_check_id("h1", 11)
     ledger.finishing_check("h1")
@@ -105,7 +106,8 @@ def test_the_ledger_keeps_intents_and_outcomes_per_job(store: JobStore) -> None:
     ledger.intend_reply("result")
     assert ledger.reply("result") == Reply("result", None) and other.reply("result") is None
     ledger.set_reply("result", 5)
-    assert ledger.reply("result") == Reply("result", 5) and ledger.request() == ("sglang==0.5.10",)
+    assert ledger.reply("result") == Reply("result", 5)
+    assert ledger.request() == parse_request(["sglang==0.5.10"])
     assert not ledger.review_done()
     ledger.set_review_done(None)  # nothing was left to post: done all the same
     assert ledger.review_done() and not other.review_done()

@@ -1,4 +1,4 @@
-"""Lists and parses the repository's own Python files (shared by the audit and checklist validation)."""
+"""Lists and parses the repository's own Python files (read by the audit and checklist validation)."""
 
 from __future__ import annotations
 
