@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -20,12 +21,26 @@ _SOURCE = re.compile(r"^\*\*Source:\*\*\s*(.*?)\s*$")
 
 @dataclass(frozen=True)
 class Row:
-    """One row of an Affected Files table."""
+    """One row of an Affected Files table, under any tier heading (or none).
 
-    tier: str
+    Most rows list one file. A row may instead list files by pattern (`areal/models/*/args.py`,
+    a directory such as `tests/`, or several code spans in prose: "30+ files under `tests/` and
+    `examples/`"): `patterns` holds them, and `file` is the cell as written. A row of prose
+    without a path (`kind` "prose") lists nothing.
+    """
+
+    tier: str  # "primary", "secondary", "tertiary", another heading's first word, or "" before any
     file: str
     usage: str
     index: int  # 0-based line index in the file
+    kind: Literal["file", "pattern", "prose"] = "file"
+    patterns: tuple[str, ...] = ()
+
+    def covers(self, path: str) -> bool:
+        """True when this pattern row lists `path` (a directory holds it, or a glob matches it)."""
+        return any(
+            path.startswith(p) if p.endswith("/") else fnmatch.fnmatchcase(path, p) for p in self.patterns
+        )
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,23 @@ def unquote_path(cell: str) -> str:
     """A file cell without code-span backticks or a trailing `:LINE`."""
     value = cell.strip().strip("`").strip()
     return re.sub(r":\d+$", "", value)
+
+
+_GLOB = re.compile(r"[*?\[]")
+
+
+def _row(tier: str, row_cells: Sequence[str], index: int) -> Row:
+    """A table row: one file, files by pattern, or prose naming no path."""
+    cell, usage = row_cells[0], row_cells[1] if len(row_cells) > 1 else ""
+    spans = [unquote_path(span) for span in re.findall(r"`([^`]+)`", cell) if span.strip()]
+    single = re.fullmatch(r"`[^`]+`", cell) is not None or ("`" not in cell and " " not in cell)
+    if single:
+        path = unquote_path(cell)
+        if _GLOB.search(path) or path.endswith("/"):
+            return Row(tier, path, usage, index, "pattern", (path,))
+        return Row(tier, path, usage, index)
+    shown = " ".join(cell.split())
+    return Row(tier, shown, usage, index, "pattern" if spans else "prose", tuple(spans))
 
 
 def _front(lines: list[str], display: str, problems: list[str]) -> tuple[dict[str, Any], int]:
@@ -181,10 +213,10 @@ def parse_checklist(text: str, *, display: str) -> Checklist:
             sections.setdefault(section, index)
             tier = ""
         elif stripped.startswith("### ") and section == "Affected Files":
-            word = stripped[4:].strip().split()[0].lower() if stripped[4:].strip() else ""
-            tier = word if word in TIERS else ""
-            if tier:
-                tier_headings[tier] = index
+            # Any heading is a tier: "### External (awex)" is tier "external", kept as it is.
+            words = re.findall(r"[A-Za-z][\w-]*", stripped[4:])
+            tier = words[0].lower() if words else ""
+            tier_headings.setdefault(tier, index)
         elif stripped.startswith("### ") and section == "API Usage Catalog":
             match = _ENTRY.match(stripped)
             if match is None:
@@ -199,15 +231,13 @@ def parse_checklist(text: str, *, display: str) -> Checklist:
             entries[-1] = _with_details(entries[-1], stripped)
         elif section == "Version-Guarded Code" and (guard := _GUARD.match(stripped)):
             guards.append(Guarded(guard["file"], int(guard["line"]), guard["text"], index))
-        elif tier and stripped.startswith("|"):
+        elif section == "Affected Files" and stripped.startswith("|"):
             row_cells = cells(stripped)
             if set(stripped) <= set("|-: ") or row_cells[0].lower() in ("file", ""):
                 continue  # header or separator
             if row_cells[0] in ("...", "…"):
                 continue
-            rows.append(
-                Row(tier, unquote_path(row_cells[0]), row_cells[1] if len(row_cells) > 1 else "", index)
-            )
+            rows.append(_row(tier, row_cells, index))
     problems += _structure_problems(display, len(lines), sections, tier_headings, entries)
     return Checklist(
         display,

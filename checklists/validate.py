@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from bot.files import repofiles
 from bot.files.config import Config
+from bot.files.python_sources import python_files
 from bot.model import ChecklistReport
 from bot.text.render import environment
 from checklists.discover import Imported, discover
@@ -90,9 +91,11 @@ def validate_one(
     checklist = parse_checklist(text, display=relative)
     roots = frozenset(import_names(package, config, checklist=checklist.imports, distribution=distribution))
     found = discover(repo, roots)
-    listed = {row.file: row for row in checklist.rows}
-    missing = sorted(set(found) - set(listed))
+    listed = {row.file: row for row in checklist.rows if row.kind == "file"}
+    patterns = [row for row in checklist.rows if row.kind == "pattern"]
+    missing = sorted(p for p in set(found) - set(listed) if not any(row.covers(p) for row in patterns))
     stale, guard = _stale(repo, found, listed, roots, where=(relative, package))
+    stale += _stale_patterns(repo, patterns)
     undocumented = {
         path: tuple(sorted({_label(i) for i in found[path] if not _mentioned(i, listed[path].usage)}))
         for path in sorted(set(found) & set(listed))
@@ -148,6 +151,12 @@ def _stale(
     relative, package = where
     names = ", ".join(sorted(roots))
     return [], (f"{relative}: no file imports {names}; set [package.{package}].imports or 'imports:'",)
+
+
+def _stale_patterns(repo: Path, rows: Sequence[Row]) -> list[str]:
+    """Pattern rows that no longer match any Python file of the repository."""
+    files = list(python_files(repo)) if rows else []
+    return [row.file for row in rows if not any(row.covers(path) for path in files)]
 
 
 def _new_entries(
