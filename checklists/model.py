@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 import yaml
 
+from bot.model import ChecklistProblem
+
 TIERS = ("primary", "secondary", "tertiary")
 FRONT_KEYS = ("package", "github", "branch_template", "upstream_paths")
 SECTIONS = ("Affected Files", "API Usage Catalog", "Version-Guarded Code")
@@ -76,7 +78,7 @@ class Checklist:
     tier_headings: Mapping[str, int]  # tier -> heading line index
     rows: tuple[Row, ...]
     entries: tuple[Entry, ...]
-    problems: tuple[str, ...]  # structural problems, each "file:line: what"
+    problems: tuple[ChecklistProblem, ...]  # structural problems, each with file and line
     guards: tuple[Guarded, ...] = ()
 
     @property
@@ -124,30 +126,36 @@ def _row(tier: str, row_cells: Sequence[str], index: int) -> Row:
     return Row(tier, shown, usage, index, "pattern" if spans else "prose", tuple(spans))
 
 
-def _front(lines: list[str], display: str, problems: list[str]) -> tuple[dict[str, Any], int]:
+def _front(lines: list[str], display: str, problems: list[ChecklistProblem]) -> tuple[dict[str, Any], int]:
     if not lines or lines[0].strip() != "---":
-        problems.append(f"{display}:1: no YAML front matter (the file must start with '---')")
+        problems.append(ChecklistProblem(display, 1, "no YAML front matter (the file must start with '---')"))
         return {}, 0
     end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
     if end is None:
-        problems.append(f"{display}:1: front matter is not closed by a '---' line")
+        problems.append(ChecklistProblem(display, 1, "front matter is not closed by a '---' line"))
         return {}, 0
     try:
         data = yaml.safe_load("".join(lines[1:end])) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
-        problems.append(f"{display}:{line}: front matter is not valid YAML ({getattr(exc, 'problem', exc)})")
+        problems.append(
+            ChecklistProblem(
+                display, line, f"front matter is not valid YAML ({getattr(exc, 'problem', exc)})"
+            )
+        )
         return {}, end + 1
     if not isinstance(data, dict):
-        problems.append(f"{display}:2: front matter must be a mapping of keys")
+        problems.append(ChecklistProblem(display, 2, "front matter must be a mapping of keys"))
         return {}, end + 1
     for key in FRONT_KEYS:
         if key not in data:
-            problems.append(f"{display}:{end + 1}: front matter lacks the key '{key}'")
+            problems.append(ChecklistProblem(display, end + 1, f"front matter lacks the key '{key}'"))
     paths = data.get("upstream_paths")
     if "upstream_paths" in data and not (isinstance(paths, list) and all(isinstance(p, str) for p in paths)):
-        problems.append(f"{display}:{end + 1}: front matter 'upstream_paths' must be a list of paths")
+        problems.append(
+            ChecklistProblem(display, end + 1, "front matter 'upstream_paths' must be a list of paths")
+        )
     return data, end + 1
 
 
@@ -171,20 +179,26 @@ def _structure_problems(
     sections: Mapping[str, int],
     tier_headings: Mapping[str, int],
     entries: Sequence[Entry],
-) -> list[str]:
+) -> list[ChecklistProblem]:
     """Sections and tier tables the checklist lacks, and catalog entries numbered out of order."""
     problems = [
-        f"{display}:{count or 1}: missing section '## {name}'" for name in SECTIONS if name not in sections
+        ChecklistProblem(display, count or 1, f"missing section '## {name}'")
+        for name in SECTIONS
+        if name not in sections
     ]
     if "Affected Files" in sections:
         for name in TIERS:
             if name not in tier_headings:
                 where = sections["Affected Files"] + 1
-                problems.append(f"{display}:{where}: 'Affected Files' lacks the '### {name.title()}' table")
+                problems.append(
+                    ChecklistProblem(display, where, f"'Affected Files' lacks the '### {name.title()}' table")
+                )
     for position, entry in enumerate(entries, 1):
         if entry.number != position:
             problems.append(
-                f"{display}:{entry.index + 1}: catalog entry numbered {entry.number}, expected {position}"
+                ChecklistProblem(
+                    display, entry.index + 1, f"catalog entry numbered {entry.number}, expected {position}"
+                )
             )
     return problems
 
@@ -192,7 +206,7 @@ def _structure_problems(
 def parse_checklist(text: str, *, display: str) -> Checklist:
     """Parse a checklist; structural problems are collected (with file and line), not raised."""
     lines = text.splitlines(keepends=True)
-    problems: list[str] = []
+    problems: list[ChecklistProblem] = []
     front, start = _front(lines, display, problems)
     sections: dict[str, int] = {}
     tier_headings: dict[str, int] = {}
@@ -220,7 +234,11 @@ def parse_checklist(text: str, *, display: str) -> Checklist:
         elif stripped.startswith("### ") and section == "API Usage Catalog":
             match = _ENTRY.match(stripped)
             if match is None:
-                problems.append(f"{display}:{index + 1}: catalog heading is not numbered ('### N. `symbol`')")
+                problems.append(
+                    ChecklistProblem(
+                        display, index + 1, "catalog heading is not numbered ('### N. `symbol`')"
+                    )
+                )
                 continue
             title = match.group(2)
             code = re.search(r"`([^`]+)`", title)

@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 from bot.files import repofiles
 from bot.files.config import Config
 from bot.files.python_sources import python_files
-from bot.model import ChecklistReport
+from bot.model import ChecklistProblem, ChecklistReport
 from bot.text.render import environment
 from checklists.discover import Imported, discover
 from checklists.edit import NewEntry, NewRow, apply_edits
@@ -86,7 +86,9 @@ def validate_one(
             text = repofiles.read_text(repo, relative)
         except (OSError, UnicodeDecodeError) as exc:
             return ChecklistReport(
-                package, relative, problems=(f"{relative}: cannot be read as UTF-8 text ({exc})",)
+                package,
+                relative,
+                problems=(ChecklistProblem(relative, None, f"cannot be read as UTF-8 text ({exc})"),),
             )
     checklist = parse_checklist(text, display=relative)
     roots = frozenset(import_names(package, config, checklist=checklist.imports, distribution=distribution))
@@ -116,7 +118,9 @@ def validate_one(
         undocumented=undocumented,
         added={tier: sum(r.tier == tier for r in adds) for tier in ("primary", "secondary", "tertiary")},
         new_entries=tuple(e.symbol for e in entries),
-        problems=(f"{relative}: no checklist file",) if created else checklist.problems + guard,
+        problems=(ChecklistProblem(relative, None, "no checklist file"),)
+        if created
+        else checklist.problems + guard,
         created=False,
         fixed=False,
     )
@@ -137,7 +141,7 @@ def _stale(
     roots: frozenset[str],
     *,
     where: tuple[str, str],
-) -> tuple[list[str], tuple[str, ...]]:
+) -> tuple[list[str], tuple[ChecklistProblem, ...]]:
     """Listed files that no longer import the package, and the problem that stops removing them."""
     stale = sorted(
         path
@@ -150,7 +154,8 @@ def _stale(
     # are more likely wrong than every file stale. Never empty a checklist on a guess.
     relative, package = where
     names = ", ".join(sorted(roots))
-    return [], (f"{relative}: no file imports {names}; set [package.{package}].imports or 'imports:'",)
+    text = f"no file imports {names}; set [package.{package}].imports or 'imports:'"
+    return [], (ChecklistProblem(relative, None, text),)
 
 
 def _stale_patterns(repo: Path, rows: Sequence[Row]) -> list[str]:
