@@ -31,8 +31,9 @@ def imports_in(tree: ast.Module, source: str, roots: frozenset[str]) -> list[Imp
                     )
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for alias in node.names:
-                if matches(node.module, roots):
-                    path = node.module if alias.name == "*" else f"{node.module}.{alias.name}"
+                path = node.module if alias.name == "*" else f"{node.module}.{alias.name}"
+                # `from megatron import core` imports megatron.core as much as `import megatron.core`.
+                if matches(node.module, roots) or matches(path, roots):
                     snippet = ast.get_source_segment(source, node) or ""
                     found.append(Imported(path, node.lineno, alias.name != "*", snippet))
     return sorted(found, key=lambda i: (i.line, i.path))

@@ -14,7 +14,7 @@ from bot.model import ChecklistProblem, ChecklistReport
 from bot.text.render import environment
 from checklists.discover import Imported, discover
 from checklists.edit import NewEntry, NewRow, apply_edits
-from checklists.locate import checklist_path, import_names
+from checklists.locate import ImportNames, checklist_path, import_names
 from checklists.model import Checklist, Row, parse_checklist
 
 Write = Callable[[str, str], None]
@@ -80,7 +80,7 @@ def validate_one(
     relative = checklist_path(repo, config, package)
     created = not repofiles.is_file(repo, relative)
     if created:
-        text = new_checklist(package, import_names(package, config, distribution=distribution))
+        text = new_checklist(package, import_names(package, config, distribution=distribution).names)
     else:
         try:
             text = repofiles.read_text(repo, relative)
@@ -91,12 +91,13 @@ def validate_one(
                 problems=(ChecklistProblem(relative, None, f"cannot be read as UTF-8 text ({exc})"),),
             )
     checklist = parse_checklist(text, display=relative)
-    roots = frozenset(import_names(package, config, checklist=checklist.imports, distribution=distribution))
+    names = import_names(package, config, checklist=checklist, distribution=distribution)
+    roots = frozenset(names.names)
     found = discover(repo, roots)
     listed = {row.file: row for row in checklist.rows if row.kind == "file"}
     patterns = [row for row in checklist.rows if row.kind == "pattern"]
     missing = sorted(p for p in set(found) - set(listed) if not any(row.covers(p) for row in patterns))
-    stale, guard = _stale(repo, found, listed, roots, where=(relative, package))
+    stale, guard = _stale(repo, found, listed, names, where=(relative, package))
     stale += _stale_patterns(repo, patterns)
     undocumented = {
         path: tuple(sorted({_label(i) for i in found[path] if not _mentioned(i, listed[path].usage)}))
@@ -138,24 +139,28 @@ def _stale(
     repo: Path,
     found: Mapping[str, Sequence[Imported]],
     listed: Mapping[str, Row],
-    roots: frozenset[str],
+    names: ImportNames,
     *,
     where: tuple[str, str],
 ) -> tuple[list[str], tuple[ChecklistProblem, ...]]:
-    """Listed files that no longer import the package, and the problem that stops removing them."""
+    """Listed files that no longer import the package, and the problem when no file imports it at all."""
     stale = sorted(
         path
         for path, row in listed.items()
         if path not in found and (not (repo / path).is_file() or not _NOT_IMPORTING.search(row.usage))
     )
-    if found or not any((repo / path).is_file() for path in listed):
+    if found:
         return stale, ()
-    # Nothing imports the names we looked for while listed files still exist: the import names
-    # are more likely wrong than every file stale. Never empty a checklist on a guess.
+    # Nothing imports the names we looked for: the names are more likely wrong than every file
+    # stale, so that is a problem with the checklist, never a clean one; and a checklist is never
+    # emptied on a guess: only files that are gone are stale.
     relative, package = where
-    names = ", ".join(sorted(roots))
-    text = f"no file imports {names}; set [package.{package}].imports or 'imports:'"
-    return [], (ChecklistProblem(relative, None, text),)
+    shown = ", ".join(sorted(names.names))
+    text = (
+        f"no file imports {shown} (import names from {names.source}); "
+        f"set [package.{package}].imports or 'imports:'"
+    )
+    return [p for p in stale if not (repo / p).is_file()], (ChecklistProblem(relative, None, text),)
 
 
 def _stale_patterns(repo: Path, rows: Sequence[Row]) -> list[str]:

@@ -221,9 +221,14 @@ def test_command_refuses_bad_config(repo: Path, capsys: pytest.CaptureFixture[st
 def test_wrong_import_names_never_empty_a_checklist(repo: Path) -> None:
     config = parse_config({"package": {"peft": {"imports": ["not_peft"]}}})
     (report,) = validate_checklists(repo, config, ["peft"], fix=True)
-    assert report.stale == () and report.missing == ()
+    assert report.stale == ("areal/engine/gone.py",) and report.missing == ()  # only a file that is gone
     assert report.problems == (
-        ChecklistProblem(PATH, None, "no file imports not_peft; set [package.peft].imports or 'imports:'"),
+        ChecklistProblem(
+            PATH,
+            None,
+            "no file imports not_peft (import names from [package.peft].imports); "
+            "set [package.peft].imports or 'imports:'",
+        ),
     )
     assert "areal/engine/lora.py" in (repo / PATH).read_text(encoding="utf-8")
 
