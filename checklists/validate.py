@@ -18,7 +18,8 @@ from checklists.locate import ImportNames, checklist_path, import_names
 from checklists.model import Checklist, Row, parse_checklist
 
 Write = Callable[[str, str], None]
-_NOT_IMPORTING = re.compile(r"indirect|http", re.I)  # rows documenting use without an import
+# Rows documenting use without an import: AReaL writes "HTTP-only", "indirect", "(metadata only)".
+_NOT_IMPORTING = re.compile(r"indirect|http|metadata only", re.I)
 
 
 def classify(path: str, config: Config) -> str:
