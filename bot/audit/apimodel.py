@@ -138,7 +138,9 @@ class ApiModel:
                 if member.status == "found" and index + 1 < len(rest):
                     return SymbolInfo(path, "unknown", reason=f"attribute of a value ({member.target})")
                 if member.status != "found":
-                    return SymbolInfo(path, member.status, reason=member.reason)
+                    last = index + 1 == len(rest)
+                    origin = member.imported_from if last else ""
+                    return SymbolInfo(path, member.status, reason=member.reason, imported_from=origin)
                 return SymbolInfo(
                     path,
                     "found",
@@ -170,6 +172,11 @@ class ApiModel:
         members = obj.members
         if name in members:
             member = members[name]
+            if member.is_alias and not self._inside(member.target_path):
+                # Bound by importing it from another distribution: what it is cannot be read here,
+                # but that this module binds it is a fact (its removal is one too).
+                reason = f"{obj.path} imports {name} from {member.target_path}, outside this distribution"
+                return SymbolInfo(name, "unknown", reason=reason, imported_from=member.target_path)
             if member.is_alias:
                 return self._materialise(self._resolve(member.target_path, hops=hops + 1))
             return member
@@ -180,6 +187,10 @@ class ApiModel:
             if "__getattr__" in members:
                 return SymbolInfo(
                     name, "unknown", reason=f"{obj.path} resolves names dynamically (__getattr__)"
+                )
+            if name in {str(n) for n in getattr(obj, "exports", None) or ()}:
+                return SymbolInfo(
+                    name, "unknown", reason=f"{obj.path} lists {name} in __all__ but binds it elsewhere"
                 )
             return SymbolInfo(name, "missing", reason=f"{obj.path} has no {name}")
         if obj.kind.value == "class":

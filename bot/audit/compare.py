@@ -81,6 +81,42 @@ def _new_home(removed: str, old_info: SymbolInfo, old: ApiModel, new: ApiModel) 
     return None
 
 
+def _dropped_import(symbol: str, old: ApiModel, new: ApiModel) -> tuple[str, str] | None:
+    """(name, where the old version imported it from) when the old version bound a prefix of `symbol`
+    by importing it from another distribution and the new version binds it nowhere.
+
+    What such a name is cannot be read from this distribution, but that `from package import name`
+    worked and no longer can is certain: no assignment, import, `__all__` entry, wildcard import or
+    module `__getattr__` of the new version binds it.
+    """
+    parts = symbol.split(".")
+    for cut in range(2, len(parts) + 1):
+        prefix = ".".join(parts[:cut])
+        info = old.lookup(prefix)
+        if info.status == "found":
+            continue
+        if info.status == "unknown" and info.imported_from and new.lookup(prefix).status == "missing":
+            return prefix, info.imported_from
+        return None
+    return None
+
+
+def _dropped_finding(
+    use: Use, versions: Versions, catalog: CatalogLookup, dropped: tuple[str, str]
+) -> Finding:
+    name, origin = dropped
+    text = message(
+        "removed",
+        symbol=name,
+        package=versions.package,
+        old=versions.old,
+        new=versions.new,
+        use_kind=use.kind,
+        origin=origin,
+    )
+    return _Site(use, versions, catalog, None, None).finding(name, "removed", "error", text)
+
+
 _SENTINEL = re.compile(
     r"^_|^[A-Za-z_.]*(UNSET|Unset|MISSING|Missing|UNDEFINED|Undefined|SENTINEL|Sentinel|NOT_?SET)"
 )
@@ -149,7 +185,12 @@ def compare_uses(
     for use in uses:
         old_info = old.lookup(use.symbol)
         if old_info.status != "found":
-            continue  # not something we can read in the old version: never guess
+            # Not something we can read in the old version: never guess, with one exception.
+            dropped = None if use.guarded else _dropped_import(use.symbol, old, new)
+            if dropped is not None and (use.file, dropped[0]) not in reported:
+                reported.add((use.file, dropped[0]))
+                findings.append(_dropped_finding(use, versions, catalog, dropped))
+            continue
         new_info = new.lookup(use.symbol)
         if new_info.status == "unknown":
             continue
