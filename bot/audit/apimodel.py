@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from bot.audit.constants import evaluate
 from bot.audit.distributions import NATIVE, Unpacked
-from bot.audit.sourcetext import assigned_in_body, index_definitions, module_paths, publicness, returns_self
+from bot.audit.sourcetext import (
+    assigned_in_body,
+    binding_modules,
+    index_definitions,
+    module_paths,
+    publicness,
+    returns_self,
+)
 
 if TYPE_CHECKING:
     import griffe
@@ -321,6 +328,14 @@ class ApiModel:
             self.locations[name] = sorted(self._definitions.get(name, []), key=publicness)
             self.dirty = True
         return self.locations[name]
+
+    def locate_bindings(self, name: str) -> list[str]:
+        """Dotted paths of the modules that import `name` at module level (its re-exports)."""
+        key = f"import:{name}"
+        if key not in self.locations:
+            self.locations[key] = binding_modules(self.dist.root, self.dist.top_level, name)
+            self.dirty = True
+        return self.locations[key]
 
     def locate_module(self, name: str) -> list[str]:
         """Dotted paths of the modules or packages whose last part is `name`."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.audit.apimodel import ApiModel
 from bot.audit.binding import POSITIONAL, Binding, bind
 from bot.audit.messages import message
+from bot.audit.removals import dropped_import, gone_to
 from bot.audit.symbols import Param, SymbolInfo
 from bot.audit.usage import Use
 from bot.model import Finding
@@ -51,54 +52,6 @@ class _Site:
             new_signature=new_info.signature() or None if new_info else None,
             catalog_entry=self.catalog(symbol),
         )
-
-
-def _first_missing(symbol: str, new: ApiModel) -> str:
-    """The shortest prefix of `symbol` that the new version lacks (what was really removed)."""
-    parts = symbol.split(".")
-    for cut in range(2, len(parts) + 1):
-        prefix = ".".join(parts[:cut])
-        if new.lookup(prefix).status == "missing":
-            return prefix
-    return symbol
-
-
-def _new_home(removed: str, old_info: SymbolInfo, old: ApiModel, new: ApiModel) -> str | None:
-    """Where the removed name lives now: a top-level re-export first, else its defining module."""
-    parent, _, name = removed.rpartition(".")
-    if old.lookup(parent).kind != "module":
-        return None  # a method or attribute: no other module can be its new home
-    if old_info.kind == "module":
-        candidates = new.locate_module(name)
-    else:
-        candidates = [f"{new.root_of(removed)}.{name}"] + [f"{module}.{name}" for module in new.locate(name)]
-    for candidate in candidates:
-        if candidate == removed:
-            continue
-        info = new.lookup(candidate)
-        if info.status == "found" and (not old_info.kind or info.kind == old_info.kind):
-            return candidate
-    return None
-
-
-def _dropped_import(symbol: str, old: ApiModel, new: ApiModel) -> tuple[str, str] | None:
-    """(name, where the old version imported it from) when the old version bound a prefix of `symbol`
-    by importing it from another distribution and the new version binds it nowhere.
-
-    What such a name is cannot be read from this distribution, but that `from package import name`
-    worked and no longer can is certain: no assignment, import, `__all__` entry, wildcard import or
-    module `__getattr__` of the new version binds it.
-    """
-    parts = symbol.split(".")
-    for cut in range(2, len(parts) + 1):
-        prefix = ".".join(parts[:cut])
-        info = old.lookup(prefix)
-        if info.status == "found":
-            continue
-        if info.status == "unknown" and info.imported_from and new.lookup(prefix).status == "missing":
-            return prefix, info.imported_from
-        return None
-    return None
 
 
 def _dropped_finding(
@@ -186,7 +139,7 @@ def compare_uses(
         old_info = old.lookup(use.symbol)
         if old_info.status != "found":
             # Not something we can read in the old version: never guess, with one exception.
-            dropped = None if use.guarded else _dropped_import(use.symbol, old, new)
+            dropped = None if use.guarded else dropped_import(use.symbol, old, new)
             if dropped is not None and (use.file, dropped[0]) not in reported:
                 reported.add((use.file, dropped[0]))
                 findings.append(_dropped_finding(use, versions, catalog, dropped))
@@ -197,12 +150,10 @@ def compare_uses(
         if new_info.status == "missing":
             if use.guarded:
                 continue  # a try/except ImportError fallback already handles the absence
-            removed = _first_missing(use.symbol, new)
+            removed, home = gone_to(use.symbol, old, new)
             if (use.file, removed) in reported:
                 continue
             reported.add((use.file, removed))
-            removed_old = old.lookup(removed)
-            home = _new_home(removed, removed_old, old, new)
             kind = "base-removed" if use.kind == "subclass" else ("moved" if home else "removed")
             if home:
                 moves[removed] = home

@@ -70,3 +70,46 @@ def test_a_wildcard_import_may_still_bind_the_name(tmp_path: Path) -> None:
     uses = [Use("m.py", 1, 1, "pkg.Starred", "import"), Use("m.py", 2, 1, "pkg.Thing", "import")]
     findings, _ = compare_uses(uses, old, new, Versions("pkg", "1", "2"), catalog=lambda s: None)
     assert findings == []
+
+
+def test_a_moved_name_is_reported_at_its_new_public_location(tmp_path: Path) -> None:
+    old = _tree(
+        tmp_path,
+        "1",
+        {
+            "pkg/__init__.py": "",
+            "pkg/utils.py": "class Engine: ...\ndef helper(): ...\ndef spare(): ...\n",
+        },
+    )
+    new = _tree(
+        tmp_path,
+        "2",
+        {
+            "pkg/__init__.py": "",
+            # Defined in private modules, re-exported by public packages.
+            "pkg/_impl/__init__.py": "",
+            "pkg/_impl/engine.py": "class Engine: ...\n",
+            "pkg/engines/__init__.py": "from pkg._impl.engine import Engine\n",
+            "pkg/tools/__init__.py": "try:\n    from ._helpers import helper\nexcept ImportError:\n    ...\n",
+            "pkg/tools/_helpers.py": "def helper(): ...\n",
+            # Only private: the private location is all there is.
+            "pkg/_spare.py": "def spare(): ...\n",
+            # Imported inside a function: not a location to import it from.
+            "pkg/lazy.py": "def get():\n    from pkg._spare import spare\n    return spare\n",
+        },
+    )
+    uses = [
+        Use("m.py", 1, 1, "pkg.utils.Engine", "import"),
+        Use("m.py", 2, 1, "pkg.utils.helper", "import"),
+        Use("m.py", 3, 1, "pkg.utils.spare", "import"),
+    ]
+    findings, moves = compare_uses(uses, old, new, Versions("pkg", "1", "2"), catalog=lambda s: None)
+    assert [(f.line, f.kind) for f in findings] == [(1, "moved"), (2, "moved"), (3, "moved")]
+    assert moves == [
+        ("pkg.utils.Engine", "pkg.engines.Engine"),
+        ("pkg.utils.helper", "pkg.tools.helper"),
+        ("pkg.utils.spare", "pkg._spare.spare"),
+    ]
+    assert (
+        findings[0].message == "'pkg.utils.Engine' moved to 'pkg.engines.Engine' in pkg 2; update the import."
+    )
