@@ -11,7 +11,14 @@ Severity = Literal["error", "warning", "info"]
 Status = Literal["done", "not run", "skipped"]
 # Audit finding kinds about compat shims and version guards: cleanup the upgrade allows, not breakage.
 COMPAT_KINDS = frozenset(
-    {"compat-untagged", "compat-removable", "compat-version-gate", "stub-missing", "compat-missing-file"}
+    {
+        "compat-untagged",
+        "compat-not-evaluated",
+        "compat-removable",
+        "compat-version-gate",
+        "stub-missing",
+        "compat-missing-file",
+    }
 )
 HOUSEKEEPING = COMPAT_KINDS | {"version-guard"}
 
