@@ -41,7 +41,8 @@ def _words(text: str) -> set[str]:
 
 def _mentioned(imported: Imported, usage: str) -> bool:
     words = _words(usage)
-    return imported.path in words or imported.path.rsplit(".", 1)[-1] in words
+    names = (imported.path, imported.path.rsplit(".", 1)[-1], imported.alias)
+    return any(name and name in words for name in names)
 
 
 def _label(imported: Imported) -> str:

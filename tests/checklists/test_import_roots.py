@@ -136,3 +136,17 @@ def test_with_no_file_found_only_files_that_are_gone_are_stale(tmp_path: Path) -
         "set [package.megatron-core].imports or 'imports:'"
     ]
     assert "areal/engine/megatron_engine.py" in (repo / PATH).read_text(encoding="utf-8")
+
+
+def test_an_import_documented_by_its_alias_is_documented(tmp_path: Path) -> None:
+    rows = "| `areal/engine/megatron_engine.py` | `mpu`, `DDP` |\n"
+    files = {
+        "areal/engine/megatron_engine.py": (
+            "from megatron.core import parallel_state as mpu\n"
+            "from megatron.core.distributed import DistributedDataParallel as DDP\n"
+            "from megatron.core.distributed import finalize_model_grads\n"
+        )
+    }
+    repo = _repo(tmp_path, _checklist("megatron-core", ["megatron/core/utils.py"], rows=rows), files)
+    (report,) = validate_checklists(repo, parse_config({}), ["megatron-core"], fix=False)
+    assert report.undocumented == {"areal/engine/megatron_engine.py": ("finalize_model_grads",)}
