@@ -55,6 +55,12 @@ class Entry:
     index: int
     source: str | None
     call_sites: tuple[tuple[str, int], ...]
+    also: tuple[str, ...] = ()  # the heading's other code spans, `.run_server` read beside the first's module
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Every symbol the heading names (`pkg.mod.build_app` and `.run_server`: both)."""
+        return (self.symbol, *self.also)
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,15 @@ def _front(lines: list[str], display: str, problems: list[ChecklistProblem]) -> 
     return data, end + 1
 
 
+def _entry(number: int, title: str, index: int) -> Entry:
+    """A catalog heading: its first code span is the symbol, the others (`.run_server`) are read beside it."""
+    spans = re.findall(r"`([^`]+)`", title)
+    symbol = spans[0] if spans else title
+    module = symbol.rsplit(".", 1)[0]
+    also = tuple(module + span if span.startswith(".") else span for span in spans[1:])
+    return Entry(number, title, symbol, index, None, (), also)
+
+
 def _with_details(entry: Entry, stripped: str) -> Entry:
     """The catalog entry with what a line of its body adds: its source, the call sites it names."""
     source = _SOURCE.match(stripped)
@@ -170,6 +185,7 @@ def _with_details(entry: Entry, stripped: str) -> Entry:
         entry.index,
         entry.source or (source.group(1).strip("`") if source else None),
         entry.call_sites + sites,
+        entry.also,
     )
 
 
@@ -240,11 +256,7 @@ def parse_checklist(text: str, *, display: str) -> Checklist:
                     )
                 )
                 continue
-            title = match.group(2)
-            code = re.search(r"`([^`]+)`", title)
-            entries.append(
-                Entry(int(match.group(1)), title, code.group(1) if code else title, index, None, ())
-            )
+            entries.append(_entry(int(match.group(1)), match.group(2), index))
         elif section == "API Usage Catalog" and entries:
             entries[-1] = _with_details(entries[-1], stripped)
         elif section == "Version-Guarded Code" and (guard := _GUARD.match(stripped)):

@@ -50,13 +50,16 @@ def _label(imported: Imported) -> str:
 
 
 def _covered(symbol: str, checklist: Checklist) -> bool:
+    """A catalog entry names the symbol, something inside it (`LoRAModel.from_lora_tensors`), or what
+    holds it."""
     name = symbol.rsplit(".", 1)[-1]
     return any(
-        e.symbol == symbol
-        or e.symbol.endswith("." + name)
-        or e.symbol == name
-        or symbol.startswith(e.symbol + ".")
+        known in (symbol, name)
+        or known.endswith("." + name)
+        or symbol.startswith(known + ".")
+        or known.startswith(symbol + ".")
         for e in checklist.entries
+        for known in e.symbols
     )
 
 

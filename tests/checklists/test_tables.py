@@ -141,3 +141,24 @@ def test_rows_documenting_use_without_an_import_are_not_stale(repo: Path) -> Non
     (repo / PATH).write_text(text, encoding="utf-8")
     (report,) = validate_checklists(repo, parse_config({}), ["vllm"], fix=False)
     assert "areal/tools/validation.py" not in report.stale
+
+
+def test_catalog_headings_naming_several_symbols_cover_them(tmp_path: Path) -> None:
+    text = CHECKLIST.replace(
+        "### 1. `vllm.lora.request.LoRARequest`",
+        "### 1. `vllm.lora.request.LoRARequest` and `.make_request`\n\n**Check:** x\n\n"
+        "### 2. `vllm.lora.lora_model.LoRAModel.from_lora_tensors`",
+    )
+    files = {
+        **FILES,
+        "areal/engine/worker.py": (
+            "from vllm.lora.request import LoRARequest, make_request\n"
+            "from vllm.lora.lora_model import LoRAModel\n"
+            "from vllm.lora.peft_helper import PEFTHelper\n"
+        ),
+    }
+    for relative, body in {**files, PATH: text}.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(body, encoding="utf-8")
+    (report,) = validate_checklists(tmp_path, parse_config({}), ["vllm"], fix=False)
+    assert report.new_entries == ("vllm.lora.peft_helper.PEFTHelper",)
