@@ -96,19 +96,14 @@ def validate_one(
                 problems=(ChecklistProblem(relative, None, f"cannot be read as UTF-8 text ({exc})"),),
             )
     checklist = parse_checklist(text, display=relative)
-    names = import_names(package, config, checklist=checklist, distribution=distribution)
-    roots = frozenset(names.names)
-    found = discover(repo, roots)
+    wanted = import_names(package, config, checklist=checklist, distribution=distribution)
+    found = discover(repo, frozenset(wanted.names))
     listed = {row.file: row for row in checklist.rows if row.kind == "file"}
     patterns = [row for row in checklist.rows if row.kind == "pattern"]
     missing = sorted(p for p in set(found) - set(listed) if not any(row.covers(p) for row in patterns))
-    stale, guard = _stale(repo, found, listed, names, where=(relative, package))
+    stale, guard = _stale(repo, found, listed, wanted, where=(relative, package))
     stale += _stale_patterns(repo, patterns)
-    undocumented = {
-        path: tuple(sorted({_label(i) for i in found[path] if not _mentioned(i, listed[path].usage)}))
-        for path in sorted(set(found) & set(listed))
-    }
-    undocumented = {path: names for path, names in undocumented.items() if names}
+    undocumented = _undocumented(found, listed)
     entries = _new_entries(found, [*missing, *undocumented], checklist)
     adds = [NewRow(classify(p, config), p, ", ".join(f"`{_label(i)}`" for i in found[p])) for p in missing]
     usage = {
@@ -138,6 +133,18 @@ def validate_one(
     _write(repo, relative, updated, write)
     problems = parse_checklist(updated, display=relative).problems + guard
     return ChecklistReport(**{**report.__dict__, "fixed": True, "created": created, "problems": problems})
+
+
+def _undocumented(
+    found: Mapping[str, Sequence[Imported]], listed: Mapping[str, Row]
+) -> dict[str, tuple[str, ...]]:
+    """{listed file: the names it imports that its row does not mention}, for files with any."""
+    out = {}
+    for path in sorted(set(found) & set(listed)):
+        names = tuple(sorted({_label(i) for i in found[path] if not _mentioned(i, listed[path].usage)}))
+        if names:
+            out[path] = names
+    return out
 
 
 def _stale(
