@@ -49,7 +49,7 @@ def split_words(line: str) -> tuple[str, ...] | None:
             index = found
         else:
             match = _PLAIN.match(line, index)
-            assert match is not None  # `char` itself is plain
+            assert match is not None  # noqa: S101 - `char` itself is plain
             parts.append(match.group())
             index = match.end()
     if in_word:
@@ -73,7 +73,7 @@ def _double_quoted(line: str, index: int, parts: list[str]) -> int | None:
             index += 2
             continue
         match = _IN_DOUBLE.match(line, index)
-        assert match is not None
+        assert match is not None  # noqa: S101 - `char` is neither a quote nor a backslash
         parts.append(match.group())
         index = match.end()
     return None

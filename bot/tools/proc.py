@@ -73,7 +73,7 @@ async def run(
     chunks: list[bytes] = []
 
     async def collect() -> None:
-        assert process.stdout is not None
+        assert process.stdout is not None  # noqa: S101 - started with stdout=PIPE
         while chunk := await process.stdout.read(65536):
             chunks.append(chunk)
         await process.wait()
