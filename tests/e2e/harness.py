@@ -18,6 +18,7 @@ import aiohttp
 from tests.fakegithub.loopback import APP_ID
 from tests.support.appkeys import key_pair
 from tests.support.http import free_port
+from tests.support.measured import measured
 from tests.support.webhooks import SECRET, headers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +50,7 @@ class ServerProcess:
         log = self.log.open("ab")
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-            cwd=ROOT, env=self.env, stdout=log, stderr=log,
+            cwd=ROOT, env=measured(self.env), stdout=log, stderr=log,
         )  # fmt: skip
         deadline = time.monotonic() + 30
         async with aiohttp.ClientSession() as session:
