@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import yaml
@@ -219,64 +219,82 @@ def _structure_problems(
     return problems
 
 
+@dataclass
+class _Scan:
+    """What reading the body line by line has found so far, and where it is (section, tier table)."""
+
+    display: str
+    problems: list[ChecklistProblem]
+    sections: dict[str, int] = field(default_factory=dict)
+    tier_headings: dict[str, int] = field(default_factory=dict)
+    rows: list[Row] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    guards: list[Guarded] = field(default_factory=list)
+    section: str = ""
+    tier: str = ""
+
+    def line(self, index: int, stripped: str) -> None:
+        if stripped.startswith("## "):
+            name = stripped[3:]
+            self.section = next((known for known in SECTIONS if name.strip().startswith(known)), name)
+            self.sections.setdefault(self.section, index)
+            self.tier = ""
+        elif stripped.startswith("### ") and self.section == "Affected Files":
+            # Any heading is a tier: "### External (awex)" is tier "external", kept as it is.
+            words = re.findall(r"[A-Za-z][\w-]*", stripped[4:])
+            self.tier = words[0].lower() if words else ""
+            self.tier_headings.setdefault(self.tier, index)
+        elif stripped.startswith("### ") and self.section == "API Usage Catalog":
+            self._entry(index, stripped)
+        elif self.section == "API Usage Catalog" and self.entries:
+            self.entries[-1] = _with_details(self.entries[-1], stripped)
+        elif self.section == "Version-Guarded Code" and (guard := _GUARD.match(stripped)):
+            self.guards.append(Guarded(guard["file"], int(guard["line"]), guard["text"], index))
+        elif self.section == "Affected Files" and stripped.startswith("|"):
+            self._row(index, stripped)
+
+    def _entry(self, index: int, stripped: str) -> None:
+        match = _ENTRY.match(stripped)
+        if match is None:
+            self.problems.append(
+                ChecklistProblem(
+                    self.display, index + 1, "catalog heading is not numbered ('### N. `symbol`')"
+                )
+            )
+            return
+        self.entries.append(_entry(int(match.group(1)), match.group(2), index))
+
+    def _row(self, index: int, stripped: str) -> None:
+        row_cells = cells(stripped)
+        if set(stripped) <= set("|-: ") or row_cells[0].lower() in ("file", ""):
+            return  # header or separator
+        if row_cells[0] in ("...", "…"):
+            return
+        self.rows.append(_row(self.tier, row_cells, index))
+
+
 def parse_checklist(text: str, *, display: str) -> Checklist:
     """Parse a checklist; structural problems are collected (with file and line), not raised."""
     lines = text.splitlines(keepends=True)
     problems: list[ChecklistProblem] = []
     front, start = _front(lines, display, problems)
-    sections: dict[str, int] = {}
-    tier_headings: dict[str, int] = {}
-    rows: list[Row] = []
-    entries: list[Entry] = []
-    guards: list[Guarded] = []
-    section = ""
-    tier = ""
+    scan = _Scan(display, problems)
     in_fence = False
     for index in range(start, len(lines)):
         stripped = lines[index].strip()
         if stripped.startswith("```"):
             in_fence = not in_fence
-        if in_fence:
-            continue
-        if stripped.startswith("## "):
-            section = next((name for name in SECTIONS if stripped[3:].strip().startswith(name)), stripped[3:])
-            sections.setdefault(section, index)
-            tier = ""
-        elif stripped.startswith("### ") and section == "Affected Files":
-            # Any heading is a tier: "### External (awex)" is tier "external", kept as it is.
-            words = re.findall(r"[A-Za-z][\w-]*", stripped[4:])
-            tier = words[0].lower() if words else ""
-            tier_headings.setdefault(tier, index)
-        elif stripped.startswith("### ") and section == "API Usage Catalog":
-            match = _ENTRY.match(stripped)
-            if match is None:
-                problems.append(
-                    ChecklistProblem(
-                        display, index + 1, "catalog heading is not numbered ('### N. `symbol`')"
-                    )
-                )
-                continue
-            entries.append(_entry(int(match.group(1)), match.group(2), index))
-        elif section == "API Usage Catalog" and entries:
-            entries[-1] = _with_details(entries[-1], stripped)
-        elif section == "Version-Guarded Code" and (guard := _GUARD.match(stripped)):
-            guards.append(Guarded(guard["file"], int(guard["line"]), guard["text"], index))
-        elif section == "Affected Files" and stripped.startswith("|"):
-            row_cells = cells(stripped)
-            if set(stripped) <= set("|-: ") or row_cells[0].lower() in ("file", ""):
-                continue  # header or separator
-            if row_cells[0] in ("...", "…"):
-                continue
-            rows.append(_row(tier, row_cells, index))
-    problems += _structure_problems(display, len(lines), sections, tier_headings, entries)
+        if not in_fence:
+            scan.line(index, stripped)
+    problems += _structure_problems(display, len(lines), scan.sections, scan.tier_headings, scan.entries)
     return Checklist(
         display,
         tuple(lines),
         front,
-        sections,
-        tier_headings,
-        tuple(rows),
-        tuple(entries),
+        scan.sections,
+        scan.tier_headings,
+        tuple(scan.rows),
+        tuple(scan.entries),
         tuple(problems),
-        tuple(guards),
+        tuple(scan.guards),
     )

@@ -70,7 +70,6 @@ def check_shims(
 ) -> list[Finding]:
     """Findings for every configured shim file of `context.package`."""
     findings: list[Finding] = []
-    floor = min_supported(context)
     for shim in (s for s in shims if s.package == context.package):
         for file in shim.files:
             if not (repo / file).is_file():
@@ -82,7 +81,7 @@ def check_shims(
             source = (repo / file).read_text(encoding="utf-8", errors="replace")
             findings.extend(_gates(file, tree, source, context))
             for fallback in fallbacks_in(source, file, context.package, context.roots):
-                findings.extend(_fallback_findings(repo, fallback, shim, context, floor))
+                findings.extend(_fallback_findings(repo, fallback, shim, context))
     return findings
 
 
@@ -117,11 +116,12 @@ def _gates(file: str, tree: ast.Module, source: str, context: ShimContext) -> li
 
 
 def _fallback_findings(
-    repo: Path, fallback: Fallback, shim: CompatShim, context: ShimContext, floor: str | None
+    repo: Path, fallback: Fallback, shim: CompatShim, context: ShimContext
 ) -> list[Finding]:
     """Untagged; tagged but not evaluated (info); or retired by the new floor, with the stub-list
     entries removing it needs. A tag in the `try` body may retire either side of the block, so only a
     handler's own tag makes it removable without a person deciding which branch stays."""
+    floor = min_supported(context)
     names = ", ".join(fallback.names) or ", ".join(i.module for i in fallback.imports)
     where = (fallback.file, fallback.handler_line, fallback.handler_column)
     tag = fallback.tag
