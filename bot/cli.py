@@ -13,6 +13,7 @@ COMMANDS = {
     "run": "bot.pipeline.run_command:main",
     "serve": "bot.service.server:main",
     "audit": "bot.audit.audit_command:main",
+    "fix": "bot.fix.fix_command:main",
     "checklists": "checklists.checklists_command:main",
 }
 
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--repo", type=Path, default=Path.cwd(), help="repository root (default: .)")
     run.add_argument("--config", type=Path, help="config file (default: REPO/.github/upgrade-deps.toml)")
     run.add_argument("--no-commit", action="store_true", help="leave the changes in the work tree")
+    run.add_argument("--no-fix", action="store_true", help="report the audit's findings, fix nothing")
     run.add_argument("--uv-timeout", type=float, default=600.0, help="seconds each uv call may take")
     run.add_argument(
         "--sandbox", choices=("auto", "require", "off"), default="auto",
@@ -44,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--format", choices=("text", "json"), default="text")
     audit.add_argument("changes", nargs="+", metavar="PKG==OLD..NEW")
 
+    fix = sub.add_parser("fix", help="apply the mechanical fixes and audit again (work tree only)")
+    fix.add_argument("--repo", type=Path, default=Path.cwd())
+    fix.add_argument("--config", type=Path)
+    fix.add_argument("changes", nargs="+", metavar="PKG==OLD..NEW")
+
     checklists = sub.add_parser("checklists", help="per-package API checklists (step 0.5)")
     checklists_sub = checklists.add_subparsers(dest="action", required=True)
     validate = checklists_sub.add_parser("validate", help="compare checklists with the real imports")
@@ -55,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 RUN_OPTIONS = {
-    "--repo": True, "--config": True, "--no-commit": False, "--uv-timeout": True, "--sandbox": True,
+    "--repo": True, "--config": True, "--no-commit": False, "--no-fix": False, "--uv-timeout": True,
+    "--sandbox": True,
     "-h": False,
 }  # fmt: skip
 

@@ -16,6 +16,7 @@ from bot.model import (
     ChecklistReport,
     ContainerChange,
     Extra,
+    FixResult,
     Request,
     Resolution,
     Section,
@@ -56,6 +57,7 @@ class RunOptions:
     # Where `isolation` refuses repository code, the head's own lock changes are still audited
     # against this commit (a bot pull request's base); the run ends refused.
     static_base: str | None = None
+    fix: bool = True  # False (`--no-fix`): the audit reports, nothing is fixed
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class Context:
     validated: set[str] = field(default_factory=set)  # packages whose checklists step 0.5 has seen
     checklists: tuple[ChecklistReport, ...] = ()
     audit: AuditReport | None = None
+    fix_mode: str = "push"  # "push", "suggest" (only computed, for suggested changes) or "off"
+    fixes: list[FixResult] = field(default_factory=list)
     changes: tuple[VersionChange, ...] = ()
     resolutions: list[Resolution] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
@@ -135,4 +139,5 @@ class Context:
             checklists=self.checklists,
             verify=self.verify,
             sections=dict(self.sections),
+            fixes=tuple(self.fixes),
         )

@@ -60,7 +60,7 @@ def main(args: argparse.Namespace) -> int:
         except BadArgumentsError as exc:
             return refused_words(args.args, exc)
         runtime = Runtime(environ, isolation, uv_timeout=args.uv_timeout)
-        options = RunOptions(config_path=args.config, commit=not args.no_commit)
+        options = RunOptions(config_path=args.config, commit=not args.no_commit, fix=not args.no_fix)
         return await run_upgrade(repo, request, runtime=runtime, options=options, progress=progress)
 
     try:
