@@ -6,8 +6,10 @@ from pathlib import Path
 from textwrap import dedent
 
 from bot.audit.apimodel import ApiModel
+from bot.audit.compare import Versions, compare_uses
 from bot.audit.distributions import Unpacked
 from bot.audit.removals import sole_home
+from bot.audit.usage import Use
 from bot.fix.moves import move_imports, rename_keywords
 
 MOVES = {"pkg.utils.Engine": "pkg.engines.Engine", "pkg.utils.Pool": "pkg.engines.Pool"}
@@ -123,3 +125,19 @@ def test_a_move_is_proven_only_to_one_public_path_with_the_same_signature(tmp_pa
     assert sole_home("pkg.utils.Engine", old, new) is None  # pkg.Engine and pkg.engines.Engine
     assert sole_home("pkg.utils.run", old, new) == "pkg.runner.run"
     assert sole_home("pkg.utils.go", old, new) is None
+
+
+def test_a_keyword_rename_is_proven_only_when_nothing_else_changed(tmp_path: Path) -> None:
+    before = "def a(x, secure=False):\n    pass\ndef b(x, secure=False):\n    pass\n"
+    after = "def a(x, tls=False):\n    pass\ndef b(x, tls=True):\n    pass\n"
+    old = _model(tmp_path, "1", {"pkg/__init__.py": before + "def c(x, *, secure=False):\n    pass\n"})
+    new = _model(tmp_path, "2", {"pkg/__init__.py": after + "def c(x, tls=False):\n    pass\n"})
+    uses = [
+        Use("m.py", n, 1, f"pkg.{f}", "call", positional=1, keywords=("secure",)) for n, f in enumerate("abc")
+    ]
+    findings, _ = compare_uses(uses, old, new, Versions("pkg", "1", "2"), catalog=lambda s: None)
+    assert [(f.symbol, f.kind, f.replacement) for f in findings] == [
+        ("pkg.a", "keyword-removed", ("secure", "tls")),
+        ("pkg.b", "keyword-removed", None),  # the default changed too
+        ("pkg.c", "keyword-removed", None),  # and here the kind
+    ]
