@@ -22,7 +22,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="upgrade pinned dependencies of a local checkout")
-    run.add_argument("--repo", type=Path, default=Path.cwd(), help="repository root (default: .)")
+    run.add_argument(
+        "--repo",
+        type=Path,
+        help="the top level of the repository's git work tree (default: that of the current directory)",
+    )
     run.add_argument("--config", type=Path, help="config file (default: REPO/.github/upgrade-deps.toml)")
     run.add_argument("--no-commit", action="store_true", help="leave the changes in the work tree")
     run.add_argument("--uv-timeout", type=float, default=600.0, help="seconds each uv call may take")
@@ -39,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--settings-fd", type=int, help=argparse.SUPPRESS)
 
     audit = sub.add_parser("audit", help="audit call sites against new package versions (step 6)")
-    audit.add_argument("--repo", type=Path, default=Path.cwd())
+    audit.add_argument("--repo", type=Path)
     audit.add_argument("--config", type=Path)
     audit.add_argument("--format", choices=("text", "json"), default="text")
     audit.add_argument("changes", nargs="+", metavar="PKG==OLD..NEW")
@@ -47,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     checklists = sub.add_parser("checklists", help="per-package API checklists (step 0.5)")
     checklists_sub = checklists.add_subparsers(dest="action", required=True)
     validate = checklists_sub.add_parser("validate", help="compare checklists with the real imports")
-    validate.add_argument("--repo", type=Path, default=Path.cwd())
+    validate.add_argument("--repo", type=Path)
     validate.add_argument("--config", type=Path)
     validate.add_argument("--fix", action="store_true", help="update the checklist files in place")
     validate.add_argument("--format", choices=("text", "json"), default="text")
@@ -82,6 +86,18 @@ def _split_run(argv: list[str]) -> list[str]:
     return ["run", *own, "--", *words]
 
 
+def _default_repo() -> Path:
+    """The top level of the git work tree the current directory is in, else the current directory."""
+    import asyncio
+
+    from bot.settings import local_environ
+    from bot.tools.gitrepo import top_level
+    from bot.tools.proc import child_env
+
+    cwd = Path.cwd()
+    return asyncio.run(top_level(cwd, env=child_env(local_environ()))) or cwd
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     tokens = list(sys.argv[1:] if argv is None else argv)
     if tokens[:1] == ["run"]:
@@ -89,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(tokens)
     if args.command == "run" and args.args[:1] == ["--"]:
         args.args = args.args[1:]
+    if args.command != "run" and getattr(args, "repo", False) is None:  # `run` finds its own, stricter
+        args.repo = _default_repo()
     module_name, _, function = COMMANDS[args.command].partition(":")
     handler = getattr(importlib.import_module(module_name), function)
     code: int = handler(args)

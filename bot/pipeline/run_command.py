@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.errors import OUTCOMES, BadArgumentsError, UpgradeDepsError
+from bot.errors import OUTCOMES, BadArgumentsError, RefusedError, UpgradeDepsError
 from bot.settings import local_environ
 
 if TYPE_CHECKING:
@@ -26,10 +27,27 @@ def _warm_imports() -> None:
     environment().get_template("upgrade-summary.md.j2")
 
 
+def _locate(given: Path | None, environ: Mapping[str, str]) -> Path:
+    """The top level to upgrade: `--repo` exactly, or the one the current directory is in.
+
+    Refused here, before the pipeline, no summary is written: there is no repository to put it in.
+    """
+    from bot.tools.gitrepo import checkout
+    from bot.tools.proc import child_env
+
+    path = (given or Path.cwd()).resolve()
+    if not path.is_dir():
+        raise RefusedError(f"--repo {given}: not a directory")
+    tree = asyncio.run(checkout(path, env=child_env(environ), exact=given is not None))
+    return tree.top.resolve()
+
+
 def main(args: argparse.Namespace) -> int:
-    repo: Path = args.repo.resolve()
-    if not repo.is_dir():
-        print(f"upgrade-deps: --repo {args.repo}: not a directory", file=sys.stderr)
+    environ = local_environ()
+    try:
+        repo = _locate(args.repo, environ)
+    except RefusedError as exc:
+        print(f"upgrade-deps: {exc}", file=sys.stderr)
         return OUTCOMES["refused"].exit_code
 
     from bot.files import repofiles
@@ -47,8 +65,6 @@ def main(args: argparse.Namespace) -> int:
             # uv is about to run: the interpreter is idle, so the imports cost no wall time there.
             warming.append(threading.Thread(target=_warm_imports, daemon=True, name="warm-imports"))
             warming[0].start()
-
-    environ = local_environ()
 
     async def upgrade() -> UpgradeResult:
         isolation = await local_isolation(environ, policy=args.sandbox)
