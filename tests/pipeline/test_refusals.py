@@ -227,3 +227,21 @@ def test_a_subdirectory_given_as_repo_is_refused_naming_the_top_level(repo: Path
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"{repo / 'src'}: inside the git work tree {repo}, not its top level" in done.stderr
     assert_untouched(repo, before)
+
+
+def test_a_misspelt_package_exits_2_suggesting_the_declared_names(repo: Path) -> None:
+    before = snapshot(repo)
+    done = cli(repo, "transfomers==4.57.1", "sglang-x==1.0")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert (
+        "upgrade-deps: nothing to upgrade: transfomers is neither declared nor locked in any variant "
+        "(did you mean transformers?); sglang-x is neither declared nor locked in any variant "
+        "(did you mean sglang?)"
+    ) in done.stderr
+    assert_untouched(repo, before)
+
+
+def test_a_package_no_name_comes_close_to_is_refused_without_a_guess(repo: Path) -> None:
+    done = cli(repo, "zzzzzz==1.0")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "nothing to upgrade: zzzzzz is neither declared nor locked in any variant\n" in done.stderr
