@@ -71,6 +71,11 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "always (require: refuse without it), or never (off)",
     )  # fmt: skip
     run.add_argument(
+        "--format", choices=("text", "json"), default="text",
+        help="what to print on stdout: the summary (text, the default), or the result as one JSON "
+        "object (json; schema: schemas/run-result.schema.json)",
+    )  # fmt: skip
+    run.add_argument(
         "--allow-downgrade", action="store_true",
         help="allow a requested version older than the locked one (as in a comment)",
     )  # fmt: skip
@@ -141,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 # request words (they keep their place in a comment's syntax) that argparse documents and hands back.
 RUN_OPTIONS = {
     "--repo": True, "--config": True, "--no-commit": False, "--uv-timeout": True, "--sandbox": True,
-    "--allow-downgrade": False, "--image-tag": True, "-h": False,
+    "--format": True, "--allow-downgrade": False, "--image-tag": True, "-h": False,
 }  # fmt: skip
 
 

@@ -51,7 +51,7 @@ def test_run_help_lists_every_option(
     with pytest.raises(SystemExit):
         cli.main(["run", "--help"])
     text = capsys.readouterr().out
-    for option in ("--repo", "--config", "--no-commit", "--uv-timeout", "--sandbox",
+    for option in ("--repo", "--config", "--no-commit", "--uv-timeout", "--sandbox", "--format",
                    "--allow-downgrade", "--image-tag"):  # fmt: skip
         assert f"  {option}" in text, option
     assert_golden(text, GOLDEN / "run-help.txt")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import threading
 from collections.abc import Mapping
@@ -89,7 +90,12 @@ def main(args: argparse.Namespace) -> int:
         repofiles.write_text(repo, SUMMARY, summary)
     except UpgradeDepsError as exc:
         print(f"upgrade-deps: {exc}", file=sys.stderr)
-    print(summary)
+    if args.format == "json":
+        from bot.pipeline.result_json import result_document
+
+        print(json.dumps(result_document(result, summary=SUMMARY), indent=2))
+    else:
+        print(summary)
     if result.error:
         print(f"upgrade-deps: {result.error}", file=sys.stderr)
     return OUTCOMES[result.outcome].exit_code
