@@ -26,8 +26,9 @@ _REFERENCE = re.compile(r"#\d|^GH-\d", re.IGNORECASE)
 _ORDERED = re.compile(r"\d+[.)]")  # a list item's number, where a line starts
 _TRAILING = ".,;:!?"
 _RUN = re.compile(r"\S+")
-# A phrase in quotes: opened where a word starts, closed where one ends (an apostrophe is neither).
-_QUOTED = re.compile(r"""(?<![^\s(\[])(["'])(?=\S)(.+?)(?<=\S)\1(?=$|[\s,.;:!?)\]])""")
+# A phrase in quotes or backticks: opened where a word starts, closed where one ends (an apostrophe
+# is neither). Backticks are the writer's own code span (uv writes `torch`): kept as one.
+_QUOTED = re.compile(r"""(?<![^\s(\[])(["'`])(?=\S)(.+?)(?<=\S)\1(?=$|[\s,.;:!?)\]])""")
 
 
 def visible(text: str, *, keep: str = "") -> str:
@@ -108,8 +109,8 @@ def inline(text: object) -> str:
     out: list[str] = []
     done = 0
     for match in _QUOTED.finditer(flat):
-        phrase = match.group(2)
-        if not any(_needs_code(word) for word in phrase.split()):
+        quote, phrase = match.groups()
+        if quote != "`" and not any(_needs_code(word) for word in phrase.split()):
             continue
         out += [_words(flat[done : match.start()], start=done), code(phrase)]
         done = match.end()
