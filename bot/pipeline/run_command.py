@@ -51,11 +51,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"upgrade-deps: {exc}", file=sys.stderr)
         return OUTCOMES["refused"].exit_code
 
-    from bot.files import repofiles
     from bot.pipeline.context import RunOptions, Runtime
     from bot.pipeline.request import parse_request
-    from bot.pipeline.summary import render_summary
-    from bot.pipeline.upgrade import SUMMARY, refused_words, run_upgrade
+    from bot.pipeline.upgrade import refused_words, run_upgrade
     from bot.tools.isolation_host import local_isolation
 
     warming: list[threading.Thread] = []
@@ -85,12 +83,21 @@ def main(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("upgrade-deps: interrupted; every file was restored", file=sys.stderr)
         return 130
+    return _report(result, repo=repo, output_format=args.format)
+
+
+def _report(result: UpgradeResult, *, repo: Path, output_format: str) -> int:
+    """Write the summary into the repository, print it (or the JSON result), and give the exit code."""
+    from bot.files import repofiles
+    from bot.pipeline.summary import render_summary
+    from bot.pipeline.upgrade import SUMMARY
+
     summary = render_summary(result)
     try:
         repofiles.write_text(repo, SUMMARY, summary)
     except UpgradeDepsError as exc:
         print(f"upgrade-deps: {exc}", file=sys.stderr)
-    if args.format == "json":
+    if output_format == "json":
         from bot.pipeline.result_json import result_document
 
         print(json.dumps(result_document(result, summary=SUMMARY), indent=2))

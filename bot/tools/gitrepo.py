@@ -21,24 +21,27 @@ GIT_TIMEOUT = 60.0
 
 @dataclass(frozen=True)
 class WorkTree:
-    """Where a path's git work tree is: its .git directory, its top level, and its HEAD commit."""
+    """Where a path's git work tree is: its .git directory, its top level, the path's place in it, HEAD."""
 
     git_dir: Path
     top: Path
+    prefix: str  # the path relative to `top`, "" at the top level itself
     head: str | None  # None: no commit yet (a fresh `git init`)
 
 
 async def work_tree(path: Path, *, env: Mapping[str, str]) -> WorkTree:
     """The work tree `path` is in (one `git rev-parse`); refuses a path that is in none."""
-    argv = ["git", *LOCAL_OPTIONS, "rev-parse", "--absolute-git-dir", "--show-toplevel", "--verify", "-q",
-            "HEAD^{commit}"]  # fmt: skip
+    argv = ["git", *LOCAL_OPTIONS, "rev-parse", "--absolute-git-dir", "--show-toplevel", "--show-prefix",
+            "--verify", "-q", "HEAD^{commit}"]  # fmt: skip
     done = await run(argv, cwd=path, env=env, timeout=GIT_TIMEOUT)
     lines = done.output.splitlines()
     # Without a commit rev-parse still prints the directories, then fails on HEAD alone (exit 1).
-    if done.returncode not in (0, 1) or len(lines) < 2:
+    if done.returncode not in (0, 1) or len(lines) < 3:
         raise RefusedError(f"{path}: not a git repository")
-    head = lines[2].strip() if done.returncode == 0 and len(lines) > 2 else None
-    return WorkTree(git_dir=Path(lines[0].strip()), top=Path(lines[1].strip()), head=head)
+    head = lines[3].strip() if done.returncode == 0 and len(lines) > 3 else None
+    return WorkTree(
+        git_dir=Path(lines[0].strip()), top=Path(lines[1].strip()), prefix=lines[2].strip(), head=head
+    )
 
 
 async def top_level(path: Path, *, env: Mapping[str, str]) -> Path | None:
@@ -56,7 +59,8 @@ async def checkout(path: Path, *, env: Mapping[str, str], exact: bool = True) ->
     to compare the upgrade with, no commit to add one to, and its files are all untracked.
     """
     tree = await work_tree(path, env=env)
-    if exact and tree.top.resolve() != path.resolve():
+    # git's own answer, not a comparison of paths: symlinks and `..` cannot make them differ.
+    if exact and tree.prefix:
         raise RefusedError(
             f"{path}: inside the git work tree {tree.top}, not its top level; a repository is upgraded "
             "from its top level"

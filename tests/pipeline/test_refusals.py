@@ -119,7 +119,7 @@ def test_version_not_on_the_index_exits_1_with_uvs_reason(repo: Path) -> None:
     before = snapshot(repo)
     done = cli(repo, "sglang==0.9.9")
     assert done.returncode == 1
-    assert "there is no version of sglang==0.9.9" in done.stdout
+    assert "there is no version of `sglang==0.9.9`" in done.stdout
     assert_untouched(repo, before)
     assert (repo / "upgrade-summary.md").exists()
 
