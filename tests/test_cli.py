@@ -9,6 +9,7 @@ import pytest
 
 from bot import cli
 from tests.support.golden import assert_golden
+from tests.support.repos import git
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -84,6 +85,29 @@ def test_request_options_reach_the_request_words(
     _GIVEN.clear()
     assert cli.main(argv) == 0
     assert _GIVEN[0].args == words
+
+
+@pytest.mark.parametrize("command", [["audit", "peft==0.17.0..0.18.1"], ["checklists", "validate"]])
+def test_audit_and_checklists_default_to_the_top_level_of_the_work_tree(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git(tmp_path, "init", "-q")  # no commit needed: these only read the files
+    (tmp_path / "src" / "app").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "src" / "app")
+    monkeypatch.setitem(cli.COMMANDS, command[0], f"{__name__}:_record")
+    _GIVEN.clear()
+    assert cli.main(command) == 0
+    assert _GIVEN[0].repo == tmp_path.resolve()
+
+
+def test_audit_outside_any_work_tree_defaults_to_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # pytest's temporary directories are in no work tree
+    monkeypatch.setitem(cli.COMMANDS, "audit", f"{__name__}:_record")
+    _GIVEN.clear()
+    assert cli.main(["audit", "peft==0.17.0..0.18.1"]) == 0
+    assert _GIVEN[0].repo == tmp_path
 
 
 _GIVEN: list[argparse.Namespace] = []
