@@ -83,20 +83,48 @@ def _split_punctuation(word: str) -> tuple[str, str, str]:
     return before, core, after
 
 
-def _word(word: str, *, first: bool) -> str:
+# A piece of rendered prose: (True, text to show as code) or (False, text as it is).
+_Piece = tuple[bool, str]
+
+
+def _word(word: str, *, first: bool) -> list[_Piece]:
     if first and (_ORDERED.fullmatch(word) or word.startswith(_LINE_START)):
-        return code(word)
+        return [(True, word)]
     if not _needs_code(word):
-        return word
+        return [(False, word)]
     before, core, after = _split_punctuation(word)
     if not core or not _needs_code(core):
-        return code(word)
-    return f"{before}{code(core)}{after}"
+        return [(True, word)]
+    return [(False, before), (True, core), (False, after)]
 
 
-def _words(text: str, *, start: int) -> str:
+def _words(text: str, *, start: int) -> list[_Piece]:
     """Each word of `text` (which begins at `start` of the line) neutralised, the spaces kept."""
-    return _RUN.sub(lambda m: _word(m.group(), first=start + m.start() == 0), text)
+    pieces: list[_Piece] = []
+    done = 0
+    for match in _RUN.finditer(text):
+        pieces += [
+            (False, text[done : match.start()]),
+            *_word(match.group(), first=start + match.start() == 0),
+        ]
+        done = match.end()
+    return [*pieces, (False, text[done:])]
+
+
+def _joined(pieces: list[_Piece]) -> str:
+    """The pieces as Markdown; code with nothing between becomes one span, since two fences that
+    touch would read as one longer fence and leave the text outside any span."""
+    out: list[str] = []
+    pending: list[str] = []
+    for is_code, text in pieces:
+        if is_code:
+            pending.append(text)
+        elif text:
+            out += [code("".join(pending))] if pending else []
+            out.append(text)
+            pending = []
+    out += [code("".join(pending))] if pending else []
+    return "".join(out)
 
 
 def inline(text: object) -> str:
@@ -106,16 +134,15 @@ def inline(text: object) -> str:
     its quotes, so it reads and copies as one piece.
     """
     flat = visible(" ".join(_ANSI.sub("", str(text)).split()))
-    out: list[str] = []
+    pieces: list[_Piece] = []
     done = 0
     for match in _QUOTED.finditer(flat):
         quote, phrase = match.groups()
         if quote != "`" and not any(_needs_code(word) for word in phrase.split()):
             continue
-        out += [_words(flat[done : match.start()], start=done), code(phrase)]
+        pieces += [*_words(flat[done : match.start()], start=done), (True, phrase)]
         done = match.end()
-    out.append(_words(flat[done:], start=done))
-    return "".join(out)
+    return _joined([*pieces, *_words(flat[done:], start=done)])
 
 
 def code(text: object) -> str:

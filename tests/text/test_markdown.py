@@ -41,6 +41,9 @@ TEXT = st.text(st.sampled_from(_CHARS), max_size=60) | st.text(max_size=30)
         # uv's own code spans stay one span each, not a span around backticks.
         ("Source entry for `torch` only applies to extra `sglang` (e.g., `extra = \"sglang\"`).",
          'Source entry for `torch` only applies to extra `sglang` (e.g., `extra = "sglang"`).'),
+        # Spans that would touch are one: two fences side by side read as one longer fence.
+        ("`0`)`", "`` 0)` ``"),
+        ("`x`;`y`", "`` x;`y` ``"),
     ],
 )  # fmt: skip
 def test_untrusted_words_that_mean_something_become_code(text: str, shown: str) -> None:
