@@ -76,7 +76,7 @@ class ServerProcess:
         workers = self.children()
         self.process.send_signal(signal.SIGKILL)
         await self.process.wait()
-        await until(lambda: not any(_alive(pid) for pid in workers), what="the worker process to die")
+        await until(lambda: not any(alive(pid) for pid in workers), what="the worker process to die")
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -112,7 +112,7 @@ class ServerProcess:
         raise AssertionError(f"jobs still pending: {jobs}\n{self.log.read_text()[-4000:]}")
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     """Whether `pid` still runs (a zombie has exited: its files, and so its locks, are closed)."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
