@@ -1,0 +1,106 @@
+"""Log set-up for `serve` and its workers: text or JSON lines at a level, with secrets redacted."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from typing import IO, Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+# What a token, key or signed JWT looks like, whoever logs it: installation and user tokens, PATs, JWTs.
+_TOKENS = re.compile(
+    r"\b(?:gh[opsur]_[A-Za-z0-9_]{4,}|github_pat_[A-Za-z0-9_]{4,}|eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*)"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
+    re.DOTALL,
+)
+REDACTED = "[redacted]"
+# LogRecord's own attributes: everything else on a record came through `extra=` and is a field.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class Redactor:
+    """Replaces the service's own secrets and anything shaped like a token in logged text."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        # Longest first, so a secret containing another is replaced whole.
+        self._secrets = sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        for secret in self._secrets:
+            value = value.replace(secret, REDACTED)
+        return _TOKENS.sub(REDACTED, value)
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {key: self.value(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.value(item) for item in value]
+        return value
+
+
+def fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The structured fields a call passed with `extra=`."""
+    return {key: value for key, value in vars(record).items() if key not in _STANDARD}
+
+
+class TextFormatter(logging.Formatter):
+    """`time level logger message key=value ...`: for a terminal, still one line per event."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+        self.redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extra = " ".join(f"{key}={_shown(value)}" for key, value in fields(record).items())
+        head, newline, traceback = line.partition("\n")
+        return self.redactor.text(f"{head} {extra}".rstrip() + newline + traceback)
+
+
+def _shown(value: Any) -> str:
+    text = str(value)
+    return repr(text) if not text or any(c.isspace() or c in "'\"=" for c in text) else text
+
+
+class JsonLineFormatter(JsonFormatter):
+    """One JSON object per line: time, level, logger, message and the call's fields; redacted."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            json_ensure_ascii=False,
+        )
+        self.redactor = redactor
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        redacted: dict[str, Any] = self.redactor.value(log_data)
+        return redacted
+
+
+def configure(
+    *, fmt: str, level: str, secrets: Iterable[str] = (), stream: IO[str] | None = None
+) -> logging.Handler:
+    """Send every logger's records to `stream` (stderr) as text or JSON lines, from `level` up."""
+    redactor = Redactor(secrets)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonLineFormatter(redactor) if fmt == "json" else TextFormatter(redactor))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # aiohttp's access log would be a second line per delivery; ours carries what an operator needs.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    return handler
+
+
+def clip(value: object, limit: int = 200) -> str:
+    """A value from a delivery, for a log field: bounded, whatever the sender put there."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
