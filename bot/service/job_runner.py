@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.errors import OUTCOMES, TransientError
 from bot.model import Request, UpgradeResult
 from bot.pipeline.botpr import CONFIG_PATH, Derived, config_names_bot, derive_pull
-from bot.pipeline.context import RunOptions
+from bot.pipeline.context import RunOptions, timed
 from bot.pipeline.request import USAGE
 from bot.service import jobspec
 from bot.service.botlabel import label
@@ -252,6 +252,8 @@ class JobRunner:
                 if publisher is not None:
                     await publisher.progress("push")
                 plan = work.plan(result, pushed=True)
-                if await push_once(box, ledger, work.branch, plan=plan) == "pushed":
+                with timed(self.s.runtime.observer, "push"):
+                    pushed = await push_once(box, ledger, work.branch, plan=plan)
+                if pushed == "pushed":
                     return Result(plan, await box.head())
         raise TransientError(f"branch {work.branch} kept moving while upgrade-deps worked; will try again")
