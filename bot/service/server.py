@@ -9,9 +9,10 @@ import os
 import signal
 import sqlite3
 import sys
+import time
 from argparse import Namespace
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 import aiohttp
@@ -24,8 +25,21 @@ from bot.service import jobspec
 from bot.service.github import GitHub
 from bot.service.inbox import Inbox, NewJob
 from bot.service.jobs import JobStore
+from bot.service.logs import clip, configure
+from bot.service.metrics import CONTENT_TYPE, Metrics, Stopwatch, prepare_directory, scrape
+from bot.service.status_page import Health, StatusPage
+from bot.service.store_view import QueueView
 from bot.service.workerproc import WorkerProcess
-from bot.settings import Settings, SettingsError, from_process, hand_over, taken_over, without_secrets
+from bot.settings import (
+    Settings,
+    SettingsError,
+    from_process,
+    hand_over,
+    multiprocess_dir,
+    taken_over,
+    without_secrets,
+)
+from bot.text.render import render
 from handlers import router
 from handlers.delivery import Delivery, delivery_of, signature_problem
 from handlers.intake import AppIdentity, Intake
@@ -110,13 +124,47 @@ class Hooks:
     identity: AppIdentity
     wake: Callable[[], None] | None = None
     commits: GroupCommit | None = None
+    metrics: Metrics | None = None
+    scrape: Callable[[], bytes] | None = None  # GET /metrics
+    status: StatusPage | None = None  # GET /status, when the operator set its token
+
+
+@dataclass
+class Delivered:
+    """What one delivery turned out to be, gathered while it is answered, for its log line."""
+
+    event: str = ""
+    delivery: str = ""
+    action: str = ""
+    repository: str = ""
+    outcome: str = "refused"
+    jobs: list[int] = field(default_factory=list)
 
 
 def _reply(status: int, message: str) -> web.Response:
     return web.json_response({"message": message}, status=status)
 
 
-async def accept(request: web.Request, hooks: Hooks) -> web.Response:
+def _log_delivery(hooks: Hooks, facts: Delivered, response: web.Response, seconds: float) -> None:
+    fields = {"event": clip(facts.event, 100), "action": clip(facts.action, 100),
+              "delivery": clip(facts.delivery, 100), "repository": clip(facts.repository, 140),
+              "outcome": facts.outcome, "status": response.status,
+              "ms": round(seconds * 1000, 2)}  # fmt: skip
+    if facts.jobs:
+        fields["jobs"] = facts.jobs
+    if facts.outcome == "refused":
+        fields["reason"] = clip(response.text or "", 300)
+    log.info("delivery %s", facts.outcome, extra=fields)
+    if hooks.metrics is not None:
+        event = facts.event if facts.outcome != "refused" or response.status != 401 else "unsigned"
+        hooks.metrics.deliveries.labels(event=clip(event, 40), outcome=facts.outcome).inc()
+        hooks.metrics.intake.observe(seconds)
+
+
+async def accept(request: web.Request, hooks: Hooks, facts: Delivered | None = None) -> web.Response:
+    facts = facts if facts is not None else Delivered()
+    facts.event = request.headers.get("X-GitHub-Event", "")
+    facts.delivery = request.headers.get("X-GitHub-Delivery", "")
     body = await request.read()
     unsigned = signature_problem(request.headers, body, hooks.secret)
     if unsigned is not None:
@@ -131,7 +179,9 @@ async def accept(request: web.Request, hooks: Hooks) -> web.Response:
         return _reply(400, "body is not JSON")
     if not isinstance(data, dict):
         return _reply(400, "body is not a JSON object")
+    _describe(facts, data)
     if delivery.event == "ping":
+        facts.outcome = "ignored"
         return _reply(200, "pong")
     intake = Intake(hooks.identity)
     try:
@@ -142,11 +192,22 @@ async def accept(request: web.Request, hooks: Hooks) -> web.Response:
     if not intake.accepted:
         # An event or action no router handles, a repository hook's delivery, a comment that is
         # no command: GitHub delivered what the app subscribed to, so this is 200, not an error.
+        facts.outcome = "ignored"
         return _reply(200, "nothing to do for this delivery")
-    return await _persist(hooks, delivery, intake.accepted)
+    return await _persist(hooks, delivery, intake.accepted, facts)
 
 
-async def _persist(hooks: Hooks, delivery: Delivery, specs: list[jobspec.Spec]) -> web.Response:
+def _describe(facts: Delivered, data: dict[str, object]) -> None:
+    """The action and repository a delivery names, for its log line: as sent, whatever their type."""
+    action, repository = data.get("action"), data.get("repository")
+    facts.action = action if isinstance(action, str) else ""
+    name = repository.get("full_name") if isinstance(repository, dict) else None
+    facts.repository = name if isinstance(name, str) else ""
+
+
+async def _persist(
+    hooks: Hooks, delivery: Delivery, specs: list[jobspec.Spec], facts: Delivered
+) -> web.Response:
     created = []
     commits = hooks.commits or GroupCommit(hooks.store)
     for index, spec in enumerate(specs):
@@ -158,11 +219,13 @@ async def _persist(hooks: Hooks, delivery: Delivery, specs: list[jobspec.Spec]) 
         except STORE_ERRORS as exc:
             # Not stored, so not acknowledged: GitHub records a failed delivery an operator can redeliver.
             log.error("delivery %s was not stored: %s: %s", delivery.id, type(exc).__name__, exc)
+            facts.outcome = "not stored"
             return _reply(503, "the delivery could not be stored; redeliver it later")
         if job_id is not None:
             created.append(job_id)
     if hooks.wake is not None:
         hooks.wake()
+    facts.outcome, facts.jobs = ("accepted" if created else "redelivery"), created
     return web.json_response({"jobs": created, "redelivery": not created}, status=202)
 
 
@@ -170,22 +233,57 @@ def make_app(hooks: Hooks) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
 
     async def webhook(request: web.Request) -> web.Response:
-        return await accept(request, hooks)
+        clock, facts = Stopwatch(), Delivered()
+        response = await accept(request, hooks, facts)
+        _log_delivery(hooks, facts, response, clock.seconds())
+        return response
 
     async def healthz(_: web.Request) -> web.Response:
         locked = hooks.commits.locked if hooks.commits else 0
         return web.json_response({"ok": True, "jobs": hooks.store.counts(), "locked_retries": locked})
 
+    async def index(_: web.Request) -> web.Response:
+        shown = {"metrics": hooks.scrape is not None, "status": hooks.status is not None}
+        return web.Response(text=render("server-index.txt.j2", **shown))
+
+    async def metrics(_: web.Request) -> web.Response:
+        assert hooks.scrape is not None
+        data = await asyncio.to_thread(hooks.scrape)  # reads the job store and the metric files
+        return web.Response(body=data, headers={"Content-Type": CONTENT_TYPE})
+
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/", index)
+    if hooks.scrape is not None:
+        app.router.add_get("/metrics", metrics)
+    if hooks.status is not None:
+        hooks.status.routes(app)
     return app
 
 
+def _hooks(settings: Settings, store: Inbox, workers: WorkerProcess, identity: AppIdentity,
+           metrics: Metrics) -> Hooks:  # fmt: skip
+    view = QueueView(settings.db_path)
+    started = time.time()
+
+    def health() -> Health:
+        return Health(started, workers.running(), workers.restarts, identity.bot_login)
+
+    status = None
+    if settings.status_token:
+        status = StatusPage(token=settings.status_token, view=view, health=health, web_host=settings.git_host)
+    multiprocess = multiprocess_dir(settings.environ)
+    return Hooks(settings.webhook_secret, store, identity, workers.wake, GroupCommit(store), metrics=metrics,
+                 scrape=lambda: scrape(metrics, view, multiprocess=multiprocess), status=status)  # fmt: skip
+
+
 async def serve(settings: Settings, host: str, port: int) -> int:
+    if (metrics_dir := multiprocess_dir(settings.environ)) is not None:
+        prepare_directory(metrics_dir)  # before the first metric: counts of an earlier run start again
+    metrics = Metrics()
     async with aiohttp.ClientSession() as session:
-        github = GitHub(
-            session, app_id=settings.app_id, private_key=settings.private_key, api_url=settings.api_url
-        )
+        github = GitHub(session, app_id=settings.app_id, private_key=settings.private_key,
+                        api_url=settings.api_url, metrics=metrics)  # fmt: skip
         try:
             app_info = await github.app()
         except UpgradeDepsError as exc:
@@ -195,12 +293,14 @@ async def serve(settings: Settings, host: str, port: int) -> int:
     store = Inbox(settings.db_path)
     workers = WorkerProcess(settings, app_info)
     identity = AppIdentity(app_info.id, app_info.bot_login)
-    hooks = Hooks(settings.webhook_secret, store, identity, workers.wake, GroupCommit(store))
+    hooks = _hooks(settings, store, workers, identity, metrics)
     web_runner = web.AppRunner(make_app(hooks), access_log=None)
     await web_runner.setup()
     await web.TCPSite(web_runner, host, port).start()
     await workers.start()
     print(f"upgrade-deps serve: listening on http://{host}:{port} as {app_info.bot_login}", flush=True)
+    log.info("listening", extra={"url": f"http://{host}:{port}", "app": app_info.bot_login,
+                                 "status_page": hooks.status is not None})  # fmt: skip
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -214,6 +314,11 @@ async def serve(settings: Settings, host: str, port: int) -> int:
     return 0
 
 
+def secrets_of(settings: Settings) -> tuple[str, ...]:
+    """What the logs must never show, should any message carry it."""
+    return (settings.webhook_secret, settings.private_key, settings.status_token)
+
+
 def _reexec(settings: Settings, args: Namespace) -> NoReturn:
     """Become a process (same pid) whose environment and command line hold no secret."""
     fd = hand_over(settings)
@@ -221,11 +326,10 @@ def _reexec(settings: Settings, args: Namespace) -> NoReturn:
             "--settings-fd", str(fd)]  # fmt: skip
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, argv, without_secrets())
+    os.execve(sys.executable, argv, without_secrets(settings))
 
 
 def main(args: Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         if args.settings_fd is None:
             _reexec(from_process(), args)
@@ -234,6 +338,7 @@ def main(args: Namespace) -> int:
         for problem in exc.problems:
             print(f"upgrade-deps serve: {problem}", file=sys.stderr)
         return 2
+    configure(fmt=settings.log_format, level=settings.log_level, secrets=secrets_of(settings))
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(serve(settings, args.host, args.port))
     return 0
