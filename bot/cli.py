@@ -14,6 +14,7 @@ COMMANDS = {
     "serve": "bot.service.server:main",
     "audit": "bot.audit.audit_command:main",
     "checklists": "checklists.checklists_command:main",
+    "app-manifest": "bot.service.app_manifest:main",
 }
 
 
@@ -26,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="config file (default: REPO/.github/upgrade-deps.toml)")
     run.add_argument("--no-commit", action="store_true", help="leave the changes in the work tree")
     run.add_argument("--uv-timeout", type=float, default=600.0, help="seconds each uv call may take")
+    run.add_argument("--no-release-notes", action="store_true",
+                     help="do not look up the changed packages' release notes")  # fmt: skip
     run.add_argument(
         "--sandbox", choices=("auto", "require", "off"), default="auto",
         help="run uv and verification commands under bubblewrap: when available (auto), always, or never",
@@ -44,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--format", choices=("text", "json"), default="text")
     audit.add_argument("changes", nargs="+", metavar="PKG==OLD..NEW")
 
+    manifest = sub.add_parser("app-manifest", help="print the JSON of GitHub's app manifest flow (app.yaml)")
+    manifest.add_argument("--url", help="where `serve` is reachable, e.g. https://upgrade-deps.example.org")
+    manifest.add_argument("--manifest", type=Path, help="another manifest (default: the packaged app.yaml)")
+
     checklists = sub.add_parser("checklists", help="per-package API checklists (step 0.5)")
     checklists_sub = checklists.add_subparsers(dest="action", required=True)
     validate = checklists_sub.add_parser("validate", help="compare checklists with the real imports")
@@ -56,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 RUN_OPTIONS = {
     "--repo": True, "--config": True, "--no-commit": False, "--uv-timeout": True, "--sandbox": True,
-    "-h": False,
+    "--no-release-notes": False, "-h": False,
 }  # fmt: skip
 
 

@@ -17,10 +17,12 @@ import gidgethub
 from gidgethub import apps
 from gidgethub.aiohttp import GitHubAPI
 
-from bot.errors import GitHubAnswerError, GitHubError, TransientError
+from bot.errors import GitHubAnswerError, GitHubError, ReleaseNotesError, TransientError
+from bot.model import Release
 from bot.service.github_answers import CheckRunState, check_run_state, login_of, pull_info, valid_id
 from bot.service.github_answers import PullInfo as PullInfo
 from bot.service.metrics import Metrics
+from bot.tools.public_releases import release_of
 
 log = logging.getLogger("upgrade-deps.github")
 
@@ -262,6 +264,24 @@ class GitHub:
         await self._call("POST", installation, f"/repos/{repo}/issues/comments/{comment_id}/reactions",
                          {"content": content})  # fmt: skip
 
+    # Releases (the release notes of upgraded packages: any public repository, read with the token)
+    async def list_releases(self, installation: int, repo: str) -> list[Release]:
+        items = await self._call("GET", installation, f"/repos/{repo}/releases{{?per_page}}",
+                                 url_vars={"per_page": "100"}, expected=(404,))  # fmt: skip
+        if not isinstance(items, list):
+            raise GitHubAnswerError(f"GET /repos/{repo}/releases: GitHub's answer is not a list")
+        return [release for item in items if (release := release_of(item)) is not None]
+
+    async def release_by_tag(self, installation: int, repo: str, tag: str) -> Release | None:
+        try:
+            data = await self._call("GET", installation, f"/repos/{repo}/releases/tags/{{tag}}",
+                                    url_vars={"tag": tag}, expected=(404,))  # fmt: skip
+        except GitHubError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return release_of(data)
+
     # Check runs
     async def create_check_run(self, installation: int, repo: str, *, head_sha: str, name: str,
                                external_id: str, title: str, summary: str) -> int:  # fmt: skip
@@ -307,3 +327,23 @@ class GitHub:
         done = {"status": "completed", "conclusion": conclusion, "output": last}
         await self.update_check_run(installation, repo, check_run_id, done)
         return sent + (len(batches[-1]) if batches else 0)
+
+
+class InstallationReleases:
+    """The pipeline's release source in a job: GitHub's releases read with the installation's token."""
+
+    def __init__(self, github: GitHub, installation: int) -> None:
+        self.github = github
+        self.installation = installation
+
+    async def list_releases(self, repo: str) -> Sequence[Release]:
+        try:
+            return await self.github.list_releases(self.installation, repo)
+        except (GitHubError, TransientError) as exc:
+            raise ReleaseNotesError(f"GitHub did not list {repo}'s releases: {exc}") from None
+
+    async def release_by_tag(self, repo: str, tag: str) -> Release | None:
+        try:
+            return await self.github.release_by_tag(self.installation, repo, tag)
+        except (GitHubError, TransientError) as exc:
+            raise ReleaseNotesError(f"GitHub did not answer for {repo}'s release {tag}: {exc}") from None

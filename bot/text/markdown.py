@@ -41,3 +41,26 @@ def block(text: object) -> str:
     longest = max((len(run) for run in re.findall(r"`{3,}", body)), default=2)
     fence = "`" * (longest + 1)
     return f"{fence}text\n{body}\n{fence}"
+
+
+_REFERENCE = re.compile(r"(?<![\w/])(#|GH-)(\d)")  # `#123`, `GH-123`: GitHub would link our own issues
+
+
+def quote(text: object) -> str:
+    """Untrusted Markdown (a release's notes) as a blockquote: its lists and emphasis kept, but no raw
+    HTML, no @mention pings and no `#123` that GitHub would link to this repository's issues."""
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").strip("\n").split("\n")
+    out = []
+    for line in lines:
+        safe = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "@\u200b")
+        out.append(("> " + _REFERENCE.sub("\\1\u200b\\2", safe)).rstrip())
+    return "\n".join(out)
+
+
+def link(label: object, url: object) -> str:
+    """A Markdown link to an untrusted http(s) URL with an untrusted label; any other URL is shown as code."""
+    target = str(url).strip()
+    if not re.fullmatch(r"https?://[^\s<>]+", target):
+        return f"{inline(label)}: {code(target)}"
+    escaped = target.replace("(", "%28").replace(")", "%29").replace("\\", "%5C")
+    return f"[{inline(label)}]({escaped})"

@@ -26,7 +26,8 @@ def environment(*, trimmed: bool = False) -> jinja2.Environment:
         lstrip_blocks=trimmed,
         autoescape=False,  # Markdown, not HTML: untrusted values go through the filters below.
     )
-    env.filters.update(inline=markdown.inline, code=markdown.code, block=markdown.block)
+    env.filters.update(inline=markdown.inline, code=markdown.code, block=markdown.block, quote=markdown.quote,
+                       link=markdown.link)  # fmt: skip
     return env
 
 
