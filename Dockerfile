@@ -22,6 +22,7 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY checklists ./checklists
 COPY templates ./templates
+COPY app.yaml ./
 # The wheel, not an editable install: the templates travel inside it (bot/templates is a link to templates/).
 # --no-index: every dependency must already be there, from the lock.
 RUN /opt/uv/bin/uv build --wheel --no-build-isolation --python /opt/build/bin/python --out-dir /dist . \
