@@ -298,7 +298,8 @@ async def serve(settings: Settings, host: str, port: int) -> int:
     await web_runner.setup()
     await web.TCPSite(web_runner, host, port).start()
     await workers.start()
-    print(f"upgrade-deps serve: listening on http://{host}:{port} as {app_info.bot_login}", flush=True)
+    if settings.log_format == "text":  # a JSON log stays all JSON: the line below says the same
+        print(f"upgrade-deps serve: listening on http://{host}:{port} as {app_info.bot_login}", flush=True)
     log.info("listening", extra={"url": f"http://{host}:{port}", "app": app_info.bot_login,
                                  "status_page": hooks.status is not None})  # fmt: skip
     stop = asyncio.Event()

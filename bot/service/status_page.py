@@ -92,7 +92,8 @@ def row(job: JobView, *, web_host: str, now: float) -> Row:
     return Row(
         id=job.id, repo=job.repo, target=target,
         target_url=f"{base}/{path}/{job.number}" if job.number is not None else "",
-        request=job.request, state=job.state, conclusion=job.conclusion or "—",
+        request=job.request, state=job.state,
+        conclusion=job.conclusion if job.conclusion not in (None, "none") else "—",  # "none": no check run
         duration=duration(seconds) + (" so far" if timing and timing.ended is None else ""),
         check_url=f"{base}/runs/{job.check_run}" if job.check_run is not None else "",
         when=_utc(job.created), error=(job.error or "")[:300],
