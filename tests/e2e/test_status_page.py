@@ -101,7 +101,7 @@ def _browse(chrome: webdriver.Chrome, url: str, tmp: Path) -> Path:
     shot = tmp / "status-page.png"
     # The whole page, not only the first screen: the viewport is made as tall as the page.
     height = int(chrome.execute_script("return document.documentElement.scrollHeight"))
-    chrome.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 1400, "height": height, "deviceScaleFactor": 1, "mobile": False})  # fmt: skip
+    metrics = {"width": 1400, "height": height, "deviceScaleFactor": 1, "mobile": False}
+    chrome.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     assert chrome.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
     return shot
