@@ -127,5 +127,11 @@ async def test_a_job_in_the_logs_the_metrics_and_the_status_page(
     assert response.headers["Cache-Control"] == "no-store" and "script-src" not in response.headers.get(
         "Content-Security-Policy", "script-src"
     )
+    # The pull request's body carries the release notes; the example's wheels come from a local
+    # directory, which has no index to read links from: said so, nothing made up.
+    [pull] = fake.pulls.values()
+    notes = pull["body"].split("### Release Notes", 1)[1].split("### Dependency Resolution", 1)[0]
+    assert "#### sglang 0.5.9 → 0.5.10" in notes and "#### transformers " in notes
+    assert notes.count("_No release notes: unknown: it does not come from a package index") >= 2
     code, index, _ = await get(operated, "/")
     assert code == 200 and "/metrics" in index and "/status" in index
