@@ -40,6 +40,7 @@ RUN useradd --create-home --uid 10001 bot \
 VOLUME /var/lib/upgrade-deps
 ENV PATH=/opt/upgrade-deps/bin:$PATH \
     UPGRADE_DEPS_DB=/var/lib/upgrade-deps/upgrade-deps.sqlite3 \
+    UPGRADE_DEPS_LOG_FORMAT=json \
     UV_PYTHON_DOWNLOADS=never
 USER bot
 WORKDIR /home/bot
