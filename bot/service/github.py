@@ -17,7 +17,7 @@ import gidgethub
 from gidgethub import apps
 from gidgethub.aiohttp import GitHubAPI
 
-from bot.errors import GitHubAnswerError, GitHubError, ReleaseNotesError, TransientError
+from bot.errors import GitHubAnswerError, GitHubError, TransientError
 from bot.model import Release
 from bot.service.github_answers import CheckRunState, check_run_state, login_of, pull_info, valid_id
 from bot.service.github_answers import PullInfo as PullInfo
@@ -327,23 +327,3 @@ class GitHub:
         done = {"status": "completed", "conclusion": conclusion, "output": last}
         await self.update_check_run(installation, repo, check_run_id, done)
         return sent + (len(batches[-1]) if batches else 0)
-
-
-class InstallationReleases:
-    """The pipeline's release source in a job: GitHub's releases read with the installation's token."""
-
-    def __init__(self, github: GitHub, installation: int) -> None:
-        self.github = github
-        self.installation = installation
-
-    async def list_releases(self, repo: str) -> Sequence[Release]:
-        try:
-            return await self.github.list_releases(self.installation, repo)
-        except (GitHubError, TransientError) as exc:
-            raise ReleaseNotesError(f"GitHub did not list {repo}'s releases: {exc}") from None
-
-    async def release_by_tag(self, repo: str, tag: str) -> Release | None:
-        try:
-            return await self.github.release_by_tag(self.installation, repo, tag)
-        except (GitHubError, TransientError) as exc:
-            raise ReleaseNotesError(f"GitHub did not answer for {repo}'s release {tag}: {exc}") from None

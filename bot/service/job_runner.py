@@ -12,7 +12,7 @@ from bot.pipeline.request import USAGE
 from bot.service import jobspec
 from bot.service.botlabel import label
 from bot.service.commands import Help, Malformed, Revert, Upgrade
-from bot.service.github import InstallationReleases, PullInfo
+from bot.service.github import PullInfo
 from bot.service.jobs import Job
 from bot.service.jobspec import BotPull, Command, JobTarget, Rerun
 from bot.service.ledger import Ledger, Result
@@ -27,6 +27,7 @@ from bot.service.publication import (
 )
 from bot.service.publish import Publisher
 from bot.service.pushes import push_landed, push_once
+from bot.service.release_source import InstallationReleases
 from bot.service.revert_command import revert_command
 from bot.service.services import Services
 from bot.text.render import render

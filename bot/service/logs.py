@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import IO, Any
 
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 # What a token, key or signed JWT looks like, whoever logs it: installation and user tokens, PATs, JWTs.
-_TOKENS = re.compile(
+TOKENS = (
     r"\b(?:gh[opsur]_[A-Za-z0-9_]{4,}|github_pat_[A-Za-z0-9_]{4,}|eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*)"
-    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
-    re.DOTALL,
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)"
 )
 REDACTED = "[redacted]"
 # LogRecord's own attributes: everything else on a record came through `extra=` and is a field.
@@ -22,25 +22,19 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
 
 
 class Redactor:
-    """Replaces the service's own secrets and anything shaped like a token in logged text."""
+    """Replaces the service's own secrets and anything shaped like a token in a formatted line, in one
+    pass over the line: every part of it (message, fields, traceback) is covered at once."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        # Longest first, so a secret containing another is replaced whole.
-        self._secrets = sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)
+        # Each secret as written and as JSON escapes it (a PEM key's newlines), longest first.
+        shown = {
+            form for secret in secrets if len(secret) >= 4 for form in (secret, json.dumps(secret)[1:-1])
+        }
+        literal = "|".join(re.escape(form) for form in sorted(shown, key=len, reverse=True))
+        self._pattern = re.compile(f"{literal}|{TOKENS}" if literal else TOKENS, re.DOTALL)
 
     def text(self, value: str) -> str:
-        for secret in self._secrets:
-            value = value.replace(secret, REDACTED)
-        return _TOKENS.sub(REDACTED, value)
-
-    def value(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, Mapping):
-            return {key: self.value(item) for key, item in value.items()}
-        if isinstance(value, list | tuple):
-            return [self.value(item) for item in value]
-        return value
+        return self._pattern.sub(REDACTED, value)
 
 
 def fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -67,20 +61,18 @@ def _shown(value: Any) -> str:
     return repr(text) if not text or any(c.isspace() or c in "'\"=" for c in text) else text
 
 
-class JsonLineFormatter(JsonFormatter):
-    """One JSON object per line: time, level, logger, message and the call's fields; redacted."""
+class JsonLineFormatter(OrjsonFormatter):
+    """One JSON object per line (orjson): time, level, logger, message and the call's fields; redacted."""
 
     def __init__(self, redactor: Redactor) -> None:
         super().__init__(
             "%(asctime)s %(levelname)s %(name)s %(message)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            json_ensure_ascii=False,
         )
         self.redactor = redactor
 
-    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
-        redacted: dict[str, Any] = self.redactor.value(log_data)
-        return redacted
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redactor.text(super().format(record))
 
 
 def configure(

@@ -12,7 +12,7 @@ import sys
 import time
 from argparse import Namespace
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NoReturn
 
 import aiohttp
@@ -22,10 +22,11 @@ from gidgethub.sansio import Event
 
 from bot.errors import PayloadError, UpgradeDepsError
 from bot.service import jobspec
+from bot.service.delivery_log import Delivered, describe, log_delivery
 from bot.service.github import GitHub
 from bot.service.inbox import Inbox, NewJob
 from bot.service.jobs import JobStore
-from bot.service.logs import clip, configure
+from bot.service.logs import configure
 from bot.service.metrics import CONTENT_TYPE, Metrics, Stopwatch, prepare_directory, scrape
 from bot.service.status_page import Health, StatusPage
 from bot.service.store_view import QueueView
@@ -129,36 +130,8 @@ class Hooks:
     status: StatusPage | None = None  # GET /status, when the operator set its token
 
 
-@dataclass
-class Delivered:
-    """What one delivery turned out to be, gathered while it is answered, for its log line."""
-
-    event: str = ""
-    delivery: str = ""
-    action: str = ""
-    repository: str = ""
-    outcome: str = "refused"
-    jobs: list[int] = field(default_factory=list)
-
-
 def _reply(status: int, message: str) -> web.Response:
     return web.json_response({"message": message}, status=status)
-
-
-def _log_delivery(hooks: Hooks, facts: Delivered, response: web.Response, seconds: float) -> None:
-    fields = {"event": clip(facts.event, 100), "action": clip(facts.action, 100),
-              "delivery": clip(facts.delivery, 100), "repository": clip(facts.repository, 140),
-              "outcome": facts.outcome, "status": response.status,
-              "ms": round(seconds * 1000, 2)}  # fmt: skip
-    if facts.jobs:
-        fields["jobs"] = facts.jobs
-    if facts.outcome == "refused":
-        fields["reason"] = clip(response.text or "", 300)
-    log.info("delivery %s", facts.outcome, extra=fields)
-    if hooks.metrics is not None:
-        event = facts.event if facts.outcome != "refused" or response.status != 401 else "unsigned"
-        hooks.metrics.deliveries.labels(event=clip(event, 40), outcome=facts.outcome).inc()
-        hooks.metrics.intake.observe(seconds)
 
 
 async def accept(request: web.Request, hooks: Hooks, facts: Delivered | None = None) -> web.Response:
@@ -179,7 +152,7 @@ async def accept(request: web.Request, hooks: Hooks, facts: Delivered | None = N
         return _reply(400, "body is not JSON")
     if not isinstance(data, dict):
         return _reply(400, "body is not a JSON object")
-    _describe(facts, data)
+    describe(facts, data)
     if delivery.event == "ping":
         facts.outcome = "ignored"
         return _reply(200, "pong")
@@ -195,14 +168,6 @@ async def accept(request: web.Request, hooks: Hooks, facts: Delivered | None = N
         facts.outcome = "ignored"
         return _reply(200, "nothing to do for this delivery")
     return await _persist(hooks, delivery, intake.accepted, facts)
-
-
-def _describe(facts: Delivered, data: dict[str, object]) -> None:
-    """The action and repository a delivery names, for its log line: as sent, whatever their type."""
-    action, repository = data.get("action"), data.get("repository")
-    facts.action = action if isinstance(action, str) else ""
-    name = repository.get("full_name") if isinstance(repository, dict) else None
-    facts.repository = name if isinstance(name, str) else ""
 
 
 async def _persist(
@@ -235,7 +200,7 @@ def make_app(hooks: Hooks) -> web.Application:
     async def webhook(request: web.Request) -> web.Response:
         clock, facts = Stopwatch(), Delivered()
         response = await accept(request, hooks, facts)
-        _log_delivery(hooks, facts, response, clock.seconds())
+        log_delivery(hooks.metrics, facts, response, clock.seconds())
         return response
 
     async def healthz(_: web.Request) -> web.Response:

@@ -11,8 +11,9 @@ import pytest
 from bot.model import PackageNotes, Request, Section, UpgradeResult, VersionChange
 from bot.pipeline.release_notes import MAX_RELEASES, NotesCache, notes_for
 from bot.pipeline.summary import render_summary
-from bot.service.github import GitHub, InstallationReleases
+from bot.service.github import GitHub
 from bot.service.publication import OUTPUT_LIMIT, bound
+from bot.service.release_source import InstallationReleases
 from bot.tools.release_index import http_getter
 from tests.fakegithub.server import FakeGitHub
 from tests.support.http import free_port
