@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from bot.tools.release_index import Get, http_getter, project_links
 MAX_PACKAGES = 40  # packages looked up per run; the rest are listed as not looked up
 MAX_RELEASES = 10  # release bodies quoted per package, newest first
 BODY_LIMIT = 2500  # characters of one release body; GitHub's 65,536 hold the whole summary
+CONCURRENT = 4  # packages looked up at a time
+DEADLINE = 90.0  # seconds for all of them: a job never waits long on an index or GitHub
 _GITHUB = re.compile(
     r"^https://github\.com/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/([A-Za-z0-9._-]{1,100}?)(?:\.git)?(?:/.*)?$"
 )
@@ -186,23 +190,59 @@ async def notes_for(
     return notes
 
 
-async def gather(ctx: Context, source: ReleaseSource | None) -> tuple[PackageNotes, ...]:
-    """The notes of every changed package (at most MAX_PACKAGES looked up); never raises for the network."""
+async def step(ctx: Context, source: ReleaseSource | None) -> tuple[PackageNotes, ...]:
+    """The release-notes step of a run: not run without a source; never fails the run."""
     if source is None:
         ctx.sections["notes"] = Section("not run", "release notes are not looked up in this run")
         return ()
-    changes = ordered(ctx.changes)
-    if not changes:
-        ctx.sections["notes"] = Section("done")
+    ctx.sections["notes"] = Section("done")
+    return await gather(
+        ctx.changes, index_of=lambda c: _index_of(ctx, c), cache_dir=ctx.cache_dir, source=source
+    )
+
+
+async def gather(
+    changes: Sequence[VersionChange], *, index_of: Callable[[VersionChange], str | None], cache_dir: Path,
+    source: ReleaseSource, deadline: float = DEADLINE,
+) -> tuple[PackageNotes, ...]:  # fmt: skip
+    """The notes of every changed package (at most MAX_PACKAGES, a few at a time, within `deadline`
+    seconds); never raises for the network: what could not be had is said per package."""
+    ordered_changes = ordered(changes)
+    if not ordered_changes:
         return ()
     import aiohttp
 
     async with aiohttp.ClientSession() as session:
-        get, cache = http_getter(session), NotesCache(ctx.cache_dir)
-        notes = [await notes_for(c, index=_index_of(ctx, c), get=get, source=source, cache=cache)
-                 for c in changes[:MAX_PACKAGES]]  # fmt: skip
-    skipped = [PackageNotes(c.package, _latest(c.old) or "", _latest(c.new) or "", c.requested, c.focused,
-                            problem=f"not looked up: more than {MAX_PACKAGES} packages changed")
-               for c in changes[MAX_PACKAGES:]]  # fmt: skip
-    ctx.sections["notes"] = Section("done")
-    return (*notes, *skipped)
+        get, cache, limit = http_getter(session), NotesCache(cache_dir), asyncio.Semaphore(CONCURRENT)
+
+        async def one(c: VersionChange) -> PackageNotes:
+            async with limit:
+                return await notes_for(c, index=index_of(c), get=get, source=source, cache=cache)
+
+        tasks = [asyncio.ensure_future(one(c)) for c in ordered_changes[:MAX_PACKAGES]]
+        try:
+            await asyncio.wait(tasks, timeout=deadline)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    late = f"not looked up: the lookups took longer than {deadline:.0f} s"
+    many = f"not looked up: more than {MAX_PACKAGES} packages changed"
+    return tuple(
+        _finished(c, task, late) if task is not None else _unlooked(c, many)
+        for c, task in itertools.zip_longest(ordered_changes, tasks)
+    )
+
+
+def _finished(c: VersionChange, task: asyncio.Future[PackageNotes], late: str) -> PackageNotes:
+    if task.cancelled():
+        return _unlooked(c, late)
+    if (error := task.exception()) is not None:
+        return _unlooked(c, f"not looked up: {type(error).__name__}")
+    return task.result()
+
+
+def _unlooked(c: VersionChange, why: str) -> PackageNotes:
+    return PackageNotes(
+        c.package, _latest(c.old) or "", _latest(c.new) or "", c.requested, c.focused, problem=why
+    )

@@ -176,7 +176,7 @@ async def _run_steps(ctx: Context) -> UpgradeResult:
         return ctx.result(outcome="not-landed", date=_today())
     await run_stages(ctx)
     await api_steps.audit(ctx)
-    ctx.release_notes = await release_notes.gather(ctx, ctx.notes_source)
+    ctx.release_notes = await release_notes.step(ctx, ctx.notes_source)
     return ctx.result(outcome=_outcome(ctx), date=_today())
 
 

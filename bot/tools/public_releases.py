@@ -46,16 +46,21 @@ class PublicReleases:
         async with aiohttp.ClientSession() as session:
             return await http_getter(session)(url, accept)
 
+    async def _json(self, url: str) -> Any:
+        try:
+            return json.loads(await self._get(url, ACCEPT))
+        except ValueError:
+            raise ReleaseNotesError(f"GitHub's answer for {url} is not JSON") from None
+
     async def list_releases(self, repo: str) -> Sequence[Release]:
-        data = json.loads(await self._get(f"{self._api}/repos/{repo}/releases?per_page=100", ACCEPT))
+        data = await self._json(f"{self._api}/repos/{repo}/releases?per_page=100")
         if not isinstance(data, list):
             raise ReleaseNotesError(f"GitHub's answer for {repo}'s releases is not a list")
         return [release for item in data if (release := release_of(item)) is not None]
 
     async def release_by_tag(self, repo: str, tag: str) -> Release | None:
         try:
-            data = json.loads(await self._get(f"{self._api}/repos/{repo}/releases/tags/{quote(tag, safe='')}",
-                                              ACCEPT))  # fmt: skip
+            data = await self._json(f"{self._api}/repos/{repo}/releases/tags/{quote(tag, safe='')}")
         except ReleaseNotesError as exc:
             if exc.status == 404:
                 return None

@@ -127,9 +127,14 @@ def http_getter(session: Any, *, timeout: float = 20.0) -> Get:
     """A `Get` over an aiohttp session: no redirects, bounded bodies, failures as ReleaseNotesError."""
     import aiohttp
 
+    unreachable: dict[str, str] = {}  # host -> why: one timeout per host, not one per package
+
     async def get(url: str, accept: str | None) -> bytes:
         if not allowed(url):
             raise ReleaseNotesError(f"{_shown(url)} is not https")
+        host = urlsplit(url).netloc
+        if host in unreachable:
+            raise ReleaseNotesError(unreachable[host])
         headers = {"Accept": accept} if accept else {}
         try:
             async with session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout),
@@ -140,7 +145,8 @@ def http_getter(session: Any, *, timeout: float = 20.0) -> Get:
                     )
                 data: bytes = await response.content.read(PAGE_LIMIT + 1)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise ReleaseNotesError(f"offline: cannot reach {_shown(url)} ({type(exc).__name__})") from None
+            why = unreachable[host] = f"offline: cannot reach {_shown(url)} ({type(exc).__name__})"
+            raise ReleaseNotesError(why) from None
         if len(data) > PAGE_LIMIT:
             raise ReleaseNotesError(f"{_shown(url)}: answer too large")
         return data

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from bot.model import PackageNotes, Request, Section, UpgradeResult, VersionChange
-from bot.pipeline.release_notes import MAX_RELEASES, NotesCache, notes_for
+from bot.pipeline.release_notes import MAX_RELEASES, NotesCache, gather, notes_for
 from bot.pipeline.summary import render_summary
 from bot.service.github import GitHub
 from bot.service.publication import OUTPUT_LIMIT, bound
 from bot.service.release_source import InstallationReleases
 from bot.tools.release_index import http_getter
 from tests.fakegithub.server import FakeGitHub
-from tests.support.http import free_port
+from tests.support.http import free_port, serving
 from tests.support.notes_index import NotesIndex, running_index
 
 INSTALLATION = 7
@@ -161,3 +163,34 @@ async def test_many_long_releases_are_trimmed_with_a_visible_note(
     assert (
         len(shown) <= OUTPUT_LIMIT and len(text) > OUTPUT_LIMIT and "cut at 65535 characters" in shown[-200:]
     )
+
+
+async def test_all_changes_in_order_within_a_deadline(
+    fake: FakeGitHub, github: GitHub, index: NotesIndex, tmp_path: Path
+) -> None:
+    index.links["sglang"] = {"0.5.10": SGLANG}
+    index.json_api.add("sglang")
+    fake.add_release("sgl-project/sglang", "v0.5.10", "notes")
+    arrived, released = asyncio.Event(), asyncio.Event()
+
+    async def never(request: web.Request) -> web.Response:
+        arrived.set()
+        await released.wait()  # an index that takes the connection and answers only after the deadline
+        return web.Response(status=503)
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", never)
+    async with serving(app) as stuck:
+        changes = [change("zlib-ng", "1", "2", requested=False), change("sglang", "0.5.9", "0.5.10"),
+                   change("slow", "1.0", "1.1", requested=False)]  # fmt: skip
+        # 10 s: a bound the quick lookups meet on a busy machine; only the stuck index reaches it.
+        indexes = {"sglang": index.simple, "slow": f"{stuck}/simple"}
+        notes = await gather(changes, index_of=lambda c: indexes.get(c.package), cache_dir=tmp_path,
+                             source=InstallationReleases(github, INSTALLATION), deadline=10.0)  # fmt: skip
+        released.set()
+    assert arrived.is_set()
+    assert [(n.package, n.problem) for n in notes] == [
+        ("sglang", ""),  # requested first
+        ("slow", "not looked up: the lookups took longer than 10 s"),
+        ("zlib-ng", "unknown: it does not come from a package index (a local directory or a URL)"),
+    ]
