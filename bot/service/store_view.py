@@ -81,11 +81,12 @@ class QueueView:
             rows = main.execute(
                 "SELECT id, kind, spec, state, created, error FROM jobs ORDER BY id DESC LIMIT ?", (limit,)
             ).fetchall()
-            return [_view(Ledger(main, row[0]), *row) for row in rows]
+            return [_view(Ledger(main, row[0]), row) for row in rows]
 
 
-def _view(ledger: Ledger, job_id: int, kind: str, spec_text: str, state: str, created: float,
-          error: str | None) -> JobView:  # fmt: skip
+def _view(ledger: Ledger, row: tuple[int, str, str, str, float, str | None]) -> JobView:
+    """A `jobs` row (id, kind, spec, state, created, error) with what its ledger says."""
+    job_id, kind, spec_text, state, created, error = row
     repo, number, is_pull, asked = _spec_facts(kind, spec_text)
     request = ledger.request()
     result = ledger.result()
