@@ -15,12 +15,13 @@ from typing import Any
 import aiohttp
 import gidgethub
 from gidgethub import apps
-from gidgethub.aiohttp import GitHubAPI
 
 from bot.errors import GitHubAnswerError, GitHubError, TransientError
 from bot.model import Release
+from bot.service.github_answers import AppInfo as AppInfo
 from bot.service.github_answers import CheckRunState, check_run_state, login_of, pull_info, valid_id
 from bot.service.github_answers import PullInfo as PullInfo
+from bot.service.github_metering import MeteredAPI
 from bot.service.metrics import Metrics
 from bot.tools.public_releases import release_of
 
@@ -30,51 +31,6 @@ log = logging.getLogger("upgrade-deps.github")
 TOKEN_MARGIN = 300.0
 REQUESTER = "upgrade-deps"
 ANNOTATIONS_PER_CALL = 50  # GitHub's maxItems for output.annotations
-
-
-@dataclass(frozen=True)
-class AppInfo:
-    id: int
-    slug: str
-
-    @property
-    def bot_login(self) -> str:
-        return f"{self.slug}[bot]"
-
-    @property
-    def bot_email(self) -> str:
-        return f"{self.id}+{self.slug}[bot]@users.noreply.github.com"
-
-
-class _MeteredAPI(GitHubAPI):
-    """gidgethub's client, counting each answer by status and noting the rate limit each one reports."""
-
-    def __init__(
-        self, session: aiohttp.ClientSession, *, metrics: Metrics | None, installations: Mapping[str, int],
-        base_url: str,
-    ) -> None:  # fmt: skip
-        super().__init__(session, REQUESTER, base_url=base_url)
-        self._metrics = metrics
-        self._installations = installations  # token -> installation, to label the rate limit
-
-    async def _request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        try:
-            status, answer, data = await super()._request(method, url, headers, body)
-        except (aiohttp.ClientError, TimeoutError):
-            if self._metrics is not None:
-                self._metrics.github_calls.labels(method=method, status="unreachable").inc()
-            raise
-        if self._metrics is not None:
-            self._metrics.github_calls.labels(method=method, status=str(status)).inc()
-            remaining = answer.get("x-ratelimit-remaining")
-            if remaining is not None and remaining.isdigit():
-                scheme, _, credential = headers.get("authorization", "").partition(" ")
-                who = self._installations.get(credential) if scheme.lower() == "token" else None
-                label = str(who) if who else "app"
-                self._metrics.rate_remaining.labels(installation=label).set(int(remaining))
-        return status, answer, data
 
 
 def _failed(what: str, status: int | str, reason: str) -> None:
@@ -134,7 +90,8 @@ class GitHub:
         metrics: Metrics | None = None,
     ) -> None:  # fmt: skip
         self._installations: dict[str, int] = {}
-        self._gh = _MeteredAPI(session, metrics=metrics, installations=self._installations, base_url=api_url)
+        self._gh = MeteredAPI(session, requester=REQUESTER, metrics=metrics,
+                              installations=self._installations, base_url=api_url)  # fmt: skip
         self._app_id = app_id
         self._key = private_key
         self._tokens: dict[int, tuple[str, float]] = {}
