@@ -9,7 +9,6 @@ import os
 import signal
 import sqlite3
 import sys
-import time
 from argparse import Namespace
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,9 +26,9 @@ from bot.service.github import GitHub
 from bot.service.inbox import Inbox, NewJob
 from bot.service.jobs import JobStore
 from bot.service.logs import configure
-from bot.service.metrics import CONTENT_TYPE, Metrics, Stopwatch, prepare_directory, scrape
-from bot.service.status_page import Health, StatusPage
-from bot.service.store_view import QueueView
+from bot.service.metrics import Metrics, Stopwatch, prepare_directory
+from bot.service.operator_pages import OperatorPages, add_routes, pages_of
+from bot.service.status_page import StatusPage
 from bot.service.workerproc import WorkerProcess
 from bot.settings import (
     Settings,
@@ -40,7 +39,6 @@ from bot.settings import (
     taken_over,
     without_secrets,
 )
-from bot.text.render import render
 from handlers import router
 from handlers.delivery import Delivery, delivery_of, signature_problem
 from handlers.intake import AppIdentity, Intake
@@ -207,39 +205,10 @@ def make_app(hooks: Hooks) -> web.Application:
         locked = hooks.commits.locked if hooks.commits else 0
         return web.json_response({"ok": True, "jobs": hooks.store.counts(), "locked_retries": locked})
 
-    async def index(_: web.Request) -> web.Response:
-        shown = {"metrics": hooks.scrape is not None, "status": hooks.status is not None}
-        return web.Response(text=render("server-index.txt.j2", **shown))
-
-    async def metrics(_: web.Request) -> web.Response:
-        assert hooks.scrape is not None
-        data = await asyncio.to_thread(hooks.scrape)  # reads the job store and the metric files
-        return web.Response(body=data, headers={"Content-Type": CONTENT_TYPE})
-
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/", index)
-    if hooks.scrape is not None:
-        app.router.add_get("/metrics", metrics)
-    if hooks.status is not None:
-        hooks.status.routes(app)
+    add_routes(app, OperatorPages(hooks.scrape, hooks.status))
     return app
-
-
-def _hooks(settings: Settings, store: Inbox, workers: WorkerProcess, identity: AppIdentity,
-           metrics: Metrics) -> Hooks:  # fmt: skip
-    view = QueueView(settings.db_path)
-    started = time.time()
-
-    def health() -> Health:
-        return Health(started, workers.running(), workers.restarts, identity.bot_login)
-
-    status = None
-    if settings.status_token:
-        status = StatusPage(token=settings.status_token, view=view, health=health, web_host=settings.git_host)
-    multiprocess = multiprocess_dir(settings.environ)
-    return Hooks(settings.webhook_secret, store, identity, workers.wake, GroupCommit(store), metrics=metrics,
-                 scrape=lambda: scrape(metrics, view, multiprocess=multiprocess), status=status)  # fmt: skip
 
 
 async def serve(settings: Settings, host: str, port: int) -> int:
@@ -258,7 +227,9 @@ async def serve(settings: Settings, host: str, port: int) -> int:
     store = Inbox(settings.db_path)
     workers = WorkerProcess(settings, app_info)
     identity = AppIdentity(app_info.id, app_info.bot_login)
-    hooks = _hooks(settings, store, workers, identity, metrics)
+    pages = pages_of(settings, workers=workers, bot_login=identity.bot_login, metrics=metrics)
+    hooks = Hooks(settings.webhook_secret, store, identity, workers.wake, GroupCommit(store), metrics=metrics,
+                  scrape=pages.scrape, status=pages.status)  # fmt: skip
     web_runner = web.AppRunner(make_app(hooks), access_log=None)
     await web_runner.setup()
     await web.TCPSite(web_runner, host, port).start()
