@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 
@@ -34,12 +35,22 @@ def log_delivery(metrics: Metrics | None, facts: Delivered, response: web.Respon
     if facts.jobs:
         fields["jobs"] = facts.jobs
     if facts.outcome == "refused":
-        fields["reason"] = clip(response.text or "", 300)
+        fields["reason"] = clip(_message(response), 300)
     log.info("delivery %s", facts.outcome, extra=fields)
     if metrics is not None:
         event = facts.event if facts.outcome != "refused" or response.status != 401 else "unsigned"
         metrics.deliveries.labels(event=clip(event, 40), outcome=facts.outcome).inc()
         metrics.intake.observe(seconds)
+
+
+def _message(response: web.Response) -> str:
+    """The `message` of one of our own JSON refusals (its text, should it be something else)."""
+    text = response.text or ""
+    try:
+        message = json.loads(text).get("message")
+    except (ValueError, AttributeError):
+        return text
+    return message if isinstance(message, str) else text
 
 
 def describe(facts: Delivered, data: dict[str, object]) -> None:
