@@ -117,6 +117,7 @@ async def _prepare(
         cache_dir=runtime.cache_dir or default_cache_dir(runtime.environ),
         isolation=runtime.isolation,
         extras=extras,
+        originals={name: manifest.text for name, manifest in manifests.items()},
     )
 
 

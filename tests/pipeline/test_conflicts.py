@@ -1,0 +1,135 @@
+"""Step 3 on real locks: conflicts that need a person name the upstream packages that clash and what
+the repository pins, at its own line; auto-resolved pins cite their own requirement and move by the
+least change (or to the newest, as configured)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.model import UpgradeResult
+from bot.pipeline.context import Runtime
+from bot.pipeline.request import parse_request
+from bot.pipeline.summary import render_summary
+from bot.pipeline.upgrade import run_upgrade
+from bot.tools.isolation import Isolation
+from tests.support.repos import STACK, git, make_repo, snapshot
+from tests.support.wheels import WheelSpec
+
+pytestmark = pytest.mark.asyncio
+
+HEAD = '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+OFFLINE = '\n[tool.uv]\nno-index = true\nfind-links = ["wheelhouse"]\n'
+# An upstream package that caps what sglang 0.5.10 needs: nothing the repository pins can fix that.
+CAPPED = [*STACK, WheelSpec("oldpeft", "1.0", ["transformers<4.57"])]
+
+
+async def upgrade(
+    repo: Path, args: list[str], environ: dict[str, str], isolation: Isolation
+) -> UpgradeResult:
+    return await run_upgrade(repo, parse_request(args), runtime=Runtime(environ, isolation))
+
+
+def line_of(repo: Path, path: str, text: str) -> int:
+    return next(n for n, line in enumerate((repo / path).read_text().splitlines(), 1) if text in line)
+
+
+@pytest.mark.parametrize("transformers", ["transformers>=4.56", "transformers==4.56.0"])
+async def test_a_clash_of_upstream_packages_names_both_and_the_repositorys_own_pin(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation, transformers: str
+) -> None:
+    # With `==4.56.0`, uv's first complaint is the repository's own pin; the clash that needs a
+    # person only shows once that pin is relaxed.
+    manifest = (
+        HEAD + f'dependencies = ["torch==2.9.1", "{transformers}", "oldpeft"]\n\n'
+        '[project.optional-dependencies]\nsglang = ["sglang==0.5.9"]\n' + OFFLINE
+    )
+    repo = make_repo(tmp_path, {"pyproject.toml": manifest}, wheels=CAPPED)
+    before = snapshot(repo)
+    result = await upgrade(repo, ["sglang==0.5.10"], environ, isolation)
+    assert result.outcome == "not-landed"
+    [conflict] = [u for u in result.unresolved if u.kind == "conflict"]
+    assert conflict.message == (
+        "variant default: upstream packages require incompatible versions of transformers: "
+        "sglang>=0.5.10 requires transformers>=4.57, every version of oldpeft requires transformers<4.57; "
+        f"the repository pins {transformers} in [project].dependencies"
+    )
+    assert (conflict.file, conflict.line) == ("pyproject.toml", 5)
+    summary = render_summary(result)
+    resolution = summary.split("### Dependency Resolution")[1].split("###")[0]
+    assert "Conflicts (need user resolution):" in resolution and "No conflicts" not in resolution
+    assert "[pyproject.toml:5]" in resolution and "demo[sglang]" not in summary
+    assert snapshot(repo) == before and git(repo, "status", "--porcelain") == ""
+
+
+async def test_a_clash_on_a_package_the_repository_does_not_pin_sits_on_the_requested_pin(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    manifest = (
+        HEAD
+        + 'dependencies = [\n    "peft>=0.17.0",\n    "transformers==4.56.0",\n    "legacy-kernels",\n]\n'
+    )
+    repo = make_repo(tmp_path, {"pyproject.toml": manifest + OFFLINE})
+    result = await upgrade(repo, ["transformers==4.57.1"], environ, isolation)
+    [conflict] = [u for u in result.unresolved if u.kind == "conflict"]
+    assert conflict.message == (
+        "variant default: upstream packages require incompatible versions of numpy: every version of "
+        "legacy-kernels requires numpy<2.3, transformers>=4.57.1 requires numpy>=2.3; "
+        "the repository does not pin numpy"
+    )
+    assert (conflict.file, conflict.line, conflict.subject) == ("pyproject.toml", 7, "numpy")
+
+
+async def test_a_request_that_upstream_refuses_names_the_request_and_the_pin(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    manifest = HEAD + 'dependencies = ["torch==2.9.1", "sglang==0.5.9"]\n'
+    repo = make_repo(tmp_path, {"pyproject.toml": manifest + OFFLINE})
+    result = await upgrade(repo, ["torch==2.10.0"], environ, isolation)
+    [conflict] = [u for u in result.unresolved if u.kind == "conflict"]
+    assert conflict.message == (
+        "variant default: the request asks for torch==2.10.0, but every version of sglang requires "
+        "torch==2.9.1; the repository pins torch==2.9.1 in [project].dependencies"
+    )
+    assert (conflict.file, conflict.line) == ("pyproject.toml", 5)
+
+
+async def test_every_variant_that_cannot_lock_reports_its_conflict_at_its_own_manifest(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    default = HEAD + 'dependencies = [\n    "transformers==4.56.0",\n    "legacy-kernels",\n]\n' + OFFLINE
+    vllm = HEAD + 'dependencies = ["legacy-kernels", "transformers==4.56.0"]\n' + OFFLINE
+    variants = (("pyproject.toml", "uv.lock"), ("pyproject.vllm.toml", "uv.vllm.lock"))
+    files = {"pyproject.toml": default, "pyproject.vllm.toml": vllm}
+    repo = make_repo(tmp_path, files, variants=variants)
+    before = snapshot(repo)
+    result = await upgrade(repo, ["transformers==4.57.1"], environ, isolation)
+    assert result.outcome == "not-landed"
+    where = [(u.file, u.line) for u in result.unresolved if u.kind == "conflict"]
+    assert where == [("pyproject.toml", 6), ("pyproject.vllm.toml", 5)]
+    assert snapshot(repo) == before
+
+
+# One request that moves two of the repository's pins, each for its own reason.
+TWO_PINS = [
+    WheelSpec("app", "1.0", ["b>=1,<2", "c>=1,<2"]),
+    WheelSpec("app", "2.0", ["b>=2", "c>=3"]),
+    *(WheelSpec("b", v) for v in ("1.0", "2.0", "2.1", "3.0")),
+    *(WheelSpec("c", v) for v in ("1.0", "3.0", "3.1", "4.0")),
+]
+
+
+async def test_each_moved_pin_cites_its_own_requirement(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    manifest = HEAD + 'dependencies = ["app==1.0", "b==1.0", "c>=1.0,<2"]\n' + OFFLINE
+    repo = make_repo(tmp_path, {"pyproject.toml": manifest}, wheels=TWO_PINS)
+    result = await upgrade(repo, ["app==2.0"], environ, isolation)
+    assert result.outcome == "landed", result
+    moved = {r.package: r for r in result.resolutions}
+    assert moved["b"].because == "app>=2.0 requires b>=2"
+    assert moved["c"].because == "app>=2.0 requires c>=3"
+    assert moved["c"].old_specifier == ">=1.0,<2"
+    messages = [commit.message for commit in result.commits]
+    assert any(m.startswith("Move b pin ==1.0 -> ==") and "app>=2.0 requires b>=2" in m for m in messages)
