@@ -114,6 +114,10 @@ class Resolution:
     because: str  # who requires what, from the resolver's explanation
     declarations: tuple[Declaration, ...] = ()
     requirements: tuple[Requires, ...] = ()  # the upstream requirements on this package
+    version: str = ""  # the version the pin moved to
+    newest: str = ""  # the newest version that resolved with our pins relaxed
+    strategy: str = "least"  # `[policy] resolve`
+    least: bool = False  # `version` is the least that resolves with every other pin kept
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ class PolicyPair:
 class PolicyConfig:
     pins: str = "exact"
     pairs: tuple[PolicyPair, ...] = ()
+    resolve: str = "least"  # how far a pin of ours that blocks a resolution moves: "least" or "newest"
 
 
 @dataclass(frozen=True)
@@ -228,15 +229,18 @@ def _compat(compat: Reader) -> CompatConfig:
 
 
 def _policy(policy: Reader) -> PolicyConfig:
-    policy.only("pins", "pair")
+    policy.only("pins", "pair", "resolve")
     pins = policy.string("pins") or "exact"
     if pins not in ("exact", "range"):
         raise policy.fail("pins", f'expected "exact" or "range", got {pins!r}')
+    resolve = policy.string("resolve") or "least"
+    if resolve not in ("least", "newest"):
+        raise policy.fail("resolve", f'expected "least" or "newest", got {resolve!r}')
     pairs = []
     for item in policy.tables("pair"):
         item.only("when", "require")
         pairs.append(PolicyPair(requirement(item, "when"), requirement(item, "require")))
-    return PolicyConfig(pins=pins, pairs=tuple(pairs))
+    return PolicyConfig(pins=pins, pairs=tuple(pairs), resolve=resolve)
 
 
 def load_config(repo: Path, explicit: Path | None = None) -> Config:

@@ -30,6 +30,8 @@ class PinMove:
     old_specifier: str  # as written (packaging's normal form may order clauses otherwise)
     new_specifier: str
     resolved: str  # the version the pin moves to
+    newest: str  # the newest version that resolved once our pins were relaxed
+    least: bool  # `resolved` is the least version that resolves with every other pin kept
     requirements: tuple[Requires, ...]  # the upstream requirements on this package
 
 
@@ -51,6 +53,8 @@ class LockProblem:
     protected: frozenset[str]  # requested packages: never relaxed
     failure: str  # uv's output
     roots: frozenset[str]  # the repository's own projects, as uv names them
+    locked: Mapping[str, tuple[str, ...]]  # what the variant's lock held before the run
+    resolve: str = "least"  # `[policy] resolve`: how far a blocking pin moves
 
 
 def explain(output: str, roots: Collection[str]) -> str:
@@ -139,6 +143,29 @@ async def _requirements(
     return found or {name: () for name in blocking}
 
 
+async def _least(
+    trial: Scratch, problem: LockProblem, moving: Collection[str], resolved: Mapping[str, tuple[str, ...]]
+) -> dict[str, str]:
+    """The least version of each moving package, not below what the lock held, that resolves with
+    every other package where the relaxed resolution put it (uv's `lowest-direct` strategy)."""
+    manifest = problem.manifest
+
+    def specifier_for(name: str, spec: str) -> str | None:
+        if name in problem.protected or manifest.source_of(name) is not None:
+            return None
+        if name in moving:
+            floor = min(problem.locked.get(name, ()), key=_key, default=None)
+            return f">={_key(floor).public}" if floor else ""
+        versions = resolved.get(name, ())
+        return f"=={versions[0]}" if len(versions) == 1 else None
+
+    attempt = await trial.lock(_edited(manifest, specifier_for), resolution="lowest-direct")
+    if attempt.returncode != 0:
+        return {}
+    found = trial.versions()
+    return {name: found[name][0] for name in moving if len(found.get(name, ())) == 1}
+
+
 async def _moves(
     trial: Scratch, problem: LockProblem, resolved: Mapping[str, tuple[str, ...]]
 ) -> tuple[PinMove, ...]:
@@ -146,14 +173,20 @@ async def _moves(
     if not blocking:
         return ()
     needs = await _requirements(trial, problem, list(blocking))
+    least = await _least(trial, problem, list(needs), resolved) if problem.resolve == "least" else {}
     moves = []
     for name, requirements in needs.items():
-        version = max(resolved[name], key=_key)
+        newest = max(resolved[name], key=_key)
+        version = least.get(name, newest)
         for declaration in blocking[name]:
             written = split_specifier(declaration.requirement)[1]
             new_spec = bump_specifier(written, version)
             if new_spec and new_spec != written:
-                moves.append(PinMove(declaration, name, written, new_spec, version, requirements))
+                moves.append(
+                    PinMove(
+                        declaration, name, written, new_spec, version, newest, name in least, requirements
+                    )
+                )
     return tuple(moves)
 
 

@@ -64,7 +64,8 @@ async def _lock_variant(
         if attempt.returncode == 0:
             return True
         problem = LockProblem(
-            variant, ctx.manifests[name], tuple(pins), protected, attempt.output, ctx.roots(name)
+            variant, ctx.manifests[name], tuple(pins), protected, attempt.output, ctx.roots(name),
+            ctx.baseline[name].versions(), ctx.config.policy.resolve,
         )  # fmt: skip
         diagnosis = await diagnose(ctx.repo, problem, locker=ctx.locker)
         if diagnosis.kind != "own-pins" or round_ == MAX_ROUNDS:
@@ -90,6 +91,10 @@ def _move_pins(ctx: Context, name: str, diagnosis: Diagnosis) -> None:
             because=because or diagnosis.explanation,
             declarations=tuple(changed),
             requirements=move.requirements,
+            version=move.resolved,
+            newest=move.newest,
+            strategy=ctx.config.policy.resolve,
+            least=move.least,
         )
         ctx.resolutions.append(resolution)
         family = ctx.config.packages.get(move.package)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.files.lockfile import read_lock
 from bot.model import UpgradeResult
 from bot.pipeline.context import Runtime
 from bot.pipeline.request import parse_request
@@ -120,16 +121,52 @@ TWO_PINS = [
 ]
 
 
-async def test_each_moved_pin_cites_its_own_requirement(
-    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+@pytest.mark.parametrize(
+    ("policy", "b", "c"), [("", "2.0", ">=3.0,<4"), ('resolve = "newest"\n', "3.0", ">=4.0,<5")]
+)
+async def test_each_moved_pin_cites_its_own_requirement_and_moves_as_the_policy_says(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation, policy: str, b: str, c: str
 ) -> None:
     manifest = HEAD + 'dependencies = ["app==1.0", "b==1.0", "c>=1.0,<2"]\n' + OFFLINE
-    repo = make_repo(tmp_path, {"pyproject.toml": manifest}, wheels=TWO_PINS)
+    config = {".github/upgrade-deps.toml": f"[policy]\n{policy}"} if policy else {}
+    repo = make_repo(tmp_path, {"pyproject.toml": manifest, **config}, wheels=TWO_PINS)
     result = await upgrade(repo, ["app==2.0"], environ, isolation)
     assert result.outcome == "landed", result
     moved = {r.package: r for r in result.resolutions}
+    assert (moved["b"].old_specifier, moved["b"].new_specifier) == ("==1.0", f"=={b}")
+    assert (moved["c"].old_specifier, moved["c"].new_specifier) == (">=1.0,<2", c)
     assert moved["b"].because == "app>=2.0 requires b>=2"
     assert moved["c"].because == "app>=2.0 requires c>=3"
-    assert moved["c"].old_specifier == ">=1.0,<2"
+    assert (moved["b"].version, moved["b"].newest, moved["b"].least) == (b, "3.0", not policy)
+    assert f'"b=={b}"' in (repo / "pyproject.toml").read_text()
+    assert read_lock(repo, "uv.lock").versions()["b"] == (b,)
+    summary = render_summary(result)
+    if policy:
+        assert f'`{b}` is the newest that resolves ([policy] resolve = "newest")' in summary
+    else:
+        assert (
+            f'`{b}` is the least version that satisfies it ([policy] resolve = "least"; the newest' in summary
+        )
     messages = [commit.message for commit in result.commits]
     assert any(m.startswith("Move b pin ==1.0 -> ==") and "app>=2.0 requires b>=2" in m for m in messages)
+
+
+async def test_a_major_jump_is_not_taken_where_a_minor_one_satisfies_the_requirement(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    wheels = [
+        WheelSpec("requests", "2.31.0", ["urllib3>=1.21.1,<3"]),
+        WheelSpec("requests", "2.32.0", ["urllib3>=1.26,<3"]),
+        *(WheelSpec("urllib3", v) for v in ("1.25.11", "1.26.0", "1.26.20", "2.0.0", "2.8.0")),
+    ]
+    manifest = HEAD + 'dependencies = ["requests==2.31.0", "urllib3==1.25.11"]\n' + OFFLINE
+    repo = make_repo(tmp_path, {"pyproject.toml": manifest}, wheels=wheels)
+    result = await upgrade(repo, ["requests==2.32.0"], environ, isolation)
+    assert result.outcome == "landed", result
+    [moved] = result.resolutions
+    assert (moved.new_specifier, moved.because, moved.newest) == (
+        "==1.26.0",
+        "requests>=2.32.0 requires urllib3>=1.26,<3",
+        "2.8.0",
+    )
+    assert line_of(repo, "pyproject.toml", '"urllib3==1.26.0"') == 5

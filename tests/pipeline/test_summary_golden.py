@@ -39,6 +39,9 @@ def test_summary_of_a_landed_upgrade() -> None:
                 "sglang",
                 "sglang==0.5.10 requires transformers>=4.57",
                 requirements=(Requires("sglang==0.5.10", "transformers>=4.57"),),
+                version="4.57.1",
+                newest="4.58.0",
+                least=True,
             ),
             Resolution(
                 "numpy",
@@ -47,6 +50,9 @@ def test_summary_of_a_landed_upgrade() -> None:
                 "sglang",
                 "every version of kernels requires numpy>=2.3",
                 requirements=(Requires("kernels", "numpy>=2.3", every=True),),
+                version="2.3.5",
+                newest="2.3.5",
+                strategy="newest",
             ),
         ),
         unresolved=(
