@@ -13,7 +13,7 @@ from packaging.version import InvalidVersion, Version
 from bot.files.manifest import Manifest, split_specifier
 from bot.files.specifiers import admits, bump_specifier
 from bot.model import Declaration, Requires, Variant
-from bot.pipeline.derivation import clauses, requirers
+from bot.pipeline.derivation import Clause, clauses, requirers
 from bot.pipeline.scratch import Scratch, scratch_copy
 from bot.text.wording import say
 from bot.tools.uv import Locker
@@ -121,6 +121,13 @@ def _blocking(
     return found
 
 
+def _cited(found: Collection[Clause], name: str) -> tuple[Requires, ...]:
+    """The requirements upstream packages put on `name`; where none does (the request itself rules
+    out the pinned version), the pinned version's own requirement that clashes."""
+    on = [c.requires for c in requirers(found, name)]
+    return tuple(on or [c.requires for c in found if c.who == name])
+
+
 async def _requirements(
     trial: Scratch, problem: LockProblem, blocking: Collection[str]
 ) -> dict[str, tuple[Requires, ...]]:
@@ -132,13 +139,13 @@ async def _requirements(
     known = clauses(problem.failure, roots=problem.roots)
     found: dict[str, tuple[Requires, ...]] = {}
     for name in blocking:
-        cited = [c.requires for c in requirers(known, name)]
+        cited = _cited(known, name)
         if not cited:
             attempt = await trial.lock(_relaxed(problem.manifest, problem.protected | {name}))
             if attempt.returncode == 0:
                 continue
-            cited = [c.requires for c in requirers(clauses(attempt.output, roots=problem.roots), name)]
-        found[name] = tuple(cited)
+            cited = _cited(clauses(attempt.output, roots=problem.roots), name)
+        found[name] = cited
     # Pins that block only together (either could move): move them all, as the relaxed trial did.
     return found or {name: () for name in blocking}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.files.lockfile import read_lock
-from bot.model import UpgradeResult
+from bot.model import Requires, UpgradeResult
 from bot.pipeline.context import Runtime
 from bot.pipeline.request import parse_request
 from bot.pipeline.summary import render_summary
@@ -170,3 +170,20 @@ async def test_a_major_jump_is_not_taken_where_a_minor_one_satisfies_the_require
         "2.8.0",
     )
     assert line_of(repo, "pyproject.toml", '"urllib3==1.26.0"') == 5
+
+
+async def test_a_pin_the_request_itself_rules_out_cites_that_pins_own_requirement(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    # No upstream package requires transformers to move: numpy 2.3.5 does, through transformers'
+    # own requirement on numpy.
+    manifest = HEAD + 'dependencies = ["transformers==4.56.0"]\n' + OFFLINE
+    repo = make_repo(tmp_path, {"pyproject.toml": manifest})
+    result = await upgrade(repo, ["numpy==2.3.5"], environ, isolation)
+    assert result.outcome == "landed", result
+    [moved] = result.resolutions
+    assert (moved.package, moved.new_specifier) == ("transformers", "==4.57.1")
+    assert moved.requirements == (Requires("transformers<=4.56.0", "numpy>=2,<2.3"),)
+    assert "`transformers<=4.56.0` requires `numpy>=2,<2.3`; the repository specified" in render_summary(
+        result
+    )
