@@ -116,7 +116,9 @@ def _rules(
         files = rule_files(repo, rule)
         if not files:
             message = say("containers", "no_files", package=rule.package, globs=list(rule.files))
-            unresolved.append(Unresolved("container", message, config.source, blocking=False))
+            where = rule.source or config.source
+            item = Unresolved("container", message, where, rule.line, blocking=False, subject=rule.package)
+            unresolved.append(item)
         rules.append((rule, _texts(repo, files, unresolved)))
     return rules
 

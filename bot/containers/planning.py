@@ -190,7 +190,7 @@ def target(rule: ContainerRule, changes: Sequence[VersionChange]) -> str | Unres
     if len(versions) > 1:
         return Unresolved(
             "container", say("containers", "ambiguous", package=rule.package, versions=versions),
-            blocking=False,
+            rule.source, rule.line, blocking=False, subject=rule.package,
         )  # fmt: skip
     return versions[0]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,8 @@ class ContainerRule:
     template: str | None = None  # literal text with {version} {major} {minor} {patch}
     variant: str | None = None
     tag: str | None = None  # explicit tag, wins over the template
+    source: str | None = None  # the config file and the line of the rule's table, for messages
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class VerifyCommand:
     run: str
     timeout: float = 900.0
     variants: tuple[str, ...] | None = None
+    source: str | None = None  # the config file and the line of the command's table, for messages
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -119,16 +123,31 @@ def _check_placeholders(reader: Reader, key: str, text: str | None, *, tag_only:
         raise reader.fail(key, f"{text!r} has no placeholder such as {{version}}")
 
 
-def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH) -> Config:
-    """Validate an already-parsed TOML mapping; raise ConfigError naming the key."""
+def table_lines(text: str, name: str) -> list[int]:
+    """The line of each `[[name]]` header in a TOML text, in order."""
+    pattern = re.compile(rf"^[ \t]*\[\[[ \t]*{re.escape(name)}[ \t]*\]\]", re.MULTILINE)
+    return [text.count("\n", 0, match.start()) + 1 for match in pattern.finditer(text)]
+
+
+def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH, text: str = "") -> Config:
+    """Validate an already-parsed TOML mapping; raise ConfigError naming the key.
+
+    `text`, the file the mapping was read from, gives each `[[container]]` and `[[verify]]` its line.
+    """
     root = Reader(data, where="", display=display)
     root.only("variant", "package", "checklists", "container", "verify", "compat", "policy", "bots")
     variants = _variants(root, display)
     packages = _packages(root)
     checklists = root.table("checklists")
     checklists.only("dir", "primary", "tertiary")
-    containers = tuple(_container(item) for item in root.tables("container"))
-    verify = tuple(_verify(item) for item in root.tables("verify"))
+    containers = tuple(
+        replace(_container(item), source=display, line=line)
+        for item, line in _with_lines(root.tables("container"), table_lines(text, "container"))
+    )
+    verify = tuple(
+        replace(_verify(item), source=display, line=line)
+        for item, line in _with_lines(root.tables("verify"), table_lines(text, "verify"))
+    )
     compat = _compat(root.table("compat"))
     policy = _policy(root.table("policy"))
     bots = root.table("bots")
@@ -148,6 +167,13 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH) -> Conf
         bots=bots.strings("authors") or DEFAULT_BOTS,
         source=display,
     )
+
+
+def _with_lines(items: list[Reader], lines: list[int]) -> list[tuple[Reader, int | None]]:
+    """Each table with its header's line; none when the text does not write them one header each."""
+    if len(lines) != len(items):
+        return [(item, None) for item in items]
+    return list(zip(items, lines, strict=True))
 
 
 def _variants(root: Reader, display: str) -> tuple[Variant, ...]:
@@ -247,7 +273,7 @@ def load_config(repo: Path, explicit: Path | None = None) -> Config:
     """The repository's config: `explicit`, else `.github/upgrade-deps.toml`, else defaults."""
     if explicit is not None:  # the caller's own file, named on the command line
         document = load_toml(explicit, display=str(explicit), error=ConfigError)
-        return parse_config(document.unwrap(), display=str(explicit))
+        return parse_config(document.unwrap(), display=str(explicit), text=document.as_string())
     if not repofiles.exists(repo, CONFIG_PATH):
         return Config()
     try:
@@ -257,7 +283,7 @@ def load_config(repo: Path, explicit: Path | None = None) -> Config:
     except OSError as exc:
         raise ConfigError(f"{CONFIG_PATH}: cannot be read ({exc.strerror})") from None
     document = parse_toml(text, display=CONFIG_PATH, error=ConfigError)
-    return parse_config(document.unwrap(), display=CONFIG_PATH)
+    return parse_config(document.unwrap(), display=CONFIG_PATH, text=text)
 
 
 def discover_variants(repo: Path, config: Config) -> tuple[Variant, ...]:

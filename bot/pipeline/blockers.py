@@ -72,14 +72,23 @@ def _conflict(
                       requested=asked.text, pins=pins)  # fmt: skip
     else:
         message = say("conflicts", "upstream", variant=name, package=package, requires=requires, pins=pins)
-    file: str
-    line: int | None
-    if declared and declared[0].line:
-        file, line = declared[0].manifest, declared[0].line
-    else:
-        brought = _requested(items, requirers(found, package), "")
-        file, line = locate(ctx, name, brought.name) if brought else (ctx.variant(name).manifest, None)
+    file, line = _conflict_site(ctx, name, package, requirers(found, package), items)
     return Unresolved("conflict", message, file, line, subject=package)
+
+
+def _conflict_site(
+    ctx: Context, name: str, package: str, found: Sequence[Clause], items: Sequence[Requested]
+) -> tuple[str, int | None]:
+    """The line a person changes: the repository's own pin of the package in dispute, else the
+    requested pin that brings the clash in, else the repository's pin of an upstream package in it,
+    else the package's entry in the variant's lock."""
+    manifest = ctx.declared(name)
+    brought = _requested(items, found, "")
+    for candidate in (package, *([brought.name] if brought else []), *(c.who for c in found)):
+        declared = manifest.declarations(candidate)
+        if declared and declared[0].line:
+            return declared[0].manifest, declared[0].line
+    return locate(ctx, name, package)
 
 
 def report_failure(ctx: Context, name: str, diagnosis: Diagnosis, items: Sequence[Requested]) -> None:
@@ -114,7 +123,8 @@ def _blocker(ctx: Context, target: PinTarget) -> Declaration | None:
 
 
 def check_landed(ctx: Context, targets: Sequence[PinTarget]) -> None:
-    """Each requested version that the new lock does not hold, naming the declaration that kept another."""
+    """Each requested version that the new lock does not hold, at the declaration that kept another
+    (else at the requested package's own pin, or its lock entry)."""
     for target in targets:
         lock = ctx.new_locks[target.variant]
         versions = lock.versions().get(target.item.name, ())
@@ -123,10 +133,14 @@ def check_landed(ctx: Context, targets: Sequence[PinTarget]) -> None:
         where = _blocker(ctx, target)
         if where is not None:
             reason = say("conflicts", "kept_by", section=where.section, requirement=where.requirement)
+            file, line = where.manifest, where.line or None
         else:
             reason = say("conflicts", "kept_elsewhere")
+            file, line = locate(ctx, target.variant, target.item.name)
         message = say("conflicts", "not_landed", package=target.item.display, versions=versions,
                       lock=lock.path, wanted=target.item.version, reason=reason)  # fmt: skip
-        file = where.manifest if where else ctx.manifests[target.variant].display
-        line = where.line if where else None
+        # A URL pin reported by the pins step and now keeping the version: one item, the blocking one.
+        ctx.unresolved[:] = [
+            u for u in ctx.unresolved if not (u.kind == "url-pin" and (u.file, u.line) == (file, line))
+        ]
         ctx.unresolved.append(Unresolved("not-landed", message, file, line, subject=target.item.name))

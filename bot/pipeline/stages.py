@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.model import Section
 from bot.pipeline.context import Context
 
@@ -21,11 +23,7 @@ def needs_network(ctx: Context) -> bool:
 
 async def run_stages(ctx: Context) -> None:
     """Policy, containers and verification; aiohttp is imported only when something needs it."""
-    from bot.pipeline.policy import check_policy
-
-    ctx.unresolved += check_policy(
-        ctx.config, {v.manifest: ctx.manifests[v.name] for v in ctx.variants}, ctx.new_locks
-    )
+    _policy(ctx)
     if needs_network(ctx):
         import aiohttp
 
@@ -35,6 +33,21 @@ async def run_stages(ctx: Context) -> None:
     else:
         ctx.sections["containers"] = Section("done")
     await _verify(ctx)
+
+
+def _policy(ctx: Context) -> None:
+    """The dependency policy on the new locks; a pair they break sits at the variant's pin of the
+    required package, else at its entry in the variant's lock."""
+    from bot.pipeline.blockers import locate
+    from bot.pipeline.policy import check_policy
+
+    manifests = {v.manifest: ctx.manifests[v.name] for v in ctx.variants}
+    for item in check_policy(ctx.config, manifests, ctx.new_locks):
+        variant = next((v.name for v in ctx.variants if v.lock == item.file), None)
+        if item.kind == "policy" and variant is not None:
+            file, line = locate(ctx, variant, item.subject)
+            item = replace(item, file=file, line=line)
+        ctx.unresolved.append(item)
 
 
 async def _yanked(ctx: Context, session: object) -> None:
@@ -80,5 +93,5 @@ async def _verify(ctx: Context) -> None:
         ctx.repo, ctx.config, ctx.locked, environ=ctx.environ, trusted=ctx.trusted, isolation=ctx.isolation,
         extras=ctx.extras,
     )  # fmt: skip
-    ctx.unresolved += verify_unresolved(ctx.verify)
+    ctx.unresolved += verify_unresolved(ctx.verify, ctx.config)
     ctx.sections["verify"] = Section("done")
