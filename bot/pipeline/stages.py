@@ -31,7 +31,8 @@ async def run_stages(ctx: Context) -> None:
             await _yanked(ctx, session)
             await _containers(ctx, session)
     else:
-        ctx.sections["containers"] = Section("done")
+        # Proposals for FROM lines need no network, only tag checks do: they are made, not verified.
+        await _containers(ctx, None)
     await _verify(ctx)
 
 
@@ -64,15 +65,19 @@ async def _yanked(ctx: Context, session: object) -> None:
         ]
 
 
-async def _containers(ctx: Context, session: object) -> None:
+async def _containers(ctx: Context, session: object | None) -> None:
+    """Step 4; without a session (a repository that locks offline) no registry is asked."""
     from bot.containers.container_step import update_containers
-    from bot.containers.registry import RegistryClient
 
     if not ctx.trusted:
         # A fork's configuration must not make the bot contact hosts it names.
         ctx.sections["containers"] = Section("not run", "pull requests from forks do not update containers")
         return
-    registry = RegistryClient(session=session)  # type: ignore[arg-type]
+    registry = None
+    if session is not None:
+        from bot.containers.registry import RegistryClient
+
+        registry = RegistryClient(session=session)  # type: ignore[arg-type]
     outcome = await update_containers(
         ctx.repo, ctx.config, ctx.changes, ctx.request, registry=registry, write=ctx.files.write
     )
