@@ -197,6 +197,18 @@ async def _moves(
     return tuple(moves)
 
 
+async def _unavailable(trial: Scratch, problem: LockProblem, together: str) -> str | None:
+    """uv's output for a requested pin that does not lock even alone; None when each does, and the
+    requested pins only clash with one another (`together` failed)."""
+    if len(problem.pins) < 2:
+        return together
+    for pin in problem.pins:
+        attempt = await trial.lock(_only_requested(problem.manifest, [pin]), pins=[pin])
+        if attempt.returncode != 0:
+            return attempt.output
+    return None
+
+
 async def diagnose(repo: Path, problem: LockProblem, *, locker: Locker) -> Diagnosis:
     """Why the variant did not lock: only our pins (and how to move them), upstream, or unavailable."""
     with scratch_copy(repo, problem.variant, locker=locker, pins=problem.pins) as trial:
@@ -207,7 +219,10 @@ async def diagnose(repo: Path, problem: LockProblem, *, locker: Locker) -> Diagn
                 return Diagnosis("own-pins", moves, explain(problem.failure, problem.roots))
         alone = await trial.lock(_only_requested(problem.manifest, problem.pins))
         if alone.returncode != 0:
-            return Diagnosis("unavailable", (), explain(alone.output, problem.roots), alone.output)
+            unavailable = await _unavailable(trial, problem, alone.output)
+            if unavailable is not None:
+                return Diagnosis("unavailable", (), explain(unavailable, problem.roots), unavailable)
+            relaxed = alone  # each requested pin locks alone: they clash with each other
     # With our pins relaxed, what still fails is the upstream packages' own clash.
     clash = relaxed.output if relaxed.returncode != 0 else problem.failure
     return Diagnosis("upstream", (), explain(clash, problem.roots), clash)

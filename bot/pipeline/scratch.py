@@ -29,14 +29,18 @@ class Scratch:
         exists = repofiles.exists(root, variant.lock)
         self._lock = repofiles.read_bytes(root, variant.lock) if exists else None
 
-    async def lock(self, manifest_text: str, *, resolution: str | None = None) -> Completed:
-        """Lock the variant with `manifest_text` as its manifest (uv's `--resolution`, if given)."""
+    async def lock(
+        self, manifest_text: str, *, resolution: str | None = None, pins: Sequence[str] | None = None
+    ) -> Completed:
+        """Lock the variant with `manifest_text` as its manifest (uv's `--resolution`, if given;
+        `pins`, the upgrade targets, default all of the run's)."""
         repofiles.write_text(self.root, self.variant.manifest, manifest_text)
         if self._lock is None:
             repofiles.unlink(self.root, self.variant.lock)
         else:
             repofiles.write_bytes(self.root, self.variant.lock, self._lock)
-        return await self.locker.lock(self.variant, pins=self.pins, root=self.root, resolution=resolution)
+        targets = self.pins if pins is None else list(pins)
+        return await self.locker.lock(self.variant, pins=targets, root=self.root, resolution=resolution)
 
     def versions(self) -> dict[str, tuple[str, ...]]:
         """What the last trial that succeeded resolved."""

@@ -187,3 +187,23 @@ async def test_a_pin_the_request_itself_rules_out_cites_that_pins_own_requiremen
     assert "`transformers<=4.56.0` requires `numpy>=2,<2.3`; the repository specified" in render_summary(
         result
     )
+
+
+async def test_two_requested_packages_that_clash_with_each_other_are_not_called_unavailable(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    wheels = [
+        WheelSpec("a", "1.0", ["c>=1"]), WheelSpec("a", "2.0", ["c==2.0"]),
+        WheelSpec("b", "1.0", ["c>=1"]), WheelSpec("b", "2.0", ["c==1.0"]),
+        WheelSpec("c", "1.0"), WheelSpec("c", "2.0"),
+    ]  # fmt: skip
+    manifest = HEAD + 'dependencies = [\n    "a==1.0",\n    "b==1.0",\n    "c==1.0",\n]\n' + OFFLINE
+    repo = make_repo(tmp_path, {"pyproject.toml": manifest}, wheels=wheels)
+    result = await upgrade(repo, ["a==2.0", "b==2.0"], environ, isolation)
+    assert result.outcome == "not-landed"
+    [conflict] = result.unresolved
+    assert conflict.message == (
+        "variant default: upstream packages require incompatible versions of c: b>=2.0 requires c==1.0, "
+        "a>=2.0 requires c==2.0; the repository pins c==1.0 in [project].dependencies"
+    )
+    assert (conflict.file, conflict.line) == ("pyproject.toml", 8)
