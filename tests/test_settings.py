@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, default_cache_dir, load_settings
 from tests.support.appkeys import key_pair
 
 
@@ -68,3 +70,11 @@ def test_the_git_host_follows_the_api(tmp_path: Path, api_url: str, host: str) -
         load_settings({**_environ(tmp_path), "UPGRADE_DEPS_GIT_HOST": "Git.Example"}).git_host
         == "git.example"
     )
+
+
+def test_the_cache_follows_xdg_then_home_and_never_falls_back_to_tmp(tmp_path: Path) -> None:
+    assert default_cache_dir({"XDG_CACHE_HOME": str(tmp_path), "HOME": "/h"}) == tmp_path / "upgrade-deps"
+    assert default_cache_dir({"HOME": str(tmp_path)}) == tmp_path / ".cache" / "upgrade-deps"
+    # No HOME (a service started with a bare environment): the user's own home, not a shared /tmp.
+    home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    assert default_cache_dir({}) == home / ".cache" / "upgrade-deps"

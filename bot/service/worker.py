@@ -64,13 +64,21 @@ class WorkerPool:
 
     async def _loop(self) -> None:
         while not self._stopping:
-            job = self.store.claim()
-            if job is None:
+            if await self.run_once() is None:
                 await self._idle()
-                continue
-            # Another worker may be able to take the next job right away.
-            self._wakeup.set()
-            await self._run(job)
+
+    async def run_once(self, *, now: float | None = None) -> Job | None:
+        """Claim the oldest job due at `now` (default: now) and run it as a worker does; None when none is.
+
+        What each worker task repeats; a caller may also drive the pool with it, one job at a time.
+        """
+        job = self.store.claim(now)
+        if job is None:
+            return None
+        # Another worker may be able to take the next job right away.
+        self._wakeup.set()
+        await self._run(job)
+        return job
 
     async def _idle(self) -> None:
         due = self.store.next_due()
