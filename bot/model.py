@@ -118,6 +118,7 @@ class Resolution:
     newest: str = ""  # the newest version that resolved with our pins relaxed
     strategy: str = "least"  # `[policy] resolve`
     least: bool = False  # `version` is the least that resolves with every other pin kept
+    own: bool = False  # `requirements` are the old version's own, which the other packages rule out
 
 
 @dataclass(frozen=True)

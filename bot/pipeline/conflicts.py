@@ -33,6 +33,9 @@ class PinMove:
     newest: str  # the newest version that resolved once our pins were relaxed
     least: bool  # `resolved` is the least version that resolves with every other pin kept
     requirements: tuple[Requires, ...]  # the upstream requirements on this package
+    own: bool = (
+        False  # `requirements` are the pinned version's own, and those of the packages it clashes with
+    )
 
 
 @dataclass(frozen=True)
@@ -121,33 +124,42 @@ def _blocking(
     return found
 
 
-def _cited(found: Collection[Clause], name: str) -> tuple[Requires, ...]:
-    """The requirements upstream packages put on `name`; where none does (the request itself rules
-    out the pinned version), the pinned version's own requirement that clashes."""
-    on = [c.requires for c in requirers(found, name)]
-    return tuple(on or [c.requires for c in found if c.who == name])
+@dataclass(frozen=True)
+class _Cited:
+    requirements: tuple[Requires, ...]
+    own: bool = False  # see PinMove.own
 
 
-async def _requirements(
-    trial: Scratch, problem: LockProblem, blocking: Collection[str]
-) -> dict[str, tuple[Requires, ...]]:
+def _cited(found: Collection[Clause], name: str) -> _Cited:
+    """The requirements upstream packages put on `name`; where none does (the request, or another
+    move, rules out the pinned version), the pinned version's own requirement that clashes, with the
+    other packages' requirements on the same package it clashes with."""
+    on = tuple(c.requires for c in requirers(found, name))
+    if on:
+        return _Cited(on)
+    own = [c for c in found if c.who == name]
+    others = [c.requires for o in own for c in requirers(found, o.package) if c.who != name]
+    return _Cited(tuple(dict.fromkeys([*(c.requires for c in own), *others])), own=bool(own))
+
+
+async def _requirements(trial: Scratch, problem: LockProblem, blocking: Collection[str]) -> dict[str, _Cited]:
     """Each blocking package that must move, with the upstream requirements on it.
 
     uv explains one incompatibility per failure, so a package the failure does not name is tried on
     its own: its pin as written, every other pin relaxed. If that resolves, the pin need not move.
     """
     known = clauses(problem.failure, roots=problem.roots)
-    found: dict[str, tuple[Requires, ...]] = {}
+    found: dict[str, _Cited] = {}
     for name in blocking:
         cited = _cited(known, name)
-        if not cited:
+        if not cited.requirements:
             attempt = await trial.lock(_relaxed(problem.manifest, problem.protected | {name}))
             if attempt.returncode == 0:
                 continue
             cited = _cited(clauses(attempt.output, roots=problem.roots), name)
         found[name] = cited
     # Pins that block only together (either could move): move them all, as the relaxed trial did.
-    return found or {name: () for name in blocking}
+    return found or {name: _Cited(()) for name in blocking}
 
 
 async def _least(
@@ -182,18 +194,15 @@ async def _moves(
     needs = await _requirements(trial, problem, list(blocking))
     least = await _least(trial, problem, list(needs), resolved) if problem.resolve == "least" else {}
     moves = []
-    for name, requirements in needs.items():
+    for name, cited in needs.items():
         newest = max(resolved[name], key=_key)
         version = least.get(name, newest)
         for declaration in blocking[name]:
             written = split_specifier(declaration.requirement)[1]
             new_spec = bump_specifier(written, version)
             if new_spec and new_spec != written:
-                moves.append(
-                    PinMove(
-                        declaration, name, written, new_spec, version, newest, name in least, requirements
-                    )
-                )
+                moved = (written, new_spec, version, newest, name in least)
+                moves.append(PinMove(declaration, name, *moved, cited.requirements, cited.own))
     return tuple(moves)
 
 

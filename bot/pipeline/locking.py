@@ -95,6 +95,7 @@ def _move_pins(ctx: Context, name: str, diagnosis: Diagnosis) -> None:
             newest=move.newest,
             strategy=ctx.config.policy.resolve,
             least=move.least,
+            own=move.own,
         )
         ctx.resolutions.append(resolution)
         family = ctx.config.packages.get(move.package)

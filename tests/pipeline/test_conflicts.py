@@ -207,3 +207,40 @@ async def test_two_requested_packages_that_clash_with_each_other_are_not_called_
         "a>=2.0 requires c==2.0; the repository pins c==1.0 in [project].dependencies"
     )
     assert (conflict.file, conflict.line) == ("pyproject.toml", 8)
+
+
+async def test_a_pin_that_must_follow_another_move_cites_both_sides_of_its_clash(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    # The shape of torchvision 0.20.1 with xformers 0.0.28.post1: nothing requires xformers to move,
+    # but its pinned version requires the torch that torchvision's new version rules out.
+    wheels = [
+        WheelSpec("torch", "2.4.1"), WheelSpec("torch", "2.5.1"),
+        WheelSpec("torchvision", "0.19.1", ["torch==2.4.1"]),
+        WheelSpec("torchvision", "0.20.1", ["torch==2.5.1"]),
+        WheelSpec("xformers", "0.0.28.post1", ["torch==2.4.1"]),
+        WheelSpec("xformers", "0.0.28.post3", ["torch==2.5.1"]),
+        WheelSpec("xformers", "0.0.29", ["torch==2.5.1"]),
+    ]  # fmt: skip
+    manifest = (
+        HEAD + 'dependencies = ["torch==2.4.1", "torchvision==0.19.1", "xformers==0.0.28.post1"]\n' + OFFLINE
+    )
+    repo = make_repo(tmp_path, {"pyproject.toml": manifest}, wheels=wheels)
+    result = await upgrade(repo, ["torchvision==0.20.1"], environ, isolation)
+    assert result.outcome == "landed", result
+    moved = {r.package: r for r in result.resolutions}
+    assert moved["torch"].new_specifier == "==2.5.1"
+    assert moved["torch"].requirements == (Requires("torchvision>=0.20.1", "torch==2.5.1"),)
+    xformers = moved["xformers"]
+    assert (xformers.new_specifier, xformers.newest) == ("==0.0.28.post3", "0.0.29")
+    assert set(xformers.requirements) == {
+        Requires("xformers<=0.0.28.post1", "torch==2.4.1"),
+        Requires("torchvision>=0.20.1", "torch==2.5.1"),
+    }
+    assert (xformers.own, moved["torch"].own) == (True, False)
+    summary = render_summary(result)
+    assert (
+        "updated to `==0.0.28.post3`: `0.0.28.post3` is the least version that resolves with them" in summary
+    )
+    message = next(c.message for c in result.commits if c.message.startswith("Move xformers"))
+    assert "follows the other packages' requirements, to 0.0.28.post3" in message
