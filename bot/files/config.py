@@ -123,12 +123,6 @@ def _check_placeholders(reader: Reader, key: str, text: str | None, *, tag_only:
         raise reader.fail(key, f"{text!r} has no placeholder such as {{version}}")
 
 
-def table_lines(text: str, name: str) -> list[int]:
-    """The line of each `[[name]]` header in a TOML text, in order."""
-    pattern = re.compile(rf"^[ \t]*\[\[[ \t]*{re.escape(name)}[ \t]*\]\]", re.MULTILINE)
-    return [text.count("\n", 0, match.start()) + 1 for match in pattern.finditer(text)]
-
-
 def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH, text: str = "") -> Config:
     """Validate an already-parsed TOML mapping; raise ConfigError naming the key.
 
@@ -142,11 +136,11 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH, text: s
     checklists.only("dir", "primary", "tertiary")
     containers = tuple(
         replace(_container(item), source=display, line=line)
-        for item, line in _with_lines(root.tables("container"), table_lines(text, "container"))
+        for item, line in root.tables_with_lines("container", text)
     )
     verify = tuple(
         replace(_verify(item), source=display, line=line)
-        for item, line in _with_lines(root.tables("verify"), table_lines(text, "verify"))
+        for item, line in root.tables_with_lines("verify", text)
     )
     compat = _compat(root.table("compat"))
     policy = _policy(root.table("policy"))
@@ -167,13 +161,6 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH, text: s
         bots=bots.strings("authors") or DEFAULT_BOTS,
         source=display,
     )
-
-
-def _with_lines(items: list[Reader], lines: list[int]) -> list[tuple[Reader, int | None]]:
-    """Each table with its header's line; none when the text does not write them one header each."""
-    if len(lines) != len(items):
-        return [(item, None) for item in items]
-    return list(zip(items, lines, strict=True))
 
 
 def _variants(root: Reader, display: str) -> tuple[Variant, ...]:
