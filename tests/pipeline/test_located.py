@@ -80,3 +80,32 @@ async def test_a_failed_verification_sits_at_its_command_in_the_config(
     result = await upgrade(repo, ["transformers==4.57.1"], environ, isolation)
     assert result.outcome == "attention", result
     assert located(result, "verify") == [(".github/upgrade-deps.toml", 7, "smoke")]
+
+
+async def test_a_request_an_upstream_package_refuses_sits_at_that_packages_pin(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    # numpy is declared nowhere; every version of legacy-kernels keeps it below 2.3.
+    repo = make_repo(
+        tmp_path, {"pyproject.toml": HEAD + 'dependencies = [\n    "legacy-kernels",\n]\n' + OFFLINE}
+    )
+    result = await upgrade(repo, ["numpy==2.3.5"], environ, isolation)
+    assert result.outcome == "not-landed"
+    assert located(result, "conflict") == [("pyproject.toml", 6, "numpy")]
+
+
+async def test_a_pair_broken_by_a_package_the_repository_does_not_pin_sits_at_its_lock_entry(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    config = '[[policy.pair]]\nwhen = "transformers>=4.57"\nrequire = "numpy>=2.4"\n'
+    repo = dual_repo(tmp_path, **{".github/upgrade-deps.toml": config})
+    result = await upgrade(repo, ["transformers==4.57.1"], environ, isolation)
+    assert result.outcome == "not-landed"
+    # numpy comes only through transformers: the line to look at is its entry in each lock.
+    entries = {
+        lock: (repo / lock).read_text().splitlines().index('name = "numpy"') + 1
+        for lock in ("uv.lock", "uv.vllm.lock")
+    }
+    assert sorted(located(result, "policy")) == sorted(
+        (lock, line, "numpy") for lock, line in entries.items()
+    )
