@@ -15,7 +15,10 @@ from bot.model import Requires
 # trying has already classified.
 _NAME = r"[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?(?::[A-Za-z0-9._-]+)?(?:\{[^}]*\})?"
 _OP = r"(?:===|==|!=|<=|>=|~=|<|>)"
-_REQUIREMENT = rf"{_NAME}(?:{_OP}[^\s,]+(?:,{_OP}[^\s,]+)*)?"
+# A PEP 440 version (wildcards and local labels included) ends in a letter, a digit or `*`: a `.`, `,`
+# `:` or `)` after it is the sentence's, never the specifier's. Clauses of a range follow after commas.
+_VERSION = r"[A-Za-z0-9*+!_.-]*[A-Za-z0-9*]"
+_REQUIREMENT = rf"{_NAME}(?:{_OP}{_VERSION}(?:,{_OP}{_VERSION})*)?"
 _CLAUSE = re.compile(
     rf"(?P<derived>we can conclude that )?(?P<every>all versions of )?(?P<who>your project|{_REQUIREMENT})"
     rf" depends? on (?:one of: (?P<alternatives>(?:{_REQUIREMENT} )+?)(?=and |we |$)"
@@ -46,11 +49,11 @@ def clauses(output: str, *, roots: Collection[str]) -> tuple[Clause, ...]:
     own = {canonicalize_name(root) for root in roots}
     found: dict[tuple[str, str], Clause] = {}
     for match in _CLAUSE.finditer(text):
-        who = match.group("who").rstrip(".")  # a sentence's full stop is never part of a version
+        who = match.group("who")
         if who == "your project" or _name(who) in own:
             continue
         alternatives = match.group("alternatives")
-        what = " or ".join(alternatives.split()) if alternatives else match.group("what").rstrip(".")
+        what = " or ".join(alternatives.split()) if alternatives else match.group("what")
         clause = Clause(
             Requires(who, what, every=bool(match.group("every"))), _name(who), _name(what),
             derived=bool(match.group("derived")),
