@@ -174,7 +174,7 @@ async def test_a_conflict_in_a_dependabot_pull_request_is_commented_on_its_pin_o
     # The pin dependabot edited is in the pull request's diff: the conflict is commented there.
     [review] = fake.reviews
     assert [(c["path"], c["line"]) for c in review["comments"]] == [("pyproject.toml", 6)]
-    assert "legacy-kernels requires numpy&lt;2.3" in review["comments"][0]["body"]
+    assert "legacy-kernels requires `numpy<2.3`" in review["comments"][0]["body"]
 
     rerun = payload("check_run.rerequested")
     rerun["repository"].update(clone_url=repo.clone_url, full_name=repo.full_name)

@@ -58,7 +58,7 @@ def test_every_located_unresolved_item_is_annotated_and_becomes_a_review_note() 
     notes = [(n.path, n.line, n.kind) for n in plan.notes]
     assert notes == [("pyproject.toml", 7, "unresolved"), ("pyproject.vllm.toml", 12, "unresolved"),
                      (".github/upgrade-deps.toml", 4, "unresolved")]  # fmt: skip
-    assert "numpy: a requires numpy&lt;2" in plan.notes[0].body and plan.notes[0].key in plan.notes[0].body
+    assert "numpy: a requires `numpy<2`" in plan.notes[0].body and plan.notes[0].key in plan.notes[0].body
     # The key names the item, not its wording: the same conflict worded anew is recognised.
     reworded = replace(result, unresolved=(replace(conflict, message="numpy: worded anew"),))
     again = make_plan(reworded, audit_only=False, pushed=False, branch="feature")

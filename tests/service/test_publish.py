@@ -149,7 +149,7 @@ async def test_unresolved_items_on_diff_lines_are_commented_once_across_runs(
     [review] = fake.reviews
     assert [(c["path"], c["line"]) for c in review["comments"]] == [("pyproject.toml", pin)]
     assert "where the upgrade needs a person" in review["body"]
-    assert "transformers&gt;=4.57" in review["comments"][0]["body"]
+    assert "`transformers>=4.57`" in review["comments"][0]["body"]
 
     # A re-run (another job) finds the same conflict, worded anew: it is not commented again.
     reworded = replace(result, unresolved=(replace(conflict, message="transformers: reworded"), elsewhere))
