@@ -102,6 +102,15 @@ class VersionChange:
 
 
 @dataclass(frozen=True)
+class Requires:
+    """An upstream package's requirement on another, as the resolver names it."""
+
+    who: str  # "sglang>=0.5.10", "oldpeft"
+    requirement: str  # "transformers>=4.57"
+    every: bool = False  # every version of `who` requires it
+
+
+@dataclass(frozen=True)
 class Resolution:
     """A conflict the bot resolved itself by moving one of the repository's own pins."""
 
@@ -111,17 +120,24 @@ class Resolution:
     variant: str
     because: str  # who requires what, from the resolver's explanation
     declarations: tuple[Declaration, ...] = ()
+    requirements: tuple[Requires, ...] = ()  # the upstream requirements on this package
+    version: str = ""  # the version the pin moved to
+    newest: str = ""  # the newest version that resolved with our pins relaxed
+    strategy: str = "least"  # `[policy] resolve`
+    least: bool = False  # `version` is the least that resolves with every other pin kept
+    own: bool = False  # `requirements` are the old version's own, which the other packages rule out
 
 
 @dataclass(frozen=True)
 class Unresolved:
-    """Something a person must decide; optionally located at a file and line."""
+    """Something a person must decide; located at the file and line that blocks it, where there is one."""
 
     kind: str  # "conflict", "not-landed", "url-pin", "family", "tag-deferred", "verify", "policy", ...
     message: str
     file: str | None = None
     line: int | None = None
     blocking: bool = True  # blocking: the upgrade did not land; otherwise it landed but needs attention
+    subject: str = ""  # what it is about (a package, a command), so a later run recognises it
 
 
 @dataclass(frozen=True)

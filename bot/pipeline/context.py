@@ -135,6 +135,8 @@ class Context:
     cache_dir: Path
     isolation: Isolation
     extras: tuple[Extra, ...]  # paths outside the work tree the manifests reference
+    # Each variant's manifest as the repository wrote it: what a report quotes, whatever the run edited.
+    originals: dict[str, str] = field(default_factory=dict)
     new_locks: dict[str, Lock] = field(default_factory=dict)
     locked: list[str] = field(default_factory=list)  # variants this run re-locked
     containers: tuple[ContainerChange, ...] = ()
@@ -154,6 +156,16 @@ class Context:
 
     def variant(self, name: str) -> Variant:
         return next(v for v in self.variants if v.name == name)
+
+    def declared(self, variant: str) -> Manifest:
+        """The variant's manifest as the repository wrote it, before this run edited anything."""
+        text = self.originals.get(variant, self.manifests[variant].text)
+        return Manifest(text, display=self.variant(variant).manifest)
+
+    def roots(self, variant: str) -> frozenset[str]:
+        """The repository's own projects in a variant, as the resolver names them."""
+        name = self.manifests[variant].project_name()
+        return self.baseline[variant].roots | ({name} if name else set())
 
     def write_manifest(self, variant: str, text: str) -> None:
         """Replace a variant's manifest text on disk and in memory (all variants sharing the file)."""

@@ -141,5 +141,6 @@ def _pair_violations(config: Config, new_locks: Mapping[str, Lock]) -> list[Unre
                 "policy", "pair", number=number, when=pair.when, require=pair.require,
                 variant=variant, lock=lock.path, found=shown,
             )  # fmt: skip
-            found.append(Unresolved("policy", message, lock.path, blocking=True))
+            subject = canonicalize_name(require.name)
+            found.append(Unresolved("policy", message, lock.path, blocking=True, subject=subject))
     return found

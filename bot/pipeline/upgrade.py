@@ -120,6 +120,7 @@ async def _prepare(
         extras=extras,
         observer=runtime.observer,
         notes_source=options.release_notes,
+        originals={name: manifest.text for name, manifest in manifests.items()},
     )
 
 

@@ -35,6 +35,7 @@ class LineNote:
     line: int
     key: str  # identifies the finding across runs, hidden in the comment
     body: str
+    kind: str = "finding"  # or "unresolved": something a person must decide, at the line that blocks it
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,13 @@ def _annotations(result: UpgradeResult) -> list[dict[str, Any]]:
             "message": f.message[:60000],
         })  # fmt: skip
     for u in result.unresolved:
-        if u.file and u.line:
+        if u.file:
+            line = u.line or 1  # located at a file as a whole: its first line
+            title = f"{u.kind}: {u.subject}" if u.subject else u.kind
             out.append({
-                "path": u.file, "start_line": u.line, "end_line": u.line,
+                "path": u.file, "start_line": line, "end_line": line,
                 "annotation_level": "failure" if u.blocking else "warning",
-                "title": u.kind[:TITLE_LIMIT], "message": u.message[:60000],
+                "title": title[:TITLE_LIMIT], "message": u.message[:60000],
             })  # fmt: skip
     for w in result.warnings:
         if w.file and w.line:
@@ -99,19 +102,39 @@ def finding_key(path: str, line: int, package: str, symbol: str, kind: str) -> s
     return f"<!-- upgrade-deps:finding {json.dumps([path, line, package, symbol, kind])} -->"
 
 
-def make_plan(
-    result: UpgradeResult, *, audit_only: bool, pushed: bool, branch: str, bot: BotLabel | None = None
-) -> Publication:
-    outcome = OUTCOMES.get(result.outcome, OUTCOMES["error"])
-    report = render_summary(result)
-    notes = tuple(
+def unresolved_key(path: str, line: int, kind: str, subject: str) -> str:
+    """What an unresolved item is, not how it reads: a re-run finds the comment it already posted."""
+    return f"<!-- upgrade-deps:unresolved {json.dumps([path, line, kind, subject])} -->"
+
+
+def _notes(result: UpgradeResult) -> tuple[LineNote, ...]:
+    """Every finding and every unresolved item with a line: review comments where the line is in the diff."""
+    findings = [
         LineNote(
             path=f.file, line=f.line,
             key=(key := finding_key(f.file, f.line, f.package, f.symbol, f.kind)),
             body=render("github-review-comment.md.j2", marker=key, f=f),
         )
         for f in result.findings
-    )  # fmt: skip
+    ]  # fmt: skip
+    unresolved = [
+        LineNote(
+            path=u.file, line=u.line,
+            key=(key := unresolved_key(u.file, u.line, u.kind, u.subject)),
+            body=render("github-review-unresolved.md.j2", marker=key, u=u), kind="unresolved",
+        )
+        for u in result.unresolved
+        if u.file and u.line
+    ]  # fmt: skip
+    return (*findings, *unresolved)
+
+
+def make_plan(
+    result: UpgradeResult, *, audit_only: bool, pushed: bool, branch: str, bot: BotLabel | None = None
+) -> Publication:
+    outcome = OUTCOMES.get(result.outcome, OUTCOMES["error"])
+    report = render_summary(result)
+    notes = _notes(result)
     summary = render(
         "github-check-summary.md.j2",
         r=result,

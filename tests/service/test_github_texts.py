@@ -26,7 +26,8 @@ RESULT = UpgradeResult(
                       kind="keyword-removed", severity="error", message=f"tp_size removed {EVIL}",
                       old_signature="ServerArgs(model_path, tp_size=1)",
                       new_signature="ServerArgs(model_path, tensor_parallel_size=1)"),),
-    unresolved=(Unresolved("conflict", f"needs a person {EVIL}"),),
+    unresolved=(Unresolved("conflict", f"needs a person {EVIL}"),
+                Unresolved("not-landed", f"kept {EVIL}", "pyproject.toml", 7, subject="sglang")),
 )  # fmt: skip
 LABELS = (LabelledUpdate("alpha", "1.0", "1.1"), LabelledUpdate(EVIL, None, "2"))
 SUMMARY = {"r": RESULT, "outcome": OUTCOMES["breaking"], "branch": "feature", "bot": None}
@@ -62,7 +63,11 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
                                           "summary": "SUMMARY"}),
     "comment-summary-fork": ("github-comment-summary.md.j2", {"marker": SUMMARY_MARKER, "summary": "SUMMARY",
                                                                "audit_only": True}),
-    "review": ("github-review.md.j2", {"count": 2}),
+    "review": ("github-review.md.j2", {"sites": 2, "items": 0}),
+    "review-items": ("github-review.md.j2", {"sites": 1, "items": 2}),
+    "review-only-items": ("github-review.md.j2", {"sites": 0, "items": 1}),
+    "review-unresolved": ("github-review-unresolved.md.j2", {"marker": "<!-- k -->", "u": Unresolved(
+        "conflict", f"variant default: numpy {EVIL}", "pyproject.toml", 5, subject=EVIL)}),
     "review-comment": ("github-review-comment.md.j2", {"marker": "<!-- k -->", "f": RESULT.findings[0]}),
 }  # fmt: skip
 
