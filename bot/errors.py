@@ -73,6 +73,14 @@ class JobSpecError(UpgradeDepsError):
     """A stored job spec cannot be read as the kind it claims to be; the message names the field."""
 
 
+class StoreError(UpgradeDepsError):
+    """The job store refused an operation (a row it cannot hold, a schema it does not know)."""
+
+
+class StoreUnavailableError(StoreError):
+    """The job store's database cannot be reached right now; the work waits and reconnects."""
+
+
 class TransientError(UpgradeDepsError):
     """A failure worth retrying later (network, GitHub 5xx, rate limits)."""
 
