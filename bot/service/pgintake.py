@@ -25,28 +25,39 @@ def insert(db: Database, jobs: Sequence[NewJob]) -> list[int | None]:
     Each new job supersedes the queued jobs of its coalesce key. The key's advisory lock makes two
     replicas taking deliveries of one pull request at once do so one after the other (ids in commit
     order), so neither misses the other's queued job; keys are locked in sorted order, never deadlocking.
+    A batch costs a fixed handful of round trips, however many deliveries it holds.
     """
-    ids: list[int | None] = []
+    keys = sorted({job.coalesce for job in jobs if job.coalesce is not None})
     with db.transaction():
-        for key in sorted({job.coalesce for job in jobs if job.coalesce is not None}):
-            db.run("SELECT pg_advisory_xact_lock(?, hashtext(?))", (COALESCE_LOCKS, key))
-        now = clock(db)
-        for job in jobs:
-            row = db.one(
-                "INSERT INTO jobs (delivery, subject, kind, coalesce_key, spec, created, updated)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery) DO NOTHING RETURNING id",
-                (job.delivery, job.subject, job.kind, job.coalesce, job.spec, now, now),
+        db.run(
+            "SELECT pg_advisory_xact_lock(?, hashtext(k)) FROM unnest(?::text[]) AS k ORDER BY k",
+            (COALESCE_LOCKS, keys),
+        )
+        rows = db.all(
+            "INSERT INTO jobs (delivery, subject, kind, coalesce_key, spec, created, updated)"
+            " SELECT d, s, k, c, p, t.now, t.now"
+            " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[])"
+            f" WITH ORDINALITY AS n (d, s, k, c, p, o), ({CLOCK} AS now) AS t ORDER BY o"
+            " ON CONFLICT (delivery) DO NOTHING RETURNING id, delivery",
+            ([j.delivery for j in jobs], [j.subject for j in jobs], [j.kind for j in jobs],
+             [j.coalesce for j in jobs], [j.spec for j in jobs]),
+        )  # fmt: skip
+        created = {str(delivery): int(job_id) for job_id, delivery in rows}
+        if created and keys:
+            db.run(
+                "UPDATE jobs SET state='superseded', updated=EXTRACT(EPOCH FROM clock_timestamp())::float8,"
+                " error='superseded by delivery ' || n.delivery"
+                " FROM (SELECT DISTINCT ON (coalesce_key) coalesce_key, id, delivery FROM jobs"
+                "  WHERE id = ANY(?::bigint[]) AND coalesce_key IS NOT NULL"
+                "  ORDER BY coalesce_key, id DESC) AS n"
+                " WHERE jobs.coalesce_key = n.coalesce_key AND jobs.state = 'queued' AND jobs.id < n.id",
+                (list(created.values()),),
             )
-            job_id = None if row is None else int(row[0])
-            if job_id is not None and job.coalesce is not None:
-                db.run(
-                    "UPDATE jobs SET state='superseded', updated=?, error=?"
-                    " WHERE coalesce_key=? AND state='queued' AND id<?",
-                    (now, f"superseded by delivery {job.delivery}", job.coalesce, job_id),
-                )
-            ids.append(job_id)
-        if any(job_id is not None for job_id in ids):
+        if created:
             db.run("SELECT pg_notify(?, '')", (CHANNEL,))  # delivered on commit
+    ids: list[int | None] = []
+    for job in jobs:  # a delivery twice in one batch: the first is the job, the second a redelivery
+        ids.append(created.pop(job.delivery, None))
     return ids
 
 

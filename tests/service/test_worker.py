@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bot.errors import ToolError, TransientError
 from bot.service.jobs import Job, JobStore
+from bot.service.pgjobs import PgJobStore
 from bot.service.worker import MAX_DELAY, WorkerPool, backoff
 
 
@@ -54,3 +57,73 @@ async def test_transient_error_is_retried_later_and_other_errors_fail(
     assert not [record for record in caplog.records if record.exc_info]
     # Reported while still running: a crash during the report runs the job again, which reports it.
     assert stored == ["running"]
+
+
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 60  # a bound for a busy machine, not a timing expectation
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_job_whose_lease_went_to_another_worker_is_stopped_here(pg_url: str) -> None:
+    store = PgJobStore(pg_url, lease=0.6)  # renewed every 0.2 s
+    job_id = store.add(delivery="d", subject="s", kind="command", spec="{}")
+    started, stopped = asyncio.Event(), asyncio.Event()
+
+    async def runner(job: Job) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()  # works until stopped
+        except asyncio.CancelledError:
+            stopped.set()
+            raise
+
+    pool = WorkerPool(store, runner, size=1)
+    pool.start()
+    await asyncio.wait_for(started.wait(), 60)
+    other = PgJobStore(pg_url, lease=60)
+    taken = other.claim(now=time.time() + 3600)  # as if this worker had stopped renewing long ago
+    assert taken is not None and taken.id == job_id
+    await asyncio.wait_for(stopped.wait(), 60)
+    await pool.stop()
+    found = other.get(taken.id)
+    assert found is not None and found.state == "running"  # still the other worker's: nothing released
+
+
+async def test_a_job_that_lost_the_database_is_queued_again_and_runs_from_its_ledger(pg_url: str) -> None:
+    store = PgJobStore(pg_url, lease=60)
+    job_id = store.add(delivery="d", subject="s", kind="command", spec="{}") or 0
+    runs: list[int] = []
+    failures: list[Job] = []
+    cut = asyncio.Event()
+
+    async def runner(job: Job) -> None:
+        runs.append(job.attempts)
+        ledger = store.ledger(job.id)
+        if job.attempts == 1:
+            ledger.set_reacted("eyes")
+            await cut.wait()
+        assert ledger.reacted()  # raises StoreUnavailableError while the connection is gone
+
+    async def on_failure(job: Job) -> None:
+        failures.append(job)
+
+    pool = WorkerPool(store, runner, size=1, on_failure=on_failure)
+    pool.start()
+    await _until(lambda: bool(runs), "the job to start")
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # the database drops the worker's connection
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name = 'upgrade-deps' AND pid <> pg_backend_pid()"
+        )
+    cut.set()
+    watch = PgJobStore(pg_url, lease=60)
+
+    def done() -> bool:
+        found = watch.get(job_id)
+        return found is not None and found.state == "done"
+
+    await _until(done, "the job to finish")
+    await pool.stop()
+    assert runs == [1, 2] and failures == []  # nothing reported as failed: it ran again, and finished
