@@ -5,16 +5,28 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 # Subcommand -> "module:function"; imported only when used so `run` starts fast.
 COMMANDS = {
     "run": "bot.pipeline.run_command:main",
     "serve": "bot.service.server:main",
+    "worker": "bot.service.worker_command:main",
+    "db": "bot.service.db_command:main",
     "audit": "bot.audit.audit_command:main",
     "checklists": "checklists.checklists_command:main",
 }
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is less than {minimum}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,8 +47,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the GitHub App webhook server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--workers", type=_count(0), metavar="N",
+        help="jobs run at the same time by this server's own worker process (default: UPGRADE_DEPS_WORKERS"
+        " with SQLite; none with PostgreSQL, whose jobs `upgrade-deps worker` runs)",
+    )  # fmt: skip
     # Set by serve itself when it re-executes without its secrets: where to read its settings from.
     serve.add_argument("--settings-fd", type=int, help=argparse.SUPPRESS)
+
+    worker = sub.add_parser("worker", help="run jobs from the PostgreSQL job store (any machine)")
+    worker.add_argument(
+        "--concurrency", type=_count(1), metavar="N", help="jobs at a time (default: UPGRADE_DEPS_WORKERS)"
+    )
+    worker.add_argument("--settings-fd", type=int, help=argparse.SUPPRESS)
+
+    db = sub.add_parser("db", help="the job store's database")
+    db_sub = db.add_subparsers(dest="action", required=True)
+    db_sub.add_parser(
+        "migrate", help="create or update the PostgreSQL schema (also done at start-up when safe)"
+    )
 
     audit = sub.add_parser("audit", help="audit call sites against new package versions (step 6)")
     audit.add_argument("--repo", type=Path, default=Path.cwd())
