@@ -1,0 +1,185 @@
+"""Scaled out on PostgreSQL: two `serve` replicas and three workers, with a worker, a replica and the
+database itself going away mid-run; every delivery makes one job and every pull request ends as in a
+calm run, nothing pushed or posted twice."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.e2e.crashes import state_of
+from tests.e2e.harness import ServerProcess, WorkerCommand, until
+from tests.e2e.test_bot_pulls import MANIFEST, pull_event, uv_lock
+from tests.fakegithub.loopback import running_fake
+from tests.fakegithub.server import FakeGitHub, Repo
+from tests.support.gitrepos import branch_log, commit_all, with_bare
+from tests.support.postgres import Cluster, running_cluster
+from tests.support.repos import git, lock
+from tests.support.wheels import WheelSpec, build_wheelhouse
+
+pytestmark = pytest.mark.slow
+PULLS = (2, 3, 4)  # delivered in the burst
+LATE = 5  # delivered while the database is down: refused with 503, then redelivered
+LEASE = 8.0  # seconds: how long a killed worker's job waits for another worker
+JOB_TIMEOUT = 300.0  # every job done: generous, other test suites share this 2-core machine
+
+
+def branch(number: int) -> str:
+    return f"renovate/alpha-{number}"
+
+
+def renovate_pulls(tmp: Path, numbers: list[int]) -> tuple[Repo, str]:
+    """One repository, and per number a Renovate branch that updated alpha in uv.lock only."""
+    work = tmp / "svc"
+    (work / "wheelhouse").mkdir(parents=True)
+    build_wheelhouse([WheelSpec("alpha", "1.0"), WheelSpec("beta", "1.0")], work / "wheelhouse")
+    (work / "pyproject.toml").write_text(MANIFEST.format(extra=""))
+    (work / "pyproject.vllm.toml").write_text(MANIFEST.format(extra='\n    "beta==1.0",'))
+    lock(work)
+    lock(work, "pyproject.vllm.toml", "uv.vllm.lock")
+    git(work, "init", "-q", "-b", "main")
+    commit_all(work, "initial")
+    build_wheelhouse([WheelSpec("alpha", "1.1")], work / "wheelhouse")
+    base = commit_all(work, "wheelhouse: alpha 1.1")
+    git(work, "checkout", "-q", "-b", "upgraded")
+    uv_lock(work, "--upgrade-package", "alpha")
+    upgraded = (work / "uv.lock").read_text()
+    for number in numbers:
+        git(work, "checkout", "-q", "-b", branch(number), base)
+        (work / "uv.lock").write_text(upgraded)
+        (work / f"NOTES-{number}.md").write_text(f"pull request {number}\n")  # a head of its own
+        commit_all(work, "chore(deps): update dependency alpha to v1.1")
+    git(work, "checkout", "-q", "main")
+    return Repo("Codertocat/Hello-World", with_bare(work, tmp, "svc")), base
+
+
+def prepared(fake: FakeGitHub, tmp: Path) -> dict[int, tuple[str, dict[str, Any]]]:
+    """The repository and its pull requests on the fake; each pull request's delivery (id, payload)."""
+    numbers = [*PULLS, LATE]
+    repo, base = renovate_pulls(tmp, numbers)
+    fake.repos[repo.full_name] = repo
+    deliveries = {}
+    for number in numbers:
+        fake.add_pull(repo.full_name, number, head=branch(number), base="main", author="renovate[bot]")
+        data = pull_event("pull_request.opened", repo, base, sender="renovate[bot]", branch=branch(number))
+        data["number"] = data["pull_request"]["number"] = number
+        data["pull_request"]["title"] = "chore(deps): update dependency alpha to v1.1"
+        deliveries[number] = (f"pull-{number}", data)
+    return deliveries
+
+
+def final(fake: FakeGitHub) -> dict[str, Any]:
+    return state_of(fake, fake.repos["Codertocat/Hello-World"], [branch(n) for n in [*PULLS, LATE]])
+
+
+async def calm_run(tmp: Path) -> dict[str, Any]:
+    """The same deliveries, once each, to one server on SQLite with nothing going wrong."""
+    async with running_fake() as fake:
+        deliveries = prepared(fake, tmp)
+        server = ServerProcess(api_url=fake.url, tmp=tmp)
+        await server.start()
+        try:
+            for delivery, data in deliveries.values():
+                assert (await server.deliver("pull_request", data, delivery=delivery))[0] == 202
+            await server.idle(JOB_TIMEOUT)
+        finally:
+            await server.stop()
+        return final(fake)
+
+
+def jobs(url: str) -> list[tuple[str, str, int]]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT delivery, state, attempts FROM jobs ORDER BY id").fetchall()
+    return [(str(d), str(s), int(a)) for d, s, a in rows]
+
+
+def owner_of_check_run(url: str, check_run_id: int) -> int:
+    """The pid of the worker process holding the job of check run `check_run_id`."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT j.lease_owner FROM check_runs AS c JOIN jobs AS j ON j.id = c.job_id"
+            " WHERE c.check_run_id = %s AND j.state = 'running'",
+            (check_run_id,),
+        ).fetchone()
+    assert row is not None and row[0], f"no running job holds check run {check_run_id}"
+    return int(str(row[0]).split(":")[1])
+
+
+@pytest.fixture
+async def cluster() -> AsyncIterator[Cluster]:
+    with running_cluster() as started:  # its own: this test restarts it
+        yield started
+
+
+async def test_replicas_and_workers_on_postgresql_survive_kills_and_a_restart(
+    fake: FakeGitHub, cluster: Cluster, tmp_path: Path
+) -> None:
+    calm = await calm_run(tmp_path / "calm")
+    url = cluster.create_database()
+    deliveries = prepared(fake, tmp_path)
+    replicas = [ServerProcess(api_url=fake.url, tmp=tmp_path, db=url, name=f"replica-{n}") for n in (1, 2)]
+    workers = [WorkerCommand(api_url=fake.url, tmp=tmp_path, db=url, name=f"worker-{n}", lease=LEASE)
+               for n in (1, 2, 3)]  # fmt: skip
+    try:
+        for replica in replicas:
+            await replica.start()  # the first creates the schema, the second finds it made
+        for worker in workers:
+            await worker.start("--concurrency", "1")
+        released = fake.hold("checks/update")  # the first job's first progress update: mid-run
+        # The burst: each pull request's delivery to one replica, and again (a redelivery) to the other.
+        for number in PULLS:
+            delivery, data = deliveries[number]
+            first, again = (replicas[0], replicas[1]) if number % 2 else (replicas[1], replicas[0])
+            status, body = await first.deliver("pull_request", data, delivery=delivery)
+            assert status == 202 and len(body["jobs"]) == 1
+            assert await again.deliver("pull_request", data, delivery=delivery) == (
+                202, {"jobs": [], "redelivery": True})  # fmt: skip
+        await until(fake.held["checks/update"].is_set, timeout=JOB_TIMEOUT, what="a first progress update")
+        updates = [path for method, path, _ in fake.requests if method == "PATCH" and "/check-runs/" in path]
+        held = updates[0]  # the hold took the first
+        pid = owner_of_check_run(url, int(held.rsplit("/", 1)[1]))
+        [killed] = [worker for worker in workers if worker.process and worker.process.pid == pid]
+        await killed.kill()  # SIGKILL mid-job: its lease runs out, another worker takes the job
+        await replicas[0].kill()  # SIGKILL a replica: the balancer sends everything to the other
+        delivery, data = deliveries[PULLS[0]]
+        assert (await replicas[1].deliver("pull_request", data, delivery=delivery))[1]["redelivery"] is True
+        released.set()
+        cluster.stop()  # the database goes away mid-run, and with it every connection
+        delivery, data = deliveries[LATE]
+        status, _ = await replicas[1].deliver("pull_request", data, delivery=delivery)
+        assert status == 503  # not stored, so not acknowledged: GitHub lets the operator redeliver
+        assert await replicas[1].health_status() == 503  # and says so to the load balancer
+        cluster.start()
+        status, body = await replicas[1].deliver("pull_request", data, delivery=delivery)  # redelivered
+        assert status == 202 and len(body["jobs"]) == 1
+
+        def settled() -> bool:
+            return all(state in ("done", "failed", "superseded") for _, state, _ in jobs(url))
+
+        await until(settled, timeout=JOB_TIMEOUT, what="every job to finish")
+        for worker in workers:
+            await worker.stop()
+    finally:
+        for replica in replicas:
+            await replica.stop()
+        for worker in workers:
+            if worker.process is not None and worker.process.returncode is None:
+                worker.process.send_signal(signal.SIGKILL)
+                await worker.process.wait()
+    logs = "".join(worker.log.read_text() for worker in workers)
+    assert "lease ran out; queued again" in logs  # the killed worker's job went to another
+    assert "waiting for it" in logs and "the job store answers again" in logs  # workers rode out the restart
+    made = jobs(url)
+    assert sorted(delivery for delivery, _, _ in made) == sorted(d for d, _ in deliveries.values())
+    assert {state for _, state, _ in made} == {"done"}, made
+    assert max(attempts for _, _, attempts in made) >= 2  # the killed worker's job ran again
+    state = final(fake)
+    for number in [*PULLS, LATE]:
+        log = branch_log(fake.repos["Codertocat/Hello-World"].bare, branch(number))
+        assert len(set(log)) == len(log), f"pull request {number}: a commit was pushed twice"
+    assert state == calm
