@@ -81,7 +81,7 @@ class PgJobStore:
             tried: list[str] = []
             for _ in range(CANDIDATES):
                 row = db.one(
-                    "SELECT id, subject FROM jobs AS j WHERE state='queued' AND not_before<=?"
+                    "SELECT id, subject, coalesce_key FROM jobs AS j WHERE state='queued' AND not_before<=?"
                     " AND NOT (subject = ANY(?::text[]))"
                     " AND NOT EXISTS"
                     " (SELECT 1 FROM jobs AS r WHERE r.subject=j.subject AND r.state='running')"
@@ -90,11 +90,25 @@ class PgJobStore:
                 )
                 if row is None:
                     return None
-                job_id, subject = int(row[0]), str(row[1])
+                job_id, subject, key = int(row[0]), str(row[1]), row[2]
+                if key is not None and self._covered(job_id, str(key), clock):
+                    continue
                 if self._free(subject, job_id, clock):
                     return self._take(job_id, clock)
                 tried.append(subject)
         return None
+
+    def _covered(self, job_id: int, key: str, clock: float) -> bool:
+        """Supersede `job_id` if a newer job of its coalesce key is queued (two replicas stored them at
+        the same instant, so neither superseded the other); whether it was."""
+        row = self._db.one(
+            "UPDATE jobs SET state='superseded', updated=?, error='superseded by delivery ' || n.delivery"
+            " FROM (SELECT delivery FROM jobs WHERE coalesce_key=? AND state='queued' AND id>?"
+            "       ORDER BY id DESC LIMIT 1) AS n"
+            " WHERE jobs.id=? RETURNING jobs.id",
+            (clock, key, job_id, job_id),
+        )
+        return row is not None
 
     def _free(self, subject: str, job_id: int, clock: float) -> bool:
         """Whether `subject` can run `job_id` now: no claim of it under way, none running, none older due.
