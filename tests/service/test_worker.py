@@ -10,10 +10,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bot.errors import ToolError, TransientError
+from bot.errors import StoreUnavailableError, ToolError, TransientError
+from bot.pipeline.context import Runtime
+from bot.pipeline.request import parse_request
+from bot.pipeline.upgrade import run_upgrade
 from bot.service.jobs import Job, JobStore
 from bot.service.pgjobs import PgJobStore
 from bot.service.worker import MAX_DELAY, WorkerPool, backoff
+from bot.tools.isolation import Isolation
+from tests.support.repos import dual_repo, git, snapshot
 
 
 def test_backoff_grows_and_respects_retry_after() -> None:
@@ -127,3 +132,62 @@ async def test_a_job_that_lost_the_database_is_queued_again_and_runs_from_its_le
     await _until(done, "the job to finish")
     await pool.stop()
     assert runs == [1, 2] and failures == []  # nothing reported as failed: it ran again, and finished
+
+
+async def test_draining_lets_the_running_job_finish_and_starts_no_other(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    first = store.add(delivery="first", subject="a", kind="command", spec="{}")
+    started, finish = asyncio.Event(), asyncio.Event()
+    ran: list[str] = []
+
+    async def runner(job: Job) -> None:
+        ran.append(job.delivery)
+        started.set()
+        await finish.wait()
+
+    pool = WorkerPool(store, runner, size=1)
+    pool.start()
+    await asyncio.wait_for(started.wait(), 60)
+    store.add(delivery="second", subject="b", kind="command", spec="{}")
+    pool.wake()
+    draining = asyncio.create_task(pool.drain())
+    await asyncio.sleep(0)  # let the drain begin before the job may end
+    assert not draining.done()
+    finish.set()
+    await asyncio.wait_for(draining, 60)
+    states = {job.delivery: job.state for job in store.jobs()}
+    assert ran == ["first"] and states == {"first": "done", "second": "queued"} and first is not None
+
+
+async def test_stopping_now_queues_the_cut_short_job_again(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    store.add(delivery="only", subject="a", kind="command", spec="{}")
+    started = asyncio.Event()
+
+    async def runner(job: Job) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    pool = WorkerPool(store, runner, size=1)
+    pool.start()
+    await asyncio.wait_for(started.wait(), 60)
+    await pool.stop()
+    [job] = store.jobs()
+    assert job.state == "queued" and job.attempts == 1  # another worker (or the next start) takes it
+
+
+async def test_a_lost_database_mid_upgrade_ends_the_attempt_instead_of_failing_the_upgrade(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    """A progress update reads the ledger: losing the database there must not read as a failed upgrade."""
+    repo = dual_repo(tmp_path)
+    before = snapshot(repo)
+
+    async def progress(step: str) -> None:
+        if step.startswith("lock "):
+            raise StoreUnavailableError("lost the job store (postgresql /run/db/upgrade_deps)")
+
+    with pytest.raises(StoreUnavailableError):
+        await run_upgrade(repo, parse_request(["transformers==4.57.1"]), runtime=Runtime(environ, isolation),
+                          progress=progress)  # fmt: skip
+    assert snapshot(repo) == before and git(repo, "status", "--porcelain") == ""
