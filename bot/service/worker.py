@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from bot.errors import StoreUnavailableError, TransientError, UpgradeDepsError
+from bot.errors import StoreError, StoreUnavailableError, TransientError, UpgradeDepsError
 from bot.service.jobs import Job
 from bot.service.store import JobQueue
 
@@ -100,7 +100,7 @@ class WorkerPool:
                 await task
         await self._stop_heartbeat()
         for job_id in cut:
-            with contextlib.suppress(UpgradeDepsError):
+            with contextlib.suppress(StoreError):
                 self.store.release(job_id)
 
     async def _stop_heartbeat(self) -> None:
@@ -116,7 +116,7 @@ class WorkerPool:
             except StoreUnavailableError as exc:
                 await self._store_back(exc)
                 continue
-            except UpgradeDepsError as exc:
+            except StoreError as exc:
                 log.error("could not claim a job: %s", exc)
                 job = None
             if job is None:
@@ -148,15 +148,25 @@ class WorkerPool:
                 await self._store_back(exc)
 
     async def _heartbeat(self, lease: float) -> None:
-        """Renew the leases of the running jobs; stop those that went to another worker meanwhile."""
+        """Renew the leases of the running jobs; stop those that went to another worker meanwhile.
+
+        A worker that could not renew for two thirds of the lease stops its jobs itself, before any
+        other worker may take them (once the whole lease ran out): two never run one job at once.
+        """
+        renewed = time.monotonic()
         while True:
             await asyncio.sleep(lease / 3)
             if not self._running:
+                renewed = time.monotonic()
                 continue
             try:
                 lost = self.store.renew(list(self._running))
-            except StoreUnavailableError:
-                continue  # the jobs notice it themselves; the lease may still outlast the outage
+                renewed = time.monotonic()
+            except StoreUnavailableError as exc:
+                if time.monotonic() - renewed < lease * 2 / 3:
+                    continue  # the lease still outlasts the outage
+                log.warning("%s; stopping the running jobs before their leases run out", exc)
+                lost = set(self._running)
             for job_id in lost:
                 task = self._running.get(job_id)
                 if task is not None:
@@ -169,7 +179,7 @@ class WorkerPool:
         except StoreUnavailableError as exc:
             await self._store_back(exc)
             return
-        except UpgradeDepsError:
+        except StoreError:
             due = None  # the next claim says what is wrong
         timeout = IDLE_POLL if due is None else max(0.05, min(IDLE_POLL, due - time.time()))
         self._wakeup.clear()
