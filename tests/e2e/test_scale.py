@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import signal
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from tests.e2e.crashes import state_of
 from tests.e2e.harness import ServerProcess, WorkerCommand, until
 from tests.e2e.test_bot_pulls import MANIFEST, pull_event, uv_lock
+from tests.fakegithub.holds import Hold
 from tests.fakegithub.loopback import running_fake
 from tests.fakegithub.server import FakeGitHub, Repo
 from tests.support.gitrepos import branch_log, commit_all, with_bare
@@ -117,71 +119,113 @@ async def cluster() -> AsyncIterator[Cluster]:
         yield started
 
 
+@dataclass
+class Deployment:
+    """Two replicas and three workers on one database, and the fake GitHub they serve."""
+
+    fake: FakeGitHub
+    cluster: Cluster
+    url: str
+    deliveries: dict[int, tuple[str, dict[str, Any]]]
+    replicas: list[ServerProcess] = field(default_factory=list)
+    workers: list[WorkerCommand] = field(default_factory=list)
+
+    async def deliver(self, replica: int, number: int) -> tuple[int, dict[str, Any]]:
+        delivery, data = self.deliveries[number]
+        return await self.replicas[replica].deliver("pull_request", data, delivery=delivery)
+
+    async def burst(self) -> None:
+        """Each pull request's delivery to one replica, and again (a redelivery) to the other."""
+        for number in PULLS:
+            first, again = (0, 1) if number % 2 else (1, 0)
+            status, body = await self.deliver(first, number)
+            assert status == 202 and len(body["jobs"]) == 1
+            assert await self.deliver(again, number) == (202, {"jobs": [], "redelivery": True})
+
+    async def kill_mid_job(self, held: Hold) -> None:
+        """SIGKILL the worker whose job sent the held progress update, and a replica."""
+        await until(held.arrived.is_set, timeout=JOB_TIMEOUT, what="a first progress update")
+        updates = [
+            path for method, path, _ in self.fake.requests if method == "PATCH" and "/check-runs/" in path
+        ]
+        pid = owner_of_check_run(self.url, int(updates[0].rsplit("/", 1)[1]))  # the hold took the first
+        [killed] = [worker for worker in self.workers if worker.process and worker.process.pid == pid]
+        await killed.kill()  # its lease runs out, another worker takes the job
+        await self.replicas[0].kill()  # the balancer sends everything to the other replica
+        assert (await self.deliver(1, PULLS[0]))[1]["redelivery"] is True
+        held.release()
+
+    async def restart_mid_job(self, held: Hold) -> None:
+        """Stop the database while a job is held mid-run; a delivery meanwhile is refused, then redone."""
+        await until(held.arrived.is_set, timeout=JOB_TIMEOUT, what="another job's progress update")
+        self.cluster.stop()  # and with it every connection
+        status, _ = await self.deliver(1, LATE)
+        assert status == 503  # not stored, so not acknowledged: GitHub lets the operator redeliver
+        assert await self.replicas[1].health_status() == 503  # and says so to the load balancer
+        self.cluster.start()
+        held.release()  # that job goes on, on a connection the restart closed
+        status, body = await self.deliver(1, LATE)
+        assert status == 202 and len(body["jobs"]) == 1
+
+    async def settle(self) -> None:
+        def settled() -> bool:
+            return all(state in ("done", "failed", "superseded") for _, state, _ in jobs(self.url))
+
+        await until(settled, timeout=JOB_TIMEOUT, what="every job to finish")
+        for worker in self.workers:
+            if worker.process is not None and worker.process.returncode is None:
+                await worker.stop()
+                assert worker.process.returncode == 0  # drained: SIGTERM lets it finish and exit
+
+    async def remove(self) -> None:
+        for replica in self.replicas:
+            await replica.stop()
+        for worker in self.workers:
+            if worker.process is not None and worker.process.returncode is None:
+                worker.process.send_signal(signal.SIGKILL)
+                await worker.process.wait()
+
+
+async def deployed(fake: FakeGitHub, cluster: Cluster, tmp: Path) -> Deployment:
+    url = cluster.create_database()
+    scaled = Deployment(fake, cluster, url, prepared(fake, tmp))
+    for n in (1, 2):  # the first creates the schema, the second finds it made
+        scaled.replicas.append(ServerProcess(api_url=fake.url, tmp=tmp, db=url, name=f"replica-{n}"))
+        await scaled.replicas[-1].start()
+    for n in (1, 2, 3):
+        scaled.workers.append(
+            WorkerCommand(api_url=fake.url, tmp=tmp, db=url, name=f"worker-{n}", lease=LEASE)
+        )
+        await scaled.workers[-1].start("--concurrency", "1")
+    return scaled
+
+
 async def test_replicas_and_workers_on_postgresql_survive_kills_and_a_restart(
     fake: FakeGitHub, cluster: Cluster, tmp_path: Path
 ) -> None:
     calm = await calm_run(tmp_path / "calm")
-    url = cluster.create_database()
-    deliveries = prepared(fake, tmp_path)
-    replicas = [ServerProcess(api_url=fake.url, tmp=tmp_path, db=url, name=f"replica-{n}") for n in (1, 2)]
-    workers = [WorkerCommand(api_url=fake.url, tmp=tmp_path, db=url, name=f"worker-{n}", lease=LEASE)
-               for n in (1, 2, 3)]  # fmt: skip
+    scaled = await deployed(fake, cluster, tmp_path)
     try:
-        for replica in replicas:
-            await replica.start()  # the first creates the schema, the second finds it made
-        for worker in workers:
-            await worker.start("--concurrency", "1")
-        released = fake.hold("checks/update")  # the first job's first progress update: mid-run
-        # The burst: each pull request's delivery to one replica, and again (a redelivery) to the other.
-        for number in PULLS:
-            delivery, data = deliveries[number]
-            first, again = (replicas[0], replicas[1]) if number % 2 else (replicas[1], replicas[0])
-            status, body = await first.deliver("pull_request", data, delivery=delivery)
-            assert status == 202 and len(body["jobs"]) == 1
-            assert await again.deliver("pull_request", data, delivery=delivery) == (
-                202, {"jobs": [], "redelivery": True})  # fmt: skip
-        await until(fake.held["checks/update"].is_set, timeout=JOB_TIMEOUT, what="a first progress update")
-        updates = [path for method, path, _ in fake.requests if method == "PATCH" and "/check-runs/" in path]
-        held = updates[0]  # the hold took the first
-        pid = owner_of_check_run(url, int(held.rsplit("/", 1)[1]))
-        [killed] = [worker for worker in workers if worker.process and worker.process.pid == pid]
-        await killed.kill()  # SIGKILL mid-job: its lease runs out, another worker takes the job
-        await replicas[0].kill()  # SIGKILL a replica: the balancer sends everything to the other
-        delivery, data = deliveries[PULLS[0]]
-        assert (await replicas[1].deliver("pull_request", data, delivery=delivery))[1]["redelivery"] is True
-        released.set()
-        cluster.stop()  # the database goes away mid-run, and with it every connection
-        delivery, data = deliveries[LATE]
-        status, _ = await replicas[1].deliver("pull_request", data, delivery=delivery)
-        assert status == 503  # not stored, so not acknowledged: GitHub lets the operator redeliver
-        assert await replicas[1].health_status() == 503  # and says so to the load balancer
-        cluster.start()
-        status, body = await replicas[1].deliver("pull_request", data, delivery=delivery)  # redelivered
-        assert status == 202 and len(body["jobs"]) == 1
-
-        def settled() -> bool:
-            return all(state in ("done", "failed", "superseded") for _, state, _ in jobs(url))
-
-        await until(settled, timeout=JOB_TIMEOUT, what="every job to finish")
-        for worker in workers:
-            await worker.stop()
+        # The first two progress updates are held: a job to kill its worker in, and a job that is
+        # mid-run while the database restarts.
+        killing = fake.holds.add(Hold("checks/update", after=False, when=lambda body: True))
+        restarting = fake.holds.add(Hold("checks/update", after=False, when=lambda body: True))
+        await scaled.burst()
+        await scaled.kill_mid_job(killing)
+        await scaled.restart_mid_job(restarting)
+        await scaled.settle()
     finally:
-        for replica in replicas:
-            await replica.stop()
-        for worker in workers:
-            if worker.process is not None and worker.process.returncode is None:
-                worker.process.send_signal(signal.SIGKILL)
-                await worker.process.wait()
-    logs = "".join(worker.log.read_text() for worker in workers)
+        await scaled.remove()
+    logs = "".join(worker.log.read_text() for worker in scaled.workers)
     assert "lease ran out; queued again" in logs  # the killed worker's job went to another
-    made = jobs(url)
-    assert sorted(delivery for delivery, _, _ in made) == sorted(d for d, _ in deliveries.values())
+    made = jobs(scaled.url)
+    assert sorted(delivery for delivery, _, _ in made) == sorted(d for d, _ in scaled.deliveries.values())
     assert {state for _, state, _ in made} == {"done"}, made
     assert max(attempts for _, _, attempts in made) >= 2  # the killed worker's job ran again
-    state = final(fake)
     for number in [*PULLS, LATE]:
         log = branch_log(fake.repos["Codertocat/Hello-World"].bare, branch(number))
         assert len(set(log)) == len(log), f"pull request {number}: a commit was pushed twice"
+    state = final(fake)
     if state != calm:  # kept for whoever reads the failure
         (tmp_path / "calm.json").write_text(json.dumps(calm, indent=1, default=str))
         (tmp_path / "faulty.json").write_text(json.dumps(state, indent=1, default=str))
