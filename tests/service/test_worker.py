@@ -15,9 +15,12 @@ from bot.pipeline.context import Runtime
 from bot.pipeline.request import parse_request
 from bot.pipeline.upgrade import run_upgrade
 from bot.service.jobs import Job, JobStore
+from bot.service.pgconn import Database
 from bot.service.pgjobs import PgJobStore
+from bot.service.pgschema import migrate
 from bot.service.worker import MAX_DELAY, WorkerPool, backoff
 from bot.tools.isolation import Isolation
+from tests.support.postgres import running_cluster
 from tests.support.repos import dual_repo, git, snapshot
 
 
@@ -191,3 +194,28 @@ async def test_a_lost_database_mid_upgrade_ends_the_attempt_instead_of_failing_t
         await run_upgrade(repo, parse_request(["transformers==4.57.1"]), runtime=Runtime(environ, isolation),
                           progress=progress)  # fmt: skip
     assert snapshot(repo) == before and git(repo, "status", "--porcelain") == ""
+
+
+async def test_a_worker_that_cannot_renew_stops_its_job_before_the_lease_runs_out() -> None:
+    with running_cluster() as cluster:
+        url = cluster.create_database()
+        migrate(Database(url), at_start=True)
+        store = PgJobStore(url, lease=1.5)  # renewed every 0.5 s; stopped here after 1 s without
+        store.add(delivery="d", subject="s", kind="command", spec="{}")
+        started, stopped = asyncio.Event(), asyncio.Event()
+
+        async def runner(job: Job) -> None:
+            started.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                stopped.set()
+                raise
+
+        pool = WorkerPool(store, runner, size=1)
+        pool.start()
+        await asyncio.wait_for(started.wait(), 60)
+        cluster.stop()  # this worker can renew nothing now; another could take the job in 1.5 s
+        await asyncio.wait_for(stopped.wait(), 60)
+        assert pool.running == 0
+        await pool.stop()
