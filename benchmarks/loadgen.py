@@ -88,7 +88,7 @@ async def load(
     return total, accepted, latencies
 
 
-def figures(
+def figures(  # noqa: PLR0913 - the measurements of one run, each its own number
     name: str,
     sent: int,
     accepted: int,

@@ -23,6 +23,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -127,12 +128,10 @@ async def throughput(cluster: Cluster, processes: int, jobs: int, rounds: int) -
     migrate(db, at_start=True)
     argv = [sys.executable, "-m", "benchmarks.scale", "--worker", url, str(rounds)]
     workers = [await asyncio.create_subprocess_exec(*argv, cwd=ROOT) for _ in range(processes)]
-    while connected(url) < processes:  # the workers' start-up is not part of the figure
-        await asyncio.sleep(0.05)
+    await until(lambda: connected(url) >= processes)  # the workers' start-up is not part of the figure
     begin = time.perf_counter()
     insert(db, [NewJob(f"job-{n}", f"o/r#{n}", "command", "{}") for n in range(jobs)])
-    while jobs_in_state(url, "done") < jobs:
-        await asyncio.sleep(0.05)
+    await until(lambda: jobs_in_state(url, "done") >= jobs)
     elapsed = time.perf_counter() - begin
     for process in workers:
         process.send_signal(signal.SIGTERM)
@@ -140,6 +139,12 @@ async def throughput(cluster: Cluster, processes: int, jobs: int, rounds: int) -
         await process.wait()
     db.close()
     return elapsed, jobs / elapsed
+
+
+async def until(reached: Callable[[], bool]) -> None:
+    """Poll the database: what other processes do there sets no event in this one."""
+    while not reached():  # noqa: ASYNC110 - see above
+        await asyncio.sleep(0.05)
 
 
 def connected(url: str) -> int:

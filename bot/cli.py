@@ -95,18 +95,18 @@ def _split_run(argv: list[str]) -> list[str]:
     words: list[str] = []
     index = 1
     while index < len(argv):
-        token = argv[index]
-        name = token.split("=", 1)[0]
-        if name in RUN_OPTIONS or token == "--help":
-            own.append(token)
-            if RUN_OPTIONS.get(name) and "=" not in token and index + 1 < len(argv):
+        arg = argv[index]
+        name = arg.split("=", 1)[0]
+        if name in RUN_OPTIONS or arg == "--help":
+            own.append(arg)
+            if RUN_OPTIONS.get(name) and "=" not in arg and index + 1 < len(argv):
                 own.append(argv[index + 1])
                 index += 1
-        elif token == "--":
+        elif arg == "--":
             words += argv[index + 1 :]
             break
         else:
-            words.append(token)
+            words.append(arg)
         index += 1
     return ["run", *own, "--", *words]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import pwd
 import stat
 import tempfile
 from collections.abc import Mapping
@@ -271,6 +272,11 @@ def local_environ() -> dict[str, str]:
 
 
 def default_cache_dir(environ: Mapping[str, str]) -> Path:
-    """The cache of distributions and extracted APIs: `$XDG_CACHE_HOME/upgrade-deps` or `~/.cache/…`."""
-    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME", "/tmp")) / ".cache")
+    """The cache of distributions and extracted APIs: `$XDG_CACHE_HOME/upgrade-deps` or `~/.cache/…`.
+
+    Without HOME, the home the password database gives this user: never a directory such as /tmp,
+    where another local user could have planted the API facts an audit trusts.
+    """
+    home = environ.get("HOME") or pwd.getpwuid(os.getuid()).pw_dir
+    base = environ.get("XDG_CACHE_HOME") or str(Path(home) / ".cache")
     return Path(base) / "upgrade-deps"

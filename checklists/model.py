@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -157,66 +157,85 @@ def _structure_problems(
     return problems
 
 
+@dataclass
+class _Scan:
+    """What reading the body line by line has found so far, and where it is (section, tier table)."""
+
+    display: str
+    problems: list[str]
+    sections: dict[str, int] = field(default_factory=dict)
+    tier_headings: dict[str, int] = field(default_factory=dict)
+    rows: list[Row] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    guards: list[Guarded] = field(default_factory=list)
+    section: str = ""
+    tier: str = ""
+
+    def line(self, index: int, stripped: str) -> None:
+        if stripped.startswith("## "):
+            name = stripped[3:]
+            self.section = next((known for known in SECTIONS if name.strip().startswith(known)), name)
+            self.sections.setdefault(self.section, index)
+            self.tier = ""
+        elif stripped.startswith("### ") and self.section == "Affected Files":
+            word = stripped[4:].strip().split()[0].lower() if stripped[4:].strip() else ""
+            self.tier = word if word in TIERS else ""
+            if self.tier:
+                self.tier_headings[self.tier] = index
+        elif stripped.startswith("### ") and self.section == "API Usage Catalog":
+            self._entry(index, stripped)
+        elif self.section == "API Usage Catalog" and self.entries:
+            self.entries[-1] = _with_details(self.entries[-1], stripped)
+        elif self.section == "Version-Guarded Code" and (guard := _GUARD.match(stripped)):
+            self.guards.append(Guarded(guard["file"], int(guard["line"]), guard["text"], index))
+        elif self.tier and stripped.startswith("|"):
+            self._row(index, stripped)
+
+    def _entry(self, index: int, stripped: str) -> None:
+        match = _ENTRY.match(stripped)
+        if match is None:
+            self.problems.append(
+                f"{self.display}:{index + 1}: catalog heading is not numbered ('### N. `symbol`')"
+            )
+            return
+        title = match.group(2)
+        code = re.search(r"`([^`]+)`", title)
+        self.entries.append(
+            Entry(int(match.group(1)), title, code.group(1) if code else title, index, None, ())
+        )
+
+    def _row(self, index: int, stripped: str) -> None:
+        row_cells = cells(stripped)
+        if set(stripped) <= set("|-: ") or row_cells[0].lower() in ("file", ""):
+            return  # header or separator
+        if row_cells[0] in ("...", "…"):
+            return
+        usage = row_cells[1] if len(row_cells) > 1 else ""
+        self.rows.append(Row(self.tier, unquote_path(row_cells[0]), usage, index))
+
+
 def parse_checklist(text: str, *, display: str) -> Checklist:
     """Parse a checklist; structural problems are collected (with file and line), not raised."""
     lines = text.splitlines(keepends=True)
     problems: list[str] = []
     front, start = _front(lines, display, problems)
-    sections: dict[str, int] = {}
-    tier_headings: dict[str, int] = {}
-    rows: list[Row] = []
-    entries: list[Entry] = []
-    guards: list[Guarded] = []
-    section = ""
-    tier = ""
+    scan = _Scan(display, problems)
     in_fence = False
     for index in range(start, len(lines)):
         stripped = lines[index].strip()
         if stripped.startswith("```"):
             in_fence = not in_fence
-        if in_fence:
-            continue
-        if stripped.startswith("## "):
-            section = next((name for name in SECTIONS if stripped[3:].strip().startswith(name)), stripped[3:])
-            sections.setdefault(section, index)
-            tier = ""
-        elif stripped.startswith("### ") and section == "Affected Files":
-            word = stripped[4:].strip().split()[0].lower() if stripped[4:].strip() else ""
-            tier = word if word in TIERS else ""
-            if tier:
-                tier_headings[tier] = index
-        elif stripped.startswith("### ") and section == "API Usage Catalog":
-            match = _ENTRY.match(stripped)
-            if match is None:
-                problems.append(f"{display}:{index + 1}: catalog heading is not numbered ('### N. `symbol`')")
-                continue
-            title = match.group(2)
-            code = re.search(r"`([^`]+)`", title)
-            entries.append(
-                Entry(int(match.group(1)), title, code.group(1) if code else title, index, None, ())
-            )
-        elif section == "API Usage Catalog" and entries:
-            entries[-1] = _with_details(entries[-1], stripped)
-        elif section == "Version-Guarded Code" and (guard := _GUARD.match(stripped)):
-            guards.append(Guarded(guard["file"], int(guard["line"]), guard["text"], index))
-        elif tier and stripped.startswith("|"):
-            row_cells = cells(stripped)
-            if set(stripped) <= set("|-: ") or row_cells[0].lower() in ("file", ""):
-                continue  # header or separator
-            if row_cells[0] in ("...", "…"):
-                continue
-            rows.append(
-                Row(tier, unquote_path(row_cells[0]), row_cells[1] if len(row_cells) > 1 else "", index)
-            )
-    problems += _structure_problems(display, len(lines), sections, tier_headings, entries)
+        if not in_fence:
+            scan.line(index, stripped)
+    problems += _structure_problems(display, len(lines), scan.sections, scan.tier_headings, scan.entries)
     return Checklist(
         display,
         tuple(lines),
         front,
-        sections,
-        tier_headings,
-        tuple(rows),
-        tuple(entries),
+        scan.sections,
+        scan.tier_headings,
+        tuple(scan.rows),
+        tuple(scan.entries),
         tuple(problems),
-        tuple(guards),
+        tuple(scan.guards),
     )

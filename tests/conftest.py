@@ -37,11 +37,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def git_identity(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     """Commits made by the code under test need an author on a machine with no git config."""
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
-    yield
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, default_cache_dir, load_settings
 from tests.support.appkeys import key_pair
 
 
@@ -92,3 +94,11 @@ def test_a_worker_needs_no_webhook_secret(tmp_path: Path) -> None:
     assert load_settings(env, role="worker").webhook_secret == ""
     with pytest.raises(SettingsError, match="GITHUB_WEBHOOK_SECRET is required"):
         load_settings(env)
+
+
+def test_the_cache_follows_xdg_then_home_and_never_falls_back_to_tmp(tmp_path: Path) -> None:
+    assert default_cache_dir({"XDG_CACHE_HOME": str(tmp_path), "HOME": "/h"}) == tmp_path / "upgrade-deps"
+    assert default_cache_dir({"HOME": str(tmp_path)}) == tmp_path / ".cache" / "upgrade-deps"
+    # No HOME (a service started with a bare environment): the user's own home, not a shared /tmp.
+    home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    assert default_cache_dir({}) == home / ".cache" / "upgrade-deps"

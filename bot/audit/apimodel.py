@@ -174,29 +174,36 @@ class ApiModel:
                 return self._materialise(self._resolve(member.target_path, hops=hops + 1))
             return member
         if obj.kind.value == "module":
-            wildcards = [m.wildcard for m in members.values() if m.is_alias and m.name.endswith("/*")]
-            if wildcards:
-                return self._through_wildcards(obj.path, name, wildcards, hops=hops)
-            if "__getattr__" in members:
-                return SymbolInfo(
-                    name, "unknown", reason=f"{obj.path} resolves names dynamically (__getattr__)"
-                )
-            return SymbolInfo(name, "missing", reason=f"{obj.path} has no {name}")
+            return self._module_member(obj, name, hops=hops)
         if obj.kind.value == "class":
-            for base in obj.bases:
-                base_path = getattr(base, "canonical_path", str(base))
-                base_obj = self._class(base_path)
-                if base_obj is None:
-                    return SymbolInfo(name, "unknown", reason=f"base {base_path} cannot be read")
-                inherited = self._member(base_obj, name, hops=hops + 1)
-                if not (isinstance(inherited, SymbolInfo) and inherited.status == "missing"):
-                    return inherited
-            if "__getattr__" in members:
-                return SymbolInfo(name, "unknown", reason=f"{obj.path} resolves attributes dynamically")
-            if assigned_in_body(obj, name):
-                return SymbolInfo(name, "unknown", reason=f"{obj.path} sets {name} outside __init__")
-            return SymbolInfo(name, "missing", reason=f"{obj.path} has no attribute {name}")
+            return self._class_member(obj, name, hops=hops)
         return SymbolInfo(name, "unknown", reason=f"attribute of a value ({obj.path})")
+
+    def _module_member(self, obj: Any, name: str, *, hops: int) -> Any:
+        """A name the module does not define itself: through its wildcard imports, else unknown or missing."""
+        members = obj.members
+        wildcards = [m.wildcard for m in members.values() if m.is_alias and m.name.endswith("/*")]
+        if wildcards:
+            return self._through_wildcards(obj.path, name, wildcards, hops=hops)
+        if "__getattr__" in members:
+            return SymbolInfo(name, "unknown", reason=f"{obj.path} resolves names dynamically (__getattr__)")
+        return SymbolInfo(name, "missing", reason=f"{obj.path} has no {name}")
+
+    def _class_member(self, obj: Any, name: str, *, hops: int) -> Any:
+        """An attribute the class does not define itself: inherited, else unknown or missing."""
+        for base in obj.bases:
+            base_path = getattr(base, "canonical_path", str(base))
+            base_obj = self._class(base_path)
+            if base_obj is None:
+                return SymbolInfo(name, "unknown", reason=f"base {base_path} cannot be read")
+            inherited = self._member(base_obj, name, hops=hops + 1)
+            if not (isinstance(inherited, SymbolInfo) and inherited.status == "missing"):
+                return inherited
+        if "__getattr__" in obj.members:
+            return SymbolInfo(name, "unknown", reason=f"{obj.path} resolves attributes dynamically")
+        if assigned_in_body(obj, name):
+            return SymbolInfo(name, "unknown", reason=f"{obj.path} sets {name} outside __init__")
+        return SymbolInfo(name, "missing", reason=f"{obj.path} has no attribute {name}")
 
     def _materialise(self, info: SymbolInfo) -> Any:
         """The griffe object behind a found module, class or function (so members or the returned

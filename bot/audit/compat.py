@@ -85,7 +85,6 @@ def check_shims(
 ) -> list[Finding]:
     """Findings for every configured shim file of `context.package`."""
     findings: list[Finding] = []
-    floor = min_supported(context)
     for shim in (s for s in shims if s.package == context.package):
         for file in shim.files:
             if not (repo / file).is_file():
@@ -98,7 +97,7 @@ def check_shims(
             findings.extend(_gates(file, tree, "\n".join(lines), context))
             for node in ast.walk(tree):
                 if isinstance(node, ast.Try):
-                    findings.extend(_fallbacks(repo, file, node, lines, shim, context, floor))
+                    findings.extend(_fallbacks(repo, file, node, lines, shim, context))
     return findings
 
 
@@ -143,8 +142,8 @@ def _fallbacks(
     lines: list[str],
     shim: CompatShim,
     context: ShimContext,
-    floor: str | None,
 ) -> list[Finding]:
+    floor = min_supported(context)
     imports = [
         stmt
         for stmt in node.body

@@ -136,16 +136,21 @@ async def _unpack_into(archive: Path, filename: str, cached: Path) -> None:
     partial = Path(tempfile.mkdtemp(prefix=f".{cached.name}-", dir=cached.parent))
     try:
         await asyncio.to_thread(_unpack, archive, filename, partial)
-        (partial / ".complete").touch()
-        if cached.exists() and not (cached / ".complete").exists():
-            shutil.rmtree(cached, ignore_errors=True)  # left by an interrupted run
-        try:
-            partial.rename(cached)
-        except OSError:  # another job finished the same archive first; its copy is as good
-            if not (cached / ".complete").exists():
-                raise
+        await asyncio.to_thread(_put_in_place, partial, cached)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def _put_in_place(partial: Path, cached: Path) -> None:
+    """Mark the unpacked tree complete and rename it to `cached` (a tree to remove first can be large)."""
+    (partial / ".complete").touch()
+    if cached.exists() and not (cached / ".complete").exists():
+        shutil.rmtree(cached, ignore_errors=True)  # left by an interrupted run
+    try:
+        partial.rename(cached)
+    except OSError:  # another job finished the same archive first; its copy is as good
+        if not (cached / ".complete").exists():
+            raise
 
 
 async def unpack_distribution(
@@ -175,7 +180,7 @@ async def unpack_distribution(
             handle, name = tempfile.mkstemp(prefix=f"{package.name}-", dir=downloads)
             os.close(handle)
             archive = Path(name)
-            assert fetch is not None
+            assert fetch is not None  # noqa: S101 - refused above when a download has no fetcher
             await fetch(source, archive)
         digest = await asyncio.to_thread(_verify, archive, expected, what=what)
         cached = cache_dir / "dist" / f"{package.name}-{package.version}-{digest[:16]}"

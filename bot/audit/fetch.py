@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     import aiohttp
 
 
-async def http_get(url: str, *, accept: str | None = None, timeout: float = 300.0) -> bytes:
+# ASYNC109: `timeout` is aiohttp's total timeout of this one download, which becomes a TransientError.
+async def http_get(url: str, *, accept: str | None = None, timeout: float = 300.0) -> bytes:  # noqa: ASYNC109
     """The body of `url`; 5xx and connection problems are transient, other statuses are tool errors."""
     import aiohttp  # only when something is downloaded: local wheelhouses never need it
 
@@ -45,7 +46,7 @@ async def http_get(url: str, *, accept: str | None = None, timeout: float = 300.
         raise TransientError(f"{redact_url(url)}: download failed ({type(exc).__name__})") from None
 
 
-async def fetch_file(url: str, target: Path, *, timeout: float = 900.0) -> None:
+async def fetch_file(url: str, target: Path, *, timeout: float = 900.0) -> None:  # noqa: ASYNC109 - as above
     """Stream a distribution archive into `target`, refusing more than LIMIT bytes."""
     import aiohttp
 

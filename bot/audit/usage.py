@@ -41,23 +41,28 @@ def _module_bindings(body: Iterable[ast.stmt], roots: frozenset[str]) -> dict[st
     stack = list(body)
     while stack:
         node = stack.pop(0)
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if matches(alias.name, roots):
-                    if alias.asname:
-                        bound[alias.asname] = (alias.name, False)
-                    else:
-                        top = alias.name.split(".")[0]
-                        bound[top] = (top, False)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            for alias in node.names:
-                path = f"{node.module}.{alias.name}"
-                if alias.name != "*" and matches(path, roots):
-                    bound[alias.asname or alias.name] = (path, False)
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            bound.update(_imported(node, roots))
         elif isinstance(node, ast.If | ast.Try | ast.With | ast.For | ast.While):
             for field in ("body", "orelse", "finalbody", "handlers"):
                 for child in getattr(node, field, []):
                     stack.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
+    return bound
+
+
+def _imported(node: ast.Import | ast.ImportFrom, roots: frozenset[str]) -> dict[str, _Binding]:
+    """The names one import statement binds to the audited packages (relative imports bind none)."""
+    bound: dict[str, _Binding] = {}
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if matches(alias.name, roots):
+                top = alias.name.split(".")[0]
+                bound[alias.asname or top] = (alias.name if alias.asname else top, False)
+    elif node.level == 0 and node.module:
+        for alias in node.names:
+            path = f"{node.module}.{alias.name}"
+            if alias.name != "*" and matches(path, roots):
+                bound[alias.asname or alias.name] = (path, False)
     return bound
 
 

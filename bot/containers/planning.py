@@ -116,7 +116,7 @@ def image_edits(rule: ContainerRule, file: str, text: str, version: str) -> list
     bare tags (YAML values, `ARG X=tag`) are recognised when the template has literal text around
     the version, and keep the variant between the version and the template's suffix.
     """
-    assert rule.image is not None
+    assert rule.image is not None  # noqa: S101 - called for image rules only
     repository, tag_template = split_image(rule.image)
     last = list(_PLACEHOLDER.finditer(tag_template))[-1]
     head, suffix = tag_template[: last.end()], tag_template[last.end() :]
@@ -159,7 +159,7 @@ def image_edits(rule: ContainerRule, file: str, text: str, version: str) -> list
 
 def template_edits(rule: ContainerRule, file: str, text: str, version: str) -> list[Edit]:
     """Every place the rule's literal template occurs in `text`, with its placeholders at `version`."""
-    assert rule.template is not None
+    assert rule.template is not None  # noqa: S101 - called for template rules only
     new_text = fill(rule.template, values_for(version))
     return [
         Edit(file, m.start(), m.end(), _line(text, m.start()), rule.package, m.group(0), new_text)

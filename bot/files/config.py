@@ -155,7 +155,8 @@ def _variants(root: Reader, display: str) -> tuple[Variant, ...]:
         item.only("name", "manifest", "lock")
         name = item.string("name", required=True)
         manifest = item.string("manifest", required=True)
-        assert name and manifest
+        assert name  # noqa: S101 - required=True raised already when it was missing
+        assert manifest  # noqa: S101 - likewise
         default_lock = "uv.lock" if manifest == "pyproject.toml" else f"uv.{name}.lock"
         variants.append(Variant(name, manifest, item.string("lock") or default_lock))
     names = [v.name for v in variants]
@@ -189,7 +190,7 @@ def _container(item: Reader) -> ContainerRule:
     if not files:
         raise item.fail("files", "required: the files (globs) this rule rewrites")
     package = item.string("package", required=True)
-    assert package
+    assert package  # noqa: S101 - required=True raised already when it was missing
     _check_placeholders(item, "image", item.string("image"), tag_only=True)
     _check_placeholders(item, "template", item.string("template"), tag_only=False)
     return ContainerRule(
@@ -205,7 +206,8 @@ def _container(item: Reader) -> ContainerRule:
 def _verify(item: Reader) -> VerifyCommand:
     item.only("name", "run", "timeout", "variants")
     name, run = item.string("name", required=True), item.string("run", required=True)
-    assert name and run
+    assert name  # noqa: S101 - required=True raised already when it was missing
+    assert run  # noqa: S101 - likewise
     return VerifyCommand(name, run, item.number("timeout", 900.0), item.strings("variants"))
 
 
@@ -218,7 +220,7 @@ def _compat(compat: Reader) -> CompatConfig:
     for item in compat.tables("shim"):
         item.only("package", "files", "stub_lists")
         package = item.string("package", required=True)
-        assert package
+        assert package  # noqa: S101 - required=True raised already when it was missing
         shims.append(
             CompatShim(
                 canonicalize_name(package), item.strings("files") or (), item.strings("stub_lists") or ()

@@ -84,7 +84,7 @@ class Reader:
 
 def requirement(reader: Reader, key: str) -> str:
     text = reader.string(key, required=True)
-    assert text is not None
+    assert text is not None  # noqa: S101 - required=True raised already when it was missing
     try:
         Requirement(text)
     except InvalidRequirement as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
@@ -31,16 +32,10 @@ class _Slot:
 
 
 def _arrays(doc: TOMLDocument) -> Iterator[tuple[str, Array]]:
+    """Every array of requirement strings, named by where it is: `[project]`, groups, `[tool.uv]`."""
     project = doc.get("project")
     if isinstance(project, Table | dict):
-        deps = project.get("dependencies")
-        if isinstance(deps, Array):
-            yield "[project].dependencies", deps
-        optional = project.get("optional-dependencies")
-        if isinstance(optional, Table | dict):
-            for extra, deps in optional.items():
-                if isinstance(deps, Array):
-                    yield f"[project.optional-dependencies].{extra}", deps
+        yield from _project_arrays(project)
     groups = doc.get("dependency-groups")
     if isinstance(groups, Table | dict):
         for group, deps in groups.items():
@@ -52,6 +47,17 @@ def _arrays(doc: TOMLDocument) -> Iterator[tuple[str, Array]]:
             deps = uv.get(key)
             if isinstance(deps, Array):
                 yield f"[tool.uv].{key}", deps
+
+
+def _project_arrays(project: Table | dict[str, Any]) -> Iterator[tuple[str, Array]]:
+    deps = project.get("dependencies")
+    if isinstance(deps, Array):
+        yield "[project].dependencies", deps
+    optional = project.get("optional-dependencies")
+    if isinstance(optional, Table | dict):
+        for extra, deps in optional.items():
+            if isinstance(deps, Array):
+                yield f"[project.optional-dependencies].{extra}", deps
 
 
 def _slots(doc: TOMLDocument) -> Iterator[_Slot]:

@@ -89,17 +89,28 @@ def derive_request(
     for name in sorted(moved):
         declared = [v.name for v in variants if name in direct.get(v.name, set())]
         pins = {base_pins[v].get(name) for v in declared}
-        versions = set(moved[name].values())
-        if len(pins) > 1 or len(versions) > 1:  # divergent on purpose, or moved apart by the PR
-            words += [f"{name}=={moved[name][v]}@{v}" for v in declared if v in moved[name]]
-            continue
-        (version,) = versions
         locked = {head_locks[v].get(name) for v in declared}
-        if len(locked) > 1:
-            words += [f"{name}=={version}@{v}" for v in declared]
-        else:
-            words.append(f"{name}=={version}")
+        words += _words_for(name, moved[name], declared, pins=pins, locked=locked)
     return tuple(words)
+
+
+def _words_for(
+    name: str,
+    moved: Mapping[str, str],
+    declared: Sequence[str],
+    *,
+    pins: set[str | None],
+    locked: set[tuple[str, ...] | None],
+) -> list[str]:
+    """The words for one package the PR moved (`moved`: variant -> version), declared in `declared`;
+    `pins` are its specifiers at the base, `locked` its versions in the PR's locks."""
+    versions = set(moved.values())
+    if len(pins) > 1 or len(versions) > 1:  # divergent on purpose, or moved apart by the PR
+        return [f"{name}=={moved[v]}@{v}" for v in declared if v in moved]
+    (version,) = versions
+    if len(locked) > 1:
+        return [f"{name}=={version}@{v}" for v in declared]
+    return [f"{name}=={version}"]
 
 
 def safe_derive(

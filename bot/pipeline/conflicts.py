@@ -111,7 +111,8 @@ def _own_pin_moves(
     return tuple(moves)
 
 
-async def diagnose(
+# PLR0913: one failed lock (variant, manifest, uv's message), the pins asked for and kept, and the locker.
+async def diagnose(  # noqa: PLR0913
     repo: Path, variant: Variant, manifest: Manifest, *, pins: Collection[str], protected: Collection[str],
     failure: str, locker: Locker,
 ) -> Diagnosis:  # fmt: skip

@@ -55,6 +55,21 @@ def _check_lengths(words: Sequence[str]) -> None:
             )
 
 
+def _check_items(items: Sequence[Requested]) -> None:
+    """At most MAX_ARGS packages, none asked twice for one variant, none asked both ways."""
+    if len(items) > MAX_ARGS:
+        raise BadArgumentsError(f"{len(items)} packages given; at most {MAX_ARGS} per request")
+    seen: dict[tuple[str, str | None], Requested] = {}
+    for item in items:
+        key = (item.name, item.variant)
+        if key in seen:
+            raise BadArgumentsError(f"{item.text!r} repeats {seen[key].text!r}")
+        seen[key] = item
+    for item in items:
+        if item.variant is None and any(other.name == item.name and other.variant for other in items):
+            raise BadArgumentsError(f"{item.text!r} mixes a version for all variants with per-variant ones")
+
+
 def parse_request(args: Sequence[str]) -> Request:
     """Parse command words; raise BadArgumentsError naming the argument and what is wrong."""
     items: list[Requested] = []
@@ -80,17 +95,7 @@ def parse_request(args: Sequence[str]) -> Request:
         index += 1
     if not items:
         raise BadArgumentsError(f"no package given; usage: {USAGE}")
-    if len(items) > MAX_ARGS:
-        raise BadArgumentsError(f"{len(items)} packages given; at most {MAX_ARGS} per request")
-    seen: dict[tuple[str, str | None], Requested] = {}
-    for item in items:
-        key = (item.name, item.variant)
-        if key in seen:
-            raise BadArgumentsError(f"{item.text!r} repeats {seen[key].text!r}")
-        seen[key] = item
-    for item in items:
-        if item.variant is None and any(other.name == item.name and other.variant for other in items):
-            raise BadArgumentsError(f"{item.text!r} mixes a version for all variants with per-variant ones")
+    _check_items(items)
     return Request(
         items=tuple(items),
         raw=shlex.join(words),

@@ -40,7 +40,8 @@ async def _quiet(_: str) -> None:
 
 
 def _today() -> str:
-    return datetime.date.today().isoformat()
+    """The summary's date: the day it is where the run happens (the local time zone, said explicitly)."""
+    return datetime.datetime.now().astimezone().date().isoformat()
 
 
 async def run_upgrade(

@@ -14,7 +14,9 @@ from bot.tools.proc import child_env, run, tail
 TAIL_LINES = 50
 
 
-async def run_verify(
+# PLR0913: what to run (config, the variants changed) and how (trust, environment, sandbox, extra paths);
+# the tests call it without the Context that holds the latter.
+async def run_verify(  # noqa: PLR0913
     repo: Path,
     config: Config,
     variants: Sequence[str],

@@ -31,30 +31,37 @@ def split_words(line: str) -> tuple[str, ...] | None:
             index += 1
             continue
         in_word = True
-        if char == "\\":
-            if index + 1 == end:
-                return None
-            parts.append(line[index + 1])
-            index += 2
-        elif char == "'":
-            close = line.find("'", index + 1)
-            if close < 0:
-                return None
-            parts.append(line[index + 1 : close])
-            index = close + 1
-        elif char == '"':
-            found = _double_quoted(line, index + 1, parts)
-            if found is None:
-                return None
-            index = found
-        else:
-            match = _PLAIN.match(line, index)
-            assert match is not None  # `char` itself is plain
-            parts.append(match.group())
-            index = match.end()
+        found = _part(line, index, parts)
+        if found is None:
+            return None
+        index = found
     if in_word:
         words.append("".join(parts))
     return tuple(words)
+
+
+def _part(line: str, index: int, parts: list[str]) -> int | None:
+    """Reads the part of a word that starts at `index` (not a space) into `parts`: an escaped
+    character, a quoted string or a plain run. The index after it; None for an unclosed quote or
+    a backslash at the end."""
+    char = line[index]
+    if char == "\\":
+        if index + 1 == len(line):
+            return None
+        parts.append(line[index + 1])
+        return index + 2
+    if char == "'":
+        close = line.find("'", index + 1)
+        if close < 0:
+            return None
+        parts.append(line[index + 1 : close])
+        return close + 1
+    if char == '"':
+        return _double_quoted(line, index + 1, parts)
+    match = _PLAIN.match(line, index)
+    assert match is not None  # noqa: S101 - `char` itself is plain
+    parts.append(match.group())
+    return match.end()
 
 
 def _double_quoted(line: str, index: int, parts: list[str]) -> int | None:
@@ -73,7 +80,7 @@ def _double_quoted(line: str, index: int, parts: list[str]) -> int | None:
             index += 2
             continue
         match = _IN_DOUBLE.match(line, index)
-        assert match is not None
+        assert match is not None  # noqa: S101 - `char` is neither a quote nor a backslash
         parts.append(match.group())
         index = match.end()
     return None

@@ -104,7 +104,7 @@ class Sandbox:
 
     async def clone(self, url: str, *, ref: str) -> str:
         """Clone `url` and check out branch `ref`; returns the head commit."""
-        assert self._tmp is not None, "use the sandbox with async with"
+        assert self._tmp is not None, "use the sandbox with async with"  # noqa: S101 - a bug of ours
         self._url = url
         await self.git(
             "clone", "--quiet", "--no-tags", "--branch", ref, "--", url, str(self.repo), cwd=self._tmp,

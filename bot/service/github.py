@@ -40,6 +40,21 @@ class AppInfo:
         return f"{self.id}+{self.slug}[bot]@users.noreply.github.com"
 
 
+@dataclass(frozen=True)
+class CheckOutput:
+    """A check run's `output`: its title and summary, the text under them, its annotations."""
+
+    title: str
+    summary: str
+    text: str | None = None
+    annotations: Sequence[Mapping[str, Any]] = ()
+
+    def fields(self) -> dict[str, Any]:
+        """The `output` object without its annotations (they go 50 a call)."""
+        shown = {"title": self.title, "summary": self.summary}
+        return shown if self.text is None else {**shown, "text": self.text}
+
+
 @contextlib.asynccontextmanager
 async def _calling(what: str) -> AsyncIterator[None]:
     """Turn client and HTTP failures into our errors; messages name the call, never credentials."""
@@ -212,12 +227,13 @@ class GitHub:
                          {"content": content})  # fmt: skip
 
     # Check runs
-    async def create_check_run(self, installation: int, repo: str, *, head_sha: str, name: str,
-                               external_id: str, title: str, summary: str) -> int:  # fmt: skip
-        output = {"title": title, "summary": summary}
+    async def create_check_run(
+        self, installation: int, repo: str, *, head_sha: str, name: str, external_id: str, output: CheckOutput
+    ) -> int:
+        """An in-progress run; annotations are for completing it."""
         data = await self._call("POST", installation, f"/repos/{repo}/check-runs",
                                 {"name": name, "head_sha": head_sha, "external_id": external_id,
-                                 "status": "in_progress", "output": output})  # fmt: skip
+                                 "status": "in_progress", "output": output.fields()})  # fmt: skip
         return valid_id(data, f"POST /repos/{repo}/check-runs")
 
     async def find_check_run(
@@ -242,17 +258,18 @@ class GitHub:
         await self._call("PATCH", installation, f"/repos/{repo}/check-runs/{check_run_id}", dict(fields))
 
     async def complete_check_run(
-        self, installation: int, repo: str, check_run_id: int, *, conclusion: str, title: str,
-        summary: str, text: str, annotations: Sequence[Mapping[str, Any]], sent: int = 0,
+        self, installation: int, repo: str, check_run_id: int, *, conclusion: str, output: CheckOutput,
+        sent: int = 0,
     ) -> int:  # fmt: skip
-        """Conclude the run; annotations go 50 per call (GitHub appends them). Returns how many were sent."""
-        output: dict[str, Any] = {"title": title, "summary": summary, "text": text}
+        """Conclude the run; annotations go 50 per call (GitHub appends them), from the `sent`-th on.
+        Returns how many were sent in all."""
+        annotations, shown = output.annotations, output.fields()
         batches = [annotations[i : i + ANNOTATIONS_PER_CALL] for i in range(sent, len(annotations), 50)]
         for batch in batches[:-1]:
             await self.update_check_run(installation, repo, check_run_id,
-                                        {"output": {**output, "annotations": list(batch)}})  # fmt: skip
+                                        {"output": {**shown, "annotations": list(batch)}})  # fmt: skip
             sent += len(batch)
-        last = {**output, "annotations": list(batches[-1])} if batches else output
+        last = {**shown, "annotations": list(batches[-1])} if batches else shown
         done = {"status": "completed", "conclusion": conclusion, "output": last}
         await self.update_check_run(installation, repo, check_run_id, done)
         return sent + (len(batches[-1]) if batches else 0)

@@ -83,7 +83,7 @@ def check_run_state(data: Any, what: str) -> CheckRunState:
     count = _count(output.get("annotations_count")) if isinstance(output, Mapping) else None
     if count is None or count < 0:
         raise GitHubAnswerError(f"{what}: GitHub's answer has no valid output.annotations_count")
-    assert isinstance(data, Mapping)
+    assert isinstance(data, Mapping)  # noqa: S101 - the count read above required an object
     conclusion = data.get("conclusion")
     return CheckRunState(
         str(data.get("status", "")), conclusion if isinstance(conclusion, str) else None, count

@@ -197,7 +197,7 @@ class Ledger:
     # Check runs, one per head the job worked on
     def check_runs(self) -> list[CheckRun]:
         rows = self._db.all(
-            f"SELECT key, value FROM ledger WHERE job_id=? AND kind='check' ORDER BY {self._db.rowid}",
+            f"SELECT key, value FROM ledger WHERE job_id=? AND kind='check' ORDER BY {self._db.rowid}",  # noqa: S608 - the backend's row order column
             (self.job_id,),
         )
         return [CheckRun(head, **json.loads(value)) for head, value in rows]

@@ -37,7 +37,8 @@ class PgJobStore:
 
     def __init__(self, url: str, *, lease: float, owner: str | None = None) -> None:
         self._db = Database(url)
-        self.lease: float | None = lease
+        self.lease: float | None = lease  # the job store interface's: None where a store leases nothing
+        self._lease = lease
         self.owner = owner or owner_name()
 
     def close(self) -> None:
@@ -126,13 +127,12 @@ class PgJobStore:
         return busy is None
 
     def _take(self, job_id: int, clock: float) -> Job:
-        assert self.lease is not None
         row = self._db.one(
-            "UPDATE jobs SET state='running', attempts=attempts+1, lease_owner=?, lease_until=?, updated=?"
+            "UPDATE jobs SET state='running', attempts=attempts+1, lease_owner=?, lease_until=?, updated=?"  # noqa: S608 - constant columns
             f" WHERE id=? RETURNING {COLUMNS}",
-            (self.owner, clock + self.lease, clock, job_id),
+            (self.owner, clock + self._lease, clock, job_id),
         )
-        assert row is not None
+        assert row is not None  # noqa: S101 - the claim holds the row locked in this transaction
         return Job(*row)
 
     def _mine(self, sql: str, params: Sequence[object], job_id: int) -> None:
@@ -163,11 +163,10 @@ class PgJobStore:
         """Extend the leases of `job_ids`; returns those no longer this process's."""
         if not job_ids:
             return set()
-        assert self.lease is not None
         kept = self._db.all(
             "UPDATE jobs SET lease_until=EXTRACT(EPOCH FROM clock_timestamp())::float8 + ?"
             " WHERE id = ANY(?::bigint[]) AND state='running' AND lease_owner=? RETURNING id",
-            (self.lease, list(job_ids), self.owner),
+            (self._lease, list(job_ids), self.owner),
         )
         return set(job_ids) - {int(row[0]) for row in kept}
 
@@ -180,11 +179,12 @@ class PgJobStore:
         return None if row is None or row[0] is None else time.time() + float(row[0])
 
     def get(self, job_id: int) -> Job | None:
-        row = self._db.one(f"SELECT {COLUMNS} FROM jobs WHERE id=?", (job_id,))
+        row = self._db.one(f"SELECT {COLUMNS} FROM jobs WHERE id=?", (job_id,))  # noqa: S608 - constant columns
         return None if row is None else Job(*row)
 
     def jobs(self) -> list[Job]:
-        return [Job(*row) for row in self._db.all(f"SELECT {COLUMNS} FROM jobs ORDER BY id")]
+        rows = self._db.all(f"SELECT {COLUMNS} FROM jobs ORDER BY id")  # noqa: S608 - constant columns
+        return [Job(*row) for row in rows]
 
     def counts(self) -> dict[str, int]:
         return pgintake.counts(self._db)

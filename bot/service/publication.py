@@ -151,16 +151,17 @@ def commentable_lines(patch: str) -> set[int]:
     return lines
 
 
+def _today() -> str:
+    """Dated as the pipeline dates its summaries: the day in the server's local time zone."""
+    return datetime.datetime.now().astimezone().date().isoformat()
+
+
 def refused_result(problem: str) -> UpgradeResult:
     """The result for a bot pull request whose manifests, locks or config cannot be read."""
-    return UpgradeResult(
-        request=Request((), ""), outcome="refused", date=datetime.date.today().isoformat(), error=problem
-    )
+    return UpgradeResult(request=Request((), ""), outcome="refused", date=_today(), error=problem)
 
 
 def nothing_result() -> UpgradeResult:
     """The result for a bot pull request that moves nothing upgrade-deps tracks."""
     text = render("github-botpr-nothing.md.j2").strip()
-    return UpgradeResult(
-        request=Request((), ""), outcome="nothing", date=datetime.date.today().isoformat(), error=text
-    )
+    return UpgradeResult(request=Request((), ""), outcome="nothing", date=_today(), error=text)

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from bot.errors import OUTCOMES
-from bot.service.github import GitHub
+from bot.service.github import CheckOutput, GitHub
 from bot.service.jobspec import JobTarget
 from bot.service.ledger import CheckRun, Ledger
 from bot.service.publication import SUMMARY_MARKER, Publication, bound, commentable_lines
@@ -87,7 +87,7 @@ class Publisher:
             self.ledger.intend_check(head_sha)
             check_id = await self.github.create_check_run(
                 *self._args(), head_sha=head_sha, name=CHECK_NAME, external_id=self.job_ref,
-                title=title, summary=self._summary,
+                output=CheckOutput(title, self._summary),
             )  # fmt: skip
         self.ledger.set_check_id(head_sha, check_id)
         await self._move_on(head_sha)
@@ -137,10 +137,10 @@ class Publisher:
             state = await self.github.check_run(*self._args(), check_id)
             sent = min(state.annotations_count, len(plan.annotations))
         self.ledger.finishing_check(head_sha)
+        output = CheckOutput(plan.title, plan.summary, plan.text, plan.annotations)
         await self.github.complete_check_run(
-            *self._args(), check_id, conclusion=plan.conclusion, title=plan.title, summary=plan.summary,
-            text=plan.text, annotations=plan.annotations, sent=sent,
-        )  # fmt: skip
+            *self._args(), check_id, conclusion=plan.conclusion, output=output, sent=sent
+        )
         self.ledger.check_done(head_sha, plan.conclusion)
 
     async def fail_check(self, reason: str) -> None:

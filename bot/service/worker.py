@@ -112,7 +112,7 @@ class WorkerPool:
     async def _loop(self) -> None:
         while not self._stopping:
             try:
-                job = self.store.claim()
+                job = await self.run_once()
             except StoreUnavailableError as exc:
                 await self._store_back(exc)
                 continue
@@ -121,10 +121,19 @@ class WorkerPool:
                 job = None
             if job is None:
                 await self._idle()
-                continue
-            # Another worker may be able to take the next job right away.
-            self._wakeup.set()
-            await self._run(job)
+
+    async def run_once(self, *, now: float | None = None) -> Job | None:
+        """Claim the oldest job due at `now` (default: now) and run it as a worker does; None when none is.
+
+        What each worker task repeats; a caller may also drive the pool with it, one job at a time.
+        """
+        job = self.store.claim(now)
+        if job is None:
+            return None
+        # Another worker may be able to take the next job right away.
+        self._wakeup.set()
+        await self._run(job)
+        return job
 
     async def _store_back(self, exc: StoreUnavailableError) -> None:
         """Wait, with growing pauses, until the database answers again (or the pool stops)."""

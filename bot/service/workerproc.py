@@ -57,7 +57,7 @@ class WorkerProcess:
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.service.workerproc", stdin=asyncio.subprocess.PIPE
         )
-        assert self.process.stdin is not None
+        assert self.process.stdin is not None  # noqa: S101 - started with stdin=PIPE
         # Settings go through the pipe: never in argv (visible to every user) nor in an environment.
         self.process.stdin.write(handover(self.settings, self.app))
 
@@ -87,7 +87,7 @@ class WorkerProcess:
         self._stopping = True
         if self.process is None or self.process.returncode is not None:
             return
-        assert self.process.stdin is not None
+        assert self.process.stdin is not None  # noqa: S101 - started with stdin=PIPE
         self.process.stdin.close()
         try:
             await asyncio.wait_for(self.process.wait(), 30)

@@ -13,7 +13,7 @@ from bot.model import Extra
 
 # Where the sandbox's HOME is (an empty directory on the sandbox's own root); TMPDIR is a fresh tmpfs.
 SANDBOX_HOME = "/home/sandbox"
-SANDBOX_TMP = "/tmp"
+SANDBOX_TMP = "/tmp"  # noqa: S108 - a fresh tmpfs inside the sandbox, never the host's /tmp
 # Mapped onto the caller outside: files written in the work tree belong to the service user there.
 SANDBOX_UID = 65534
 # Read-only system trees (or the symlinks a merged-/usr system has in their place).

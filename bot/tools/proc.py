@@ -49,7 +49,8 @@ async def run(
     *,
     cwd: Path,
     env: Mapping[str, str],
-    timeout: float,
+    # Not a cancel scope: on expiry the process group is killed and what it printed is still returned.
+    timeout: float,  # noqa: ASYNC109
     shell: bool = False,
 ) -> Completed:
     """Run `argv` (or a shell command line), capture stdout+stderr, kill the process group on timeout.
@@ -73,7 +74,7 @@ async def run(
     chunks: list[bytes] = []
 
     async def collect() -> None:
-        assert process.stdout is not None
+        assert process.stdout is not None  # noqa: S101 - started with stdout=PIPE
         while chunk := await process.stdout.read(65536):
             chunks.append(chunk)
         await process.wait()

@@ -70,7 +70,11 @@ def parse_html_page(text: str) -> list[tuple[str, str | None]]:
 
 
 async def yanked_versions(
-    session: aiohttp.ClientSession, index_url: str, package: str, *, timeout: float = 20.0
+    session: aiohttp.ClientSession,
+    index_url: str,
+    package: str,
+    *,
+    timeout: float = 20.0,  # noqa: ASYNC109 - aiohttp's timeout of the one request; on expiry, {}
 ) -> dict[str, str]:
     """{version: reason} of `package`'s yanked versions on `index_url`; {} when the index cannot say
     (unreachable, not an HTTP index): the lock step reports a broken index on its own."""

@@ -12,6 +12,7 @@ import pytest
 
 from tests.e2e.harness import ROOT, ServerProcess
 from tests.fakegithub.server import FakeGitHub
+from tests.support.measured import measured
 from tests.support.webhooks import FIXTURES, headers, payload
 
 pytestmark = pytest.mark.slow
@@ -50,7 +51,7 @@ async def test_server_refuses_to_start_without_settings(tmp_path: Path) -> None:
     env = {"PATH": os.environ.get("PATH", ""), "GITHUB_PRIVATE_KEY": "not a key", "GITHUB_API_URL": "ftp://x",
            "UPGRADE_DEPS_DB": str(tmp_path / "missing-dir" / "db.sqlite3")}  # fmt: skip
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "serve", cwd=ROOT, env=env,
+        sys.executable, "-m", "bot.cli", "serve", cwd=ROOT, env=measured(env),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     _, err = await process.communicate()

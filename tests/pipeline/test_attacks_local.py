@@ -36,7 +36,8 @@ async def test_local_run(tmp_path: Path, project_root: Path, listener: Listener)
     (home / ".ssh" / "id_ed25519").write_text(SSH_KEY)
     (home / ".config" / "gh").mkdir(parents=True)
     (home / ".config" / "gh" / "hosts.yml").write_text(f"github.com:\n  oauth_token: {GH_TOKEN}\n")
-    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", TOKEN])
+    # Started, not waited for: a process whose command line holds the token, for the attack to look at.
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", TOKEN])  # noqa: ASYNC220
     repo = copy_example(project_root, tmp_path / "repo")
     marker = f"attack-{time.monotonic_ns()}"
     files = [f"{home}/**/*", str(home), str(home / ".ssh" / "id_ed25519"), str(tmp_path)]

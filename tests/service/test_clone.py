@@ -53,7 +53,8 @@ async def test_branch_that_moved_is_never_overwritten(tmp_path: Path) -> None:
 
 
 async def test_errors_are_redacted_and_the_dir_removed(tmp_path: Path) -> None:
-    with pytest.raises(ToolError) as caught:
+    # The error must leave through the sandbox's exit, which is what removes the directory.
+    with pytest.raises(ToolError) as caught:  # noqa: PT012
         async with Sandbox(environ=dict(os.environ), token=TOKEN, identity=BOT, token_hosts=LOCAL) as box:
             root = box.repo.parent
             await box.clone(f"file://{tmp_path}/missing-{TOKEN}.git", ref="main")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.errors import GitHubAnswerError, GitHubError, TransientError
-from bot.service.github import TOKEN_MARGIN, GitHub
+from bot.service.github import TOKEN_MARGIN, CheckOutput, GitHub
 from bot.service.github_answers import CheckRunState, check_run_state, pull_info, valid_id
 from tests.fakegithub.loopback import APP_ID
 from tests.fakegithub.server import FakeGitHub
@@ -44,14 +44,14 @@ async def test_token_is_refreshed_shortly_before_it_expires(fake: FakeGitHub, gi
 
 async def test_annotations_go_in_batches_of_fifty(fake: FakeGitHub, github: GitHub) -> None:
     run_id = await github.create_check_run(
-        7, "o/r", head_sha="a" * 40, name="upgrade-deps", external_id="1-x", title="t", summary="s"
+        7, "o/r", head_sha="a" * 40, name="upgrade-deps", external_id="1-x", output=CheckOutput("t", "s")
     )
     notes = [
         {"path": "a.py", "start_line": i, "end_line": i, "annotation_level": "warning", "message": f"m{i}"}
         for i in range(1, 121)
     ]
-    sent = await github.complete_check_run(7, "o/r", run_id, conclusion="failure", title="T", summary="S",
-                                           text="X", annotations=notes)  # fmt: skip
+    output = CheckOutput("T", "S", "X", notes)
+    sent = await github.complete_check_run(7, "o/r", run_id, conclusion="failure", output=output)
     assert sent == 120
     run = fake.check_runs[run_id]
     assert [a["start_line"] for a in run["annotations"]] == list(range(1, 121))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.model import Finding, Request, UpgradeResult
-from bot.service.github import GitHub
+from bot.service.github import CheckOutput, GitHub
 from bot.service.jobs import JobStore
 from bot.service.jobspec import JobTarget
 from bot.service.ledger import CheckRun
@@ -72,11 +72,11 @@ async def test_a_check_run_created_before_a_crash_is_adopted_by_external_id(
     store = JobStore(tmp_path / "jobs.sqlite3")
     head = "a" * 40
     other = await github.create_check_run(7, "o/r", head_sha=head, name="upgrade-deps", external_id="9-ref",
-                                          title="t", summary="s")  # fmt: skip
+                                          output=CheckOutput("t", "s"))  # fmt: skip
     crashed = publisher(github, store, 1)
     crashed.ledger.intend_check(head)  # then GitHub created it and the process died
     created = await github.create_check_run(7, "o/r", head_sha=head, name="upgrade-deps", external_id="1-ref",
-                                            title="t", summary="s")  # fmt: skip
+                                            output=CheckOutput("t", "s"))  # fmt: skip
     again = publisher(github, store, 1)
     assert await again.start_check(head, "x==1") == created != other  # another job's run is not ours
     assert len(fake.check_runs) == 2 and store.ledger(1).check_run(head) == CheckRun(head, created)

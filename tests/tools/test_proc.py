@@ -60,9 +60,8 @@ async def test_a_child_process_sees_none_of_the_secrets(tmp_path: Path) -> None:
 async def test_a_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     marker = tmp_path / "still-running"
     script = f"(sleep 1; touch {marker}) & sleep 5"
-    done = await run(
-        [script], cwd=tmp_path, env=child_env({"PATH": "/usr/bin:/bin"}), timeout=0.2, shell=True
-    )
+    env = child_env({"PATH": "/usr/bin:/bin"})
+    done = await run([script], cwd=tmp_path, env=env, timeout=0.2, shell=True)  # noqa: S604 - shell mode's test
     assert done.timed_out and done.returncode == -1
     await asyncio.sleep(1.3)
     assert not marker.exists()  # the grandchild died with its group
