@@ -144,8 +144,9 @@ class WorkerCommand:
     async def start(self, *args: str) -> None:
         log = self.log.open("ab")
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "worker", *args, cwd=ROOT, env=self.env, stdout=log, stderr=log
-        )
+            sys.executable, "-m", "bot.cli", "worker", *args,
+            cwd=ROOT, env=measured(self.env), stdout=log, stderr=log,
+        )  # fmt: skip
         await until(lambda: "upgrade-deps worker: running" in self.log.read_text() or self._exited(),
                     timeout=60, what=f"{self.log.name} to start")  # fmt: skip
         if self._exited():

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.support.appkeys import key_pair
+from tests.support.measured import measured
 from tests.support.postgres import Cluster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     environ = {"PATH": os.environ.get("PATH", os.defpath), "HOME": env.get("HOME", "/nonexistent"), **env}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *argv], cwd=ROOT, env=environ,
+    return subprocess.run([sys.executable, "-m", "bot.cli", *argv], cwd=ROOT, env=measured(environ),
                           capture_output=True, text=True, timeout=120)  # fmt: skip
 
 
