@@ -66,7 +66,7 @@ async def intake(cluster: Cluster, work: Path, rate: float, duration: float) -> 
            "GITHUB_API_URL": f"http://127.0.0.1:{fake_port}", "UPGRADE_DEPS_DB": url}  # fmt: skip
     server = None
     try:
-        await asyncio.sleep(1.0)  # as benchmarks/load.py: the fake answers /app only signed, so no probe
+        await listening(fake_port, fake)  # the fake answers /app only signed: wait for its port instead
         server = await start(sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--workers", "0",
                              env=env, log=work / "serve.log")  # fmt: skip
         try:
@@ -84,6 +84,21 @@ async def intake(cluster: Cluster, work: Path, rate: float, duration: float) -> 
             await stop(server)
         await stop(fake)
     return figures("pg-intake", sent, accepted, latencies, elapsed, jobs_in(url, "pg"), ticks)
+
+
+async def listening(port: int, process: asyncio.subprocess.Process, timeout: float = 60) -> None:  # noqa: ASYNC109
+    """Wait until `port` on loopback accepts a connection (a deadline for another process, not a sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.returncode is None:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise SystemExit(f"nothing listens on port {port} (exit code {process.returncode})")
 
 
 def burn(rounds: int) -> None:
