@@ -41,6 +41,10 @@ class DivergentPackageError(RefusedError):
     """A shared-divergent package was requested without `@variant`."""
 
 
+class UnknownPackageError(RefusedError):
+    """No requested package is declared or locked in any variant (a misspelt name, most likely)."""
+
+
 class NotLandedError(UpgradeDepsError):
     """The upgrade was attempted and did not land (lock failed, conflict needs a human, timeout)."""
 

@@ -11,7 +11,14 @@ Severity = Literal["error", "warning", "info"]
 Status = Literal["done", "not run", "skipped"]
 # Audit finding kinds about compat shims and version guards: cleanup the upgrade allows, not breakage.
 COMPAT_KINDS = frozenset(
-    {"compat-untagged", "compat-removable", "compat-version-gate", "stub-missing", "compat-missing-file"}
+    {
+        "compat-untagged",
+        "compat-not-evaluated",
+        "compat-removable",
+        "compat-version-gate",
+        "stub-missing",
+        "compat-missing-file",
+    }
 )
 HOUSEKEEPING = COMPAT_KINDS | {"version-guard"}
 
@@ -197,6 +204,19 @@ class AuditReport:
 
 
 @dataclass(frozen=True)
+class ChecklistProblem:
+    """Something wrong with a checklist itself: its file, the line when there is one, and what."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
 class ChecklistReport:
     """What step 0.5 found (and, with fix, changed) in one package's checklist."""
 
@@ -208,7 +228,7 @@ class ChecklistReport:
     undocumented: Mapping[str, tuple[str, ...]] | None = None  # changed file -> imports not in its row
     added: Mapping[str, int] | None = None  # tier -> files added (when fixed)
     new_entries: tuple[str, ...] = ()
-    problems: tuple[str, ...] = ()
+    problems: tuple[ChecklistProblem, ...] = ()
     created: bool = False
     fixed: bool = False
 

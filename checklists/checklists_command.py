@@ -42,6 +42,19 @@ def failed(report: ChecklistReport) -> bool:
     return bool(report.problems) or (not report.fixed and not report.clean)
 
 
+def as_json(report: ChecklistReport) -> dict[str, object]:
+    """One checklist's object in `--format json`: the discrepancies, and the problems with the file itself."""
+    return {
+        "package": report.package,
+        "path": report.path,
+        "missing": list(report.missing),
+        "stale": list(report.stale),
+        "changed": list(report.changed),
+        "problems": [{"file": p.file, "line": p.line, "message": p.message} for p in report.problems],
+        "fixed": report.fixed,
+    }
+
+
 def main(args: Namespace) -> int:
     """Exit 0 when every checklist is (now) in order, 1 otherwise, 2 when refused."""
     repo = Path(args.repo).resolve()
@@ -52,19 +65,7 @@ def main(args: Namespace) -> int:
         print(f"upgrade-deps checklists: {exc}", file=sys.stderr)
         return 2
     if args.format == "json":
-        keys = ("package", "missing", "stale", "changed")
-        print(
-            json.dumps(
-                [
-                    {k: (list(v) if isinstance(v := getattr(r, k), tuple) else v) for k in keys}
-                    for r in reports
-                ],
-                indent=2,
-            )
-        )
-        for report in reports:
-            for problem in report.problems:
-                print(problem, file=sys.stderr)
+        print(json.dumps([as_json(r) for r in reports], indent=2))
     else:
         sys.stdout.write(render_text(reports))
     return 1 if any(failed(r) for r in reports) else 0

@@ -17,6 +17,7 @@ class Imported:
     line: int
     from_import: bool  # names a symbol (from-import) rather than a module
     snippet: str
+    alias: str = ""  # the `as` name, which a checklist row may document instead (`DDP`)
 
 
 def imports_in(tree: ast.Module, source: str, roots: frozenset[str]) -> list[Imported]:
@@ -26,15 +27,15 @@ def imports_in(tree: ast.Module, source: str, roots: frozenset[str]) -> list[Imp
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if matches(alias.name, roots):
-                    found.append(
-                        Imported(alias.name, node.lineno, False, ast.get_source_segment(source, node) or "")
-                    )
+                    snippet = ast.get_source_segment(source, node) or ""
+                    found.append(Imported(alias.name, node.lineno, False, snippet, alias.asname or ""))
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for alias in node.names:
-                if matches(node.module, roots):
-                    path = node.module if alias.name == "*" else f"{node.module}.{alias.name}"
+                path = node.module if alias.name == "*" else f"{node.module}.{alias.name}"
+                # `from megatron import core` imports megatron.core as much as `import megatron.core`.
+                if matches(node.module, roots) or matches(path, roots):
                     snippet = ast.get_source_segment(source, node) or ""
-                    found.append(Imported(path, node.lineno, alias.name != "*", snippet))
+                    found.append(Imported(path, node.lineno, alias.name != "*", snippet, alias.asname or ""))
     return sorted(found, key=lambda i: (i.line, i.path))
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.files.config import Config
+from checklists.model import Checklist
+from checklists.roots import inferred_roots
 
 DEFAULT_DIRS = (".github/upgrade-deps/checklists", ".agents/skills/upgrade-deps/checklists")
 
@@ -25,19 +28,31 @@ def checklist_path(repo: Path, config: Config, package: str) -> str:
     return f"{checklist_dir(repo, config)}/{package}.md"
 
 
+@dataclass(frozen=True)
+class ImportNames:
+    """The import names a package is looked for by, and where they come from (for messages)."""
+
+    names: tuple[str, ...]
+    source: str
+
+
 def import_names(
     package: str,
     config: Config,
     *,
-    checklist: tuple[str, ...] = (),
+    checklist: Checklist | None = None,
     distribution: Mapping[str, tuple[str, ...]] | None = None,
-) -> tuple[str, ...]:
-    """Config first, then the checklist's `imports`, then the distribution's top-level modules."""
+) -> ImportNames:
+    """Config first, then the checklist's `imports`, then the distribution's top-level modules, then
+    the root the checklist's upstream paths and catalog point to, and only then the package's name."""
     configured = config.packages.get(package)
     if configured is not None and configured.imports:
-        return configured.imports
-    if checklist:
-        return checklist
+        return ImportNames(configured.imports, f"[package.{package}].imports")
+    if checklist is not None and checklist.imports:
+        return ImportNames(checklist.imports, "the checklist's 'imports'")
     if distribution and distribution.get(package):
-        return distribution[package]
-    return (package.replace("-", "_").replace(".", "_"),)
+        return ImportNames(distribution[package], "the distribution's modules")
+    inferred = inferred_roots(package, checklist)
+    if inferred:
+        return ImportNames(inferred, "the checklist's upstream paths and catalog")
+    return ImportNames((package.replace("-", "_").replace(".", "_"),), "the package name")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import yaml
+
+from bot.model import ChecklistProblem
 
 TIERS = ("primary", "secondary", "tertiary")
 FRONT_KEYS = ("package", "github", "branch_template", "upstream_paths")
@@ -20,12 +23,26 @@ _SOURCE = re.compile(r"^\*\*Source:\*\*\s*(.*?)\s*$")
 
 @dataclass(frozen=True)
 class Row:
-    """One row of an Affected Files table."""
+    """One row of an Affected Files table, under any tier heading (or none).
 
-    tier: str
+    Most rows list one file. A row may instead list files by pattern (`areal/models/*/args.py`,
+    a directory such as `tests/`, or several code spans in prose: "30+ files under `tests/` and
+    `examples/`"): `patterns` holds them, and `file` is the cell as written. A row of prose
+    without a path (`kind` "prose") lists nothing.
+    """
+
+    tier: str  # "primary", "secondary", "tertiary", another heading's first word, or "" before any
     file: str
     usage: str
     index: int  # 0-based line index in the file
+    kind: Literal["file", "pattern", "prose"] = "file"
+    patterns: tuple[str, ...] = ()
+
+    def covers(self, path: str) -> bool:
+        """True when this pattern row lists `path` (a directory holds it, or a glob matches it)."""
+        return any(
+            path.startswith(p) if p.endswith("/") else fnmatch.fnmatchcase(path, p) for p in self.patterns
+        )
 
 
 @dataclass(frozen=True)
@@ -38,6 +55,12 @@ class Entry:
     index: int
     source: str | None
     call_sites: tuple[tuple[str, int], ...]
+    also: tuple[str, ...] = ()  # the heading's other code spans, `.run_server` read beside the first's module
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Every symbol the heading names (`pkg.mod.build_app` and `.run_server`: both)."""
+        return (self.symbol, *self.also)
 
 
 @dataclass(frozen=True)
@@ -61,7 +84,7 @@ class Checklist:
     tier_headings: Mapping[str, int]  # tier -> heading line index
     rows: tuple[Row, ...]
     entries: tuple[Entry, ...]
-    problems: tuple[str, ...]  # structural problems, each "file:line: what"
+    problems: tuple[ChecklistProblem, ...]  # structural problems, each with file and line
     guards: tuple[Guarded, ...] = ()
 
     @property
@@ -92,31 +115,63 @@ def unquote_path(cell: str) -> str:
     return re.sub(r":\d+$", "", value)
 
 
-def _front(lines: list[str], display: str, problems: list[str]) -> tuple[dict[str, Any], int]:
+_GLOB = re.compile(r"[*?\[]")
+
+
+def _row(tier: str, row_cells: Sequence[str], index: int) -> Row:
+    """A table row: one file, files by pattern, or prose naming no path."""
+    cell, usage = row_cells[0], row_cells[1] if len(row_cells) > 1 else ""
+    spans = [unquote_path(span) for span in re.findall(r"`([^`]+)`", cell) if span.strip()]
+    single = re.fullmatch(r"`[^`]+`", cell) is not None or ("`" not in cell and " " not in cell)
+    if single:
+        path = unquote_path(cell)
+        if _GLOB.search(path) or path.endswith("/"):
+            return Row(tier, path, usage, index, "pattern", (path,))
+        return Row(tier, path, usage, index)
+    shown = " ".join(cell.split())
+    return Row(tier, shown, usage, index, "pattern" if spans else "prose", tuple(spans))
+
+
+def _front(lines: list[str], display: str, problems: list[ChecklistProblem]) -> tuple[dict[str, Any], int]:
     if not lines or lines[0].strip() != "---":
-        problems.append(f"{display}:1: no YAML front matter (the file must start with '---')")
+        problems.append(ChecklistProblem(display, 1, "no YAML front matter (the file must start with '---')"))
         return {}, 0
     end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
     if end is None:
-        problems.append(f"{display}:1: front matter is not closed by a '---' line")
+        problems.append(ChecklistProblem(display, 1, "front matter is not closed by a '---' line"))
         return {}, 0
     try:
         data = yaml.safe_load("".join(lines[1:end])) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
-        problems.append(f"{display}:{line}: front matter is not valid YAML ({getattr(exc, 'problem', exc)})")
+        problems.append(
+            ChecklistProblem(
+                display, line, f"front matter is not valid YAML ({getattr(exc, 'problem', exc)})"
+            )
+        )
         return {}, end + 1
     if not isinstance(data, dict):
-        problems.append(f"{display}:2: front matter must be a mapping of keys")
+        problems.append(ChecklistProblem(display, 2, "front matter must be a mapping of keys"))
         return {}, end + 1
     for key in FRONT_KEYS:
         if key not in data:
-            problems.append(f"{display}:{end + 1}: front matter lacks the key '{key}'")
+            problems.append(ChecklistProblem(display, end + 1, f"front matter lacks the key '{key}'"))
     paths = data.get("upstream_paths")
     if "upstream_paths" in data and not (isinstance(paths, list) and all(isinstance(p, str) for p in paths)):
-        problems.append(f"{display}:{end + 1}: front matter 'upstream_paths' must be a list of paths")
+        problems.append(
+            ChecklistProblem(display, end + 1, "front matter 'upstream_paths' must be a list of paths")
+        )
     return data, end + 1
+
+
+def _entry(number: int, title: str, index: int) -> Entry:
+    """A catalog heading: its first code span is the symbol, the others (`.run_server`) are read beside it."""
+    spans = re.findall(r"`([^`]+)`", title)
+    symbol = spans[0] if spans else title
+    module = symbol.rsplit(".", 1)[0]
+    also = tuple(module + span if span.startswith(".") else span for span in spans[1:])
+    return Entry(number, title, symbol, index, None, (), also)
 
 
 def _with_details(entry: Entry, stripped: str) -> Entry:
@@ -130,6 +185,7 @@ def _with_details(entry: Entry, stripped: str) -> Entry:
         entry.index,
         entry.source or (source.group(1).strip("`") if source else None),
         entry.call_sites + sites,
+        entry.also,
     )
 
 
@@ -139,20 +195,26 @@ def _structure_problems(
     sections: Mapping[str, int],
     tier_headings: Mapping[str, int],
     entries: Sequence[Entry],
-) -> list[str]:
+) -> list[ChecklistProblem]:
     """Sections and tier tables the checklist lacks, and catalog entries numbered out of order."""
     problems = [
-        f"{display}:{count or 1}: missing section '## {name}'" for name in SECTIONS if name not in sections
+        ChecklistProblem(display, count or 1, f"missing section '## {name}'")
+        for name in SECTIONS
+        if name not in sections
     ]
     if "Affected Files" in sections:
         for name in TIERS:
             if name not in tier_headings:
                 where = sections["Affected Files"] + 1
-                problems.append(f"{display}:{where}: 'Affected Files' lacks the '### {name.title()}' table")
+                problems.append(
+                    ChecklistProblem(display, where, f"'Affected Files' lacks the '### {name.title()}' table")
+                )
     for position, entry in enumerate(entries, 1):
         if entry.number != position:
             problems.append(
-                f"{display}:{entry.index + 1}: catalog entry numbered {entry.number}, expected {position}"
+                ChecklistProblem(
+                    display, entry.index + 1, f"catalog entry numbered {entry.number}, expected {position}"
+                )
             )
     return problems
 
@@ -162,7 +224,7 @@ class _Scan:
     """What reading the body line by line has found so far, and where it is (section, tier table)."""
 
     display: str
-    problems: list[str]
+    problems: list[ChecklistProblem]
     sections: dict[str, int] = field(default_factory=dict)
     tier_headings: dict[str, int] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
@@ -178,31 +240,29 @@ class _Scan:
             self.sections.setdefault(self.section, index)
             self.tier = ""
         elif stripped.startswith("### ") and self.section == "Affected Files":
-            word = stripped[4:].strip().split()[0].lower() if stripped[4:].strip() else ""
-            self.tier = word if word in TIERS else ""
-            if self.tier:
-                self.tier_headings[self.tier] = index
+            # Any heading is a tier: "### External (awex)" is tier "external", kept as it is.
+            words = re.findall(r"[A-Za-z][\w-]*", stripped[4:])
+            self.tier = words[0].lower() if words else ""
+            self.tier_headings.setdefault(self.tier, index)
         elif stripped.startswith("### ") and self.section == "API Usage Catalog":
             self._entry(index, stripped)
         elif self.section == "API Usage Catalog" and self.entries:
             self.entries[-1] = _with_details(self.entries[-1], stripped)
         elif self.section == "Version-Guarded Code" and (guard := _GUARD.match(stripped)):
             self.guards.append(Guarded(guard["file"], int(guard["line"]), guard["text"], index))
-        elif self.tier and stripped.startswith("|"):
+        elif self.section == "Affected Files" and stripped.startswith("|"):
             self._row(index, stripped)
 
     def _entry(self, index: int, stripped: str) -> None:
         match = _ENTRY.match(stripped)
         if match is None:
             self.problems.append(
-                f"{self.display}:{index + 1}: catalog heading is not numbered ('### N. `symbol`')"
+                ChecklistProblem(
+                    self.display, index + 1, "catalog heading is not numbered ('### N. `symbol`')"
+                )
             )
             return
-        title = match.group(2)
-        code = re.search(r"`([^`]+)`", title)
-        self.entries.append(
-            Entry(int(match.group(1)), title, code.group(1) if code else title, index, None, ())
-        )
+        self.entries.append(_entry(int(match.group(1)), match.group(2), index))
 
     def _row(self, index: int, stripped: str) -> None:
         row_cells = cells(stripped)
@@ -210,14 +270,13 @@ class _Scan:
             return  # header or separator
         if row_cells[0] in ("...", "…"):
             return
-        usage = row_cells[1] if len(row_cells) > 1 else ""
-        self.rows.append(Row(self.tier, unquote_path(row_cells[0]), usage, index))
+        self.rows.append(_row(self.tier, row_cells, index))
 
 
 def parse_checklist(text: str, *, display: str) -> Checklist:
     """Parse a checklist; structural problems are collected (with file and line), not raised."""
     lines = text.splitlines(keepends=True)
-    problems: list[str] = []
+    problems: list[ChecklistProblem] = []
     front, start = _front(lines, display, problems)
     scan = _Scan(display, problems)
     in_fence = False

@@ -9,15 +9,17 @@ from pathlib import Path, PurePosixPath
 
 from bot.files import repofiles
 from bot.files.config import Config
-from bot.model import ChecklistReport
+from bot.files.python_sources import python_files
+from bot.model import ChecklistProblem, ChecklistReport
 from bot.text.render import environment
 from checklists.discover import Imported, discover
 from checklists.edit import NewEntry, NewRow, apply_edits
-from checklists.locate import checklist_path, import_names
+from checklists.locate import ImportNames, checklist_path, import_names
 from checklists.model import Checklist, Row, parse_checklist
 
 Write = Callable[[str, str], None]
-_NOT_IMPORTING = re.compile(r"indirect|http", re.I)  # rows documenting use without an import
+# Rows documenting use without an import: AReaL writes "HTTP-only", "indirect", "(metadata only)".
+_NOT_IMPORTING = re.compile(r"indirect|http|metadata only", re.I)
 
 
 def classify(path: str, config: Config) -> str:
@@ -39,7 +41,8 @@ def _words(text: str) -> set[str]:
 
 def _mentioned(imported: Imported, usage: str) -> bool:
     words = _words(usage)
-    return imported.path in words or imported.path.rsplit(".", 1)[-1] in words
+    names = (imported.path, imported.path.rsplit(".", 1)[-1], imported.alias)
+    return any(name and name in words for name in names)
 
 
 def _label(imported: Imported) -> str:
@@ -47,13 +50,16 @@ def _label(imported: Imported) -> str:
 
 
 def _covered(symbol: str, checklist: Checklist) -> bool:
+    """A catalog entry names the symbol, something inside it (`LoRAModel.from_lora_tensors`), or what
+    holds it."""
     name = symbol.rsplit(".", 1)[-1]
     return any(
-        e.symbol == symbol
-        or e.symbol.endswith("." + name)
-        or e.symbol == name
-        or symbol.startswith(e.symbol + ".")
+        known in (symbol, name)
+        or known.endswith("." + name)
+        or symbol.startswith(known + ".")
+        or known.startswith(symbol + ".")
         for e in checklist.entries
+        for known in e.symbols
     )
 
 
@@ -79,25 +85,25 @@ def validate_one(
     relative = checklist_path(repo, config, package)
     created = not repofiles.is_file(repo, relative)
     if created:
-        text = new_checklist(package, import_names(package, config, distribution=distribution))
+        text = new_checklist(package, import_names(package, config, distribution=distribution).names)
     else:
         try:
             text = repofiles.read_text(repo, relative)
         except (OSError, UnicodeDecodeError) as exc:
             return ChecklistReport(
-                package, relative, problems=(f"{relative}: cannot be read as UTF-8 text ({exc})",)
+                package,
+                relative,
+                problems=(ChecklistProblem(relative, None, f"cannot be read as UTF-8 text ({exc})"),),
             )
     checklist = parse_checklist(text, display=relative)
-    roots = frozenset(import_names(package, config, checklist=checklist.imports, distribution=distribution))
-    found = discover(repo, roots)
-    listed = {row.file: row for row in checklist.rows}
-    missing = sorted(set(found) - set(listed))
-    stale, guard = _stale(repo, found, listed, roots, where=(relative, package))
-    undocumented = {
-        path: tuple(sorted({_label(i) for i in found[path] if not _mentioned(i, listed[path].usage)}))
-        for path in sorted(set(found) & set(listed))
-    }
-    undocumented = {path: names for path, names in undocumented.items() if names}
+    wanted = import_names(package, config, checklist=checklist, distribution=distribution)
+    found = discover(repo, frozenset(wanted.names))
+    listed = {row.file: row for row in checklist.rows if row.kind == "file"}
+    patterns = [row for row in checklist.rows if row.kind == "pattern"]
+    missing = sorted(p for p in set(found) - set(listed) if not any(row.covers(p) for row in patterns))
+    stale, guard = _stale(repo, found, listed, wanted, where=(relative, package))
+    stale += _stale_patterns(repo, patterns)
+    undocumented = _undocumented(found, listed)
     entries = _new_entries(found, [*missing, *undocumented], checklist)
     adds = [NewRow(classify(p, config), p, ", ".join(f"`{_label(i)}`" for i in found[p])) for p in missing]
     usage = {
@@ -113,7 +119,9 @@ def validate_one(
         undocumented=undocumented,
         added={tier: sum(r.tier == tier for r in adds) for tier in ("primary", "secondary", "tertiary")},
         new_entries=tuple(e.symbol for e in entries),
-        problems=(f"{relative}: no checklist file",) if created else checklist.problems + guard,
+        problems=(ChecklistProblem(relative, None, "no checklist file"),)
+        if created
+        else checklist.problems + guard,
         created=False,
         fixed=False,
     )
@@ -127,27 +135,50 @@ def validate_one(
     return ChecklistReport(**{**report.__dict__, "fixed": True, "created": created, "problems": problems})
 
 
+def _undocumented(
+    found: Mapping[str, Sequence[Imported]], listed: Mapping[str, Row]
+) -> dict[str, tuple[str, ...]]:
+    """{listed file: the names it imports that its row does not mention}, for files with any."""
+    out = {}
+    for path in sorted(set(found) & set(listed)):
+        names = tuple(sorted({_label(i) for i in found[path] if not _mentioned(i, listed[path].usage)}))
+        if names:
+            out[path] = names
+    return out
+
+
 def _stale(
     repo: Path,
     found: Mapping[str, Sequence[Imported]],
     listed: Mapping[str, Row],
-    roots: frozenset[str],
+    names: ImportNames,
     *,
     where: tuple[str, str],
-) -> tuple[list[str], tuple[str, ...]]:
-    """Listed files that no longer import the package, and the problem that stops removing them."""
+) -> tuple[list[str], tuple[ChecklistProblem, ...]]:
+    """Listed files that no longer import the package, and the problem when no file imports it at all."""
     stale = sorted(
         path
         for path, row in listed.items()
         if path not in found and (not (repo / path).is_file() or not _NOT_IMPORTING.search(row.usage))
     )
-    if found or not any((repo / path).is_file() for path in listed):
+    if found:
         return stale, ()
-    # Nothing imports the names we looked for while listed files still exist: the import names
-    # are more likely wrong than every file stale. Never empty a checklist on a guess.
+    # Nothing imports the names we looked for: the names are more likely wrong than every file
+    # stale, so that is a problem with the checklist, never a clean one; and a checklist is never
+    # emptied on a guess: only files that are gone are stale.
     relative, package = where
-    names = ", ".join(sorted(roots))
-    return [], (f"{relative}: no file imports {names}; set [package.{package}].imports or 'imports:'",)
+    shown = ", ".join(sorted(names.names))
+    text = (
+        f"no file imports {shown} (import names from {names.source}); "
+        f"set [package.{package}].imports or 'imports:'"
+    )
+    return [p for p in stale if not (repo / p).is_file()], (ChecklistProblem(relative, None, text),)
+
+
+def _stale_patterns(repo: Path, rows: Sequence[Row]) -> list[str]:
+    """Pattern rows that no longer match any Python file of the repository."""
+    files = list(python_files(repo)) if rows else []
+    return [row.file for row in rows if not any(row.covers(path) for path in files)]
 
 
 def _new_entries(

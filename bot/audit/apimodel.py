@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from bot.audit.constants import evaluate
 from bot.audit.distributions import NATIVE, Unpacked
-from bot.audit.sourcetext import assigned_in_body, index_definitions, module_paths, publicness, returns_self
+from bot.audit.sourcetext import (
+    assigned_in_body,
+    binding_modules,
+    index_definitions,
+    module_paths,
+    publicness,
+    returns_self,
+)
 
 if TYPE_CHECKING:
     import griffe
@@ -138,7 +145,9 @@ class ApiModel:
                 if member.status == "found" and index + 1 < len(rest):
                     return SymbolInfo(path, "unknown", reason=f"attribute of a value ({member.target})")
                 if member.status != "found":
-                    return SymbolInfo(path, member.status, reason=member.reason)
+                    last = index + 1 == len(rest)
+                    origin = member.imported_from if last else ""
+                    return SymbolInfo(path, member.status, reason=member.reason, imported_from=origin)
                 return SymbolInfo(
                     path,
                     "found",
@@ -170,6 +179,11 @@ class ApiModel:
         members = obj.members
         if name in members:
             member = members[name]
+            if member.is_alias and not self._inside(member.target_path):
+                # Bound by importing it from another distribution: what it is cannot be read here,
+                # but that this module binds it is a fact (its removal is one too).
+                reason = f"{obj.path} imports {name} from {member.target_path}, outside this distribution"
+                return SymbolInfo(name, "unknown", reason=reason, imported_from=member.target_path)
             if member.is_alias:
                 return self._materialise(self._resolve(member.target_path, hops=hops + 1))
             return member
@@ -187,6 +201,10 @@ class ApiModel:
             return self._through_wildcards(obj.path, name, wildcards, hops=hops)
         if "__getattr__" in members:
             return SymbolInfo(name, "unknown", reason=f"{obj.path} resolves names dynamically (__getattr__)")
+        if name in {str(n) for n in getattr(obj, "exports", None) or ()}:
+            return SymbolInfo(
+                name, "unknown", reason=f"{obj.path} lists {name} in __all__ but binds it elsewhere"
+            )
         return SymbolInfo(name, "missing", reason=f"{obj.path} has no {name}")
 
     def _class_member(self, obj: Any, name: str, *, hops: int) -> Any:
@@ -317,6 +335,14 @@ class ApiModel:
             self.locations[name] = sorted(self._definitions.get(name, []), key=publicness)
             self.dirty = True
         return self.locations[name]
+
+    def locate_bindings(self, name: str) -> list[str]:
+        """Dotted paths of the modules that import `name` at module level (its re-exports)."""
+        key = f"import:{name}"
+        if key not in self.locations:
+            self.locations[key] = binding_modules(self.dist.root, self.dist.top_level, name)
+            self.dirty = True
+        return self.locations[key]
 
     def locate_module(self, name: str) -> list[str]:
         """Dotted paths of the modules or packages whose last part is `name`."""

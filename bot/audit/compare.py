@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.audit.apimodel import ApiModel
 from bot.audit.binding import POSITIONAL, Binding, bind
 from bot.audit.messages import message
+from bot.audit.removals import dropped_import, gone_to
 from bot.audit.symbols import Param, SymbolInfo
 from bot.audit.usage import Use
 from bot.model import Finding
@@ -53,32 +54,20 @@ class _Site:
         )
 
 
-def _first_missing(symbol: str, new: ApiModel) -> str:
-    """The shortest prefix of `symbol` that the new version lacks (what was really removed)."""
-    parts = symbol.split(".")
-    for cut in range(2, len(parts) + 1):
-        prefix = ".".join(parts[:cut])
-        if new.lookup(prefix).status == "missing":
-            return prefix
-    return symbol
-
-
-def _new_home(removed: str, old_info: SymbolInfo, old: ApiModel, new: ApiModel) -> str | None:
-    """Where the removed name lives now: a top-level re-export first, else its defining module."""
-    parent, _, name = removed.rpartition(".")
-    if old.lookup(parent).kind != "module":
-        return None  # a method or attribute: no other module can be its new home
-    if old_info.kind == "module":
-        candidates = new.locate_module(name)
-    else:
-        candidates = [f"{new.root_of(removed)}.{name}"] + [f"{module}.{name}" for module in new.locate(name)]
-    for candidate in candidates:
-        if candidate == removed:
-            continue
-        info = new.lookup(candidate)
-        if info.status == "found" and (not old_info.kind or info.kind == old_info.kind):
-            return candidate
-    return None
+def _dropped_finding(
+    use: Use, versions: Versions, catalog: CatalogLookup, dropped: tuple[str, str]
+) -> Finding:
+    name, origin = dropped
+    text = message(
+        "removed",
+        symbol=name,
+        package=versions.package,
+        old=versions.old,
+        new=versions.new,
+        use_kind=use.kind,
+        origin=origin,
+    )
+    return _Site(use, versions, catalog, None, None).finding(name, "removed", "error", text)
 
 
 _SENTINEL = re.compile(
@@ -149,38 +138,47 @@ def compare_uses(
     for use in uses:
         old_info = old.lookup(use.symbol)
         if old_info.status != "found":
-            continue  # not something we can read in the old version: never guess
+            # Not something we can read in the old version: never guess, with one exception.
+            dropped = None if use.guarded else dropped_import(use.symbol, old, new)
+            if dropped is not None and (use.file, dropped[0]) not in reported:
+                reported.add((use.file, dropped[0]))
+                findings.append(_dropped_finding(use, versions, catalog, dropped))
+            continue
         new_info = new.lookup(use.symbol)
         if new_info.status == "unknown":
             continue
+        site = _Site(use, versions, catalog, old_info, new_info)
         if new_info.status == "missing":
-            if use.guarded:
-                continue  # a try/except ImportError fallback already handles the absence
-            removed = _first_missing(use.symbol, new)
-            if (use.file, removed) in reported:
-                continue
-            reported.add((use.file, removed))
-            removed_old = old.lookup(removed)
-            home = _new_home(removed, removed_old, old, new)
-            kind = "base-removed" if use.kind == "subclass" else ("moved" if home else "removed")
-            if home:
-                moves[removed] = home
-            text = message(
-                kind,
-                symbol=_display(removed, old),
-                target=home,
-                package=versions.package,
-                new=versions.new,
-                use_kind=use.kind,
-            )
-            shown = _display(removed, old)
-            findings.append(_Site(use, versions, catalog, old_info, None).finding(shown, kind, "error", text))
+            # A try/except ImportError fallback already handles the absence.
+            if not use.guarded:
+                findings.extend(_missing_finding(site, old, new, reported=reported, moves=moves))
             continue
         if use.kind == "call" and old_info.params is not None and new_info.params is not None:
-            findings.extend(_call_findings(_Site(use, versions, catalog, old_info, new_info), old_model=old))
+            findings.extend(_call_findings(site, old_model=old))
         if use.kind == "subclass" and old_info.kind == new_info.kind == "class":
-            findings.extend(_lost_bases(_Site(use, versions, catalog, old_info, new_info)))
+            findings.extend(_lost_bases(site))
     return findings, sorted(moves.items())
+
+
+def _missing_finding(
+    site: _Site, old: ApiModel, new: ApiModel, *, reported: set[tuple[str, str]], moves: dict[str, str]
+) -> list[Finding]:
+    """The use's symbol is gone: removed, or moved to a new public home (recorded in `moves`);
+    once per file and missing name."""
+    use, versions = site.use, site.versions
+    removed, home = gone_to(use.symbol, old, new)
+    if (use.file, removed) in reported:
+        return []
+    reported.add((use.file, removed))
+    kind = "base-removed" if use.kind == "subclass" else ("moved" if home else "removed")
+    if home:
+        moves[removed] = home
+    shown = _display(removed, old)
+    text = message(
+        kind, symbol=shown, target=home, package=versions.package, new=versions.new, use_kind=use.kind
+    )
+    gone = _Site(use, versions, site.catalog, site.old_info, None)
+    return [gone.finding(shown, kind, "error", text)]
 
 
 def _lost_bases(site: _Site) -> list[Finding]:

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.version import InvalidVersion, Version
-
+from bot.audit.compat_branches import Fallback, fallbacks_in
+from bot.audit.compat_tags import retired
 from bot.audit.guards import GuardFinder, callee_name
 from bot.audit.messages import message
 from bot.files.config import CompatShim
 from bot.files.python_sources import matches, parse_file
-from bot.model import Finding
-
-TAG = re.compile(
-    r"#\s*Fallback for\s+(?P<package>[\w.-]+)\s+(?P<version><?\s*v?[0-9][\w.+-]*?)\.?\s+"
-    r"Remove when min supported version is\s+v?(?P<remove>[0-9][\w.]*?)\+",
-    re.I,
-)
-_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "AttributeError"}
+from bot.model import Finding, Severity
 
 
 @dataclass(frozen=True)
@@ -43,13 +35,6 @@ def min_supported(context: ShimContext) -> str | None:
     return None
 
 
-def _catches_import_error(handler: ast.ExceptHandler) -> bool:
-    if handler.type is None:
-        return True
-    names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-    return any(isinstance(n, ast.Name) and n.id in _IMPORT_ERRORS for n in names)
-
-
 def _stub_modules(repo: Path, stub_list: str, roots: frozenset[str]) -> set[str] | None:
     tree = parse_file(repo, stub_list)
     if tree is None:
@@ -67,17 +52,17 @@ def _stub_modules(repo: Path, stub_list: str, roots: frozenset[str]) -> set[str]
     return found
 
 
-def _finding(file: str, node: ast.AST, context: ShimContext, symbol: str, kind: str, text: str) -> Finding:
-    return Finding(
-        file=file,
-        line=getattr(node, "lineno", 1),
-        column=getattr(node, "col_offset", 0) + 1,
-        package=context.package,
-        symbol=symbol,
-        kind=kind,
-        severity="warning",
-        message=text,
-    )
+def _finding(
+    where: tuple[str, int, int],
+    context: ShimContext,
+    symbol: str,
+    kind: str,
+    text: str,
+    *,
+    severity: Severity = "warning",
+) -> Finding:
+    file, line, column = where
+    return Finding(file, line, column, context.package, symbol, kind, severity, text)
 
 
 def check_shims(
@@ -93,11 +78,10 @@ def check_shims(
             tree = parse_file(repo, file)
             if tree is None:
                 continue
-            lines = (repo / file).read_text(encoding="utf-8", errors="replace").splitlines()
-            findings.extend(_gates(file, tree, "\n".join(lines), context))
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Try):
-                    findings.extend(_fallbacks(repo, file, node, lines, shim, context))
+            source = (repo / file).read_text(encoding="utf-8", errors="replace")
+            findings.extend(_gates(file, tree, source, context))
+            for fallback in fallbacks_in(source, file, context.package, context.roots):
+                findings.extend(_fallback_findings(repo, fallback, shim, context))
     return findings
 
 
@@ -122,71 +106,60 @@ def _gates(file: str, tree: ast.Module, source: str, context: ShimContext) -> li
             if isinstance(node, ast.Call) and callee_name(node.func) != "version":
                 continue  # Version(pkg.__version__): the inner expression is reported
             text = ast.get_source_segment(source, node) or "__version__"
+            where = (file, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1)
             out.append(
                 _finding(
-                    file,
-                    node,
-                    context,
-                    text,
-                    "compat-version-gate",
-                    message("compat-version-gate", text=text),
+                    where, context, text, "compat-version-gate", message("compat-version-gate", text=text)
                 )
             )
     return out
 
 
-def _fallbacks(
-    repo: Path,
-    file: str,
-    node: ast.Try,
-    lines: list[str],
-    shim: CompatShim,
-    context: ShimContext,
+def _fallback_findings(
+    repo: Path, fallback: Fallback, shim: CompatShim, context: ShimContext
 ) -> list[Finding]:
+    """Untagged; tagged but not evaluated (info); or retired by the new floor, with the stub-list
+    entries removing it needs. A tag in the `try` body may retire either side of the block, so only a
+    handler's own tag makes it removable without a person deciding which branch stays."""
     floor = min_supported(context)
-    imports = [
-        stmt
-        for stmt in node.body
-        if isinstance(stmt, ast.ImportFrom | ast.Import)
-        and any(matches(m, context.roots) for m in _modules(stmt))
-    ]
-    handlers = [h for h in node.handlers if _catches_import_error(h)]
-    if not imports or not handlers:
-        return []
-    names = ", ".join(alias.asname or alias.name for stmt in imports for alias in stmt.names)
-    out: list[Finding] = []
-    for handler in handlers:
-        end = handler.end_lineno or handler.lineno
-        tag = next((m for m in (TAG.search(line) for line in lines[handler.lineno - 1 : end]) if m), None)
-        if tag is None:
-            text = message("compat-untagged", symbol=names, package=context.package)
-            out.append(_finding(file, handler, context, names, "compat-untagged", text))
-            continue
-        try:
-            removable = floor is not None and Version(floor) >= Version(tag["remove"])
-        except InvalidVersion:
-            removable = False
-        if not removable:
-            continue
+    names = ", ".join(fallback.names) or ", ".join(i.module for i in fallback.imports)
+    where = (fallback.file, fallback.handler_line, fallback.handler_column)
+    tag = fallback.tag
+    if tag is None:
+        text = message("compat-untagged", symbol=names, package=context.package)
+        return [_finding(where, context, names, "compat-untagged", text)]
+    reason = tag.unevaluable or ("window" if floor is None else None)
+    if reason is not None:
         text = message(
-            "compat-removable",
+            "compat-not-evaluated",
+            symbol=names,
             package=context.package,
-            fallback_for=tag["version"],
-            floor=floor,
-            remove_when=tag["remove"],
+            tag=tag.text,
+            reason=reason,
+            condition=tag.condition,
+            version=tag.remove_at,
+            window=context.window,
         )
-        out.append(_finding(file, handler, context, names, "compat-removable", text))
-        for stub_list in shim.stub_lists:
-            listed = _stub_modules(repo, stub_list, context.roots)
-            for stmt in imports:
-                for module in _modules(stmt):
-                    if listed is not None and module not in listed:
-                        text = message("stub-missing", module=module, stub_list=stub_list)
-                        out.append(_finding(file, stmt, context, module, "stub-missing", text))
+        return [_finding(where, context, names, "compat-not-evaluated", text, severity="info")]
+    if not retired(tag, floor):
+        return []
+    text = message(
+        "compat-removable",
+        package=context.package,
+        fallback_for=tag.covers,
+        floor=floor,
+        remove_when=tag.remove_at,
+        placement=fallback.placement,
+        try_line=fallback.try_line,
+    )
+    out = [_finding(where, context, names, "compat-removable", text)]
+    if fallback.placement != "handler":
+        return out
+    for stub_list in shim.stub_lists:
+        listed = _stub_modules(repo, stub_list, context.roots)
+        for body_import in fallback.imports:
+            if listed is not None and body_import.module not in listed:
+                text = message("stub-missing", module=body_import.module, stub_list=stub_list)
+                at = (fallback.file, body_import.line, body_import.column)
+                out.append(_finding(at, context, body_import.module, "stub-missing", text))
     return out
-
-
-def _modules(stmt: ast.Import | ast.ImportFrom) -> list[str]:
-    if isinstance(stmt, ast.ImportFrom):
-        return [stmt.module] if stmt.module and not stmt.level else []
-    return [alias.name for alias in stmt.names]

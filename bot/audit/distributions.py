@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import hashlib
 import os
@@ -112,16 +113,50 @@ def _unpack(archive_path: Path, filename: str, target: Path) -> None:
                 out.write_bytes(b"" if path.suffix in NATIVE else handle.read())
 
 
-def top_level_names(root: Path) -> tuple[str, ...]:
-    """Importable roots of an unpacked distribution: its packages and modules.
+def _marker_only(init: Path) -> bool:
+    """An `__init__` that only marks a namespace: empty, a docstring, pkgutil or pkg_resources boilerplate."""
+    try:
+        tree = ast.parse(init.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return False
+    marks = ("extend_path", "declare_namespace", "pkgutil", "pkg_resources")
+    return all(
+        (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+        or any(mark in ast.unparse(stmt) for mark in marks)
+        for stmt in tree.body
+    )
 
-    A namespace package (no `__init__`, like megatron/ in megatron-core) stands for the packages
-    inside it (megatron.core), so two distributions sharing the namespace are told apart.
+
+def _single_subpackage(path: Path) -> Path | None:
+    """The one sub-package of a package whose `__init__` only marks a namespace and which holds no
+    module of its own (old-style namespaces: `megatron/__init__.py` beside `megatron/core/`)."""
+    init = path / "__init__.py"
+    if not init.is_file() or not _marker_only(init):
+        return None
+    if any(
+        p.suffix in (".py", ".pyi") and p.name not in ("__init__.py", "__init__.pyi") for p in path.iterdir()
+    ):
+        return None
+    children = [c for c in path.iterdir() if c.is_dir() and c.name.isidentifier() and any(c.rglob("*.py*"))]
+    return children[0] if len(children) == 1 else None
+
+
+def top_level_names(root: Path) -> tuple[str, ...]:
+    """Importable roots of an unpacked distribution: the deepest packages all its modules share.
+
+    A namespace package (no `__init__`, like megatron/ in megatron-core, or one whose `__init__` only
+    marks the namespace) stands for the packages inside it (megatron.core), so two distributions
+    sharing the namespace are told apart.
     """
     names: set[str] = set()
     for path in root.iterdir():
         if path.is_dir() and path.name.isidentifier() and any(path.rglob("*.py*")):
-            if any((path / f"__init__.{ext}").is_file() for ext in ("py", "pyi")):
+            inner = _single_subpackage(path)
+            if inner is not None:
+                names.update(
+                    f"{path.name}.{n}" for n in top_level_names(path) if n.split(".")[0] == inner.name
+                )
+            elif any((path / f"__init__.{ext}").is_file() for ext in ("py", "pyi")):
                 names.add(path.name)
             else:
                 names.update(f"{path.name}.{n}" for n in top_level_names(path))

@@ -87,9 +87,9 @@ def audit_package(
         import_names(
             versions.package,
             config,
-            checklist=checklist.imports if checklist else (),
+            checklist=checklist,
             distribution={versions.package: new_dist.top_level or old_dist.top_level},
-        )
+        ).names
     )
     old_api, new_api = (
         ApiModel(old_dist, cache_dir=scope.cache_dir),

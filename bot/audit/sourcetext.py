@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,42 @@ def index_definitions(root: Path, top_level: tuple[str, ...]) -> dict[str, list[
             for match in _DEFINITION.finditer(text):
                 index.setdefault(match.group(1) or match.group(2), []).append(dotted)
     return index
+
+
+def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements run on import: the body and what `if`/`try`/`with` blocks hold, not functions or classes."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ast.If | ast.Try | ast.With):
+            for block in (stmt.body, getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])):
+                yield from _module_level(block)
+            for handler in getattr(stmt, "handlers", []):
+                yield from _module_level(handler.body)
+
+
+def binding_modules(root: Path, top_level: tuple[str, ...], name: str) -> list[str]:
+    """Dotted paths of the modules that bind `name` by importing it at module level (re-exports such as
+    `from ._impl import Engine` in a package's `__init__`), most public first."""
+    word = re.compile(rf"\b{re.escape(name)}\b".encode())
+    found: list[str] = []
+    for top in top_level:
+        base = root.joinpath(*top.split("."))
+        files = [base.with_suffix(".py")] if base.with_suffix(".py").is_file() else sorted(base.rglob("*.py"))
+        for file in files:
+            data = file.read_bytes()
+            if b"import" not in data or not word.search(data):
+                continue
+            try:
+                tree = ast.parse(data)
+            except (SyntaxError, ValueError):
+                continue
+            if any(
+                isinstance(stmt, ast.ImportFrom) and any((a.asname or a.name) == name for a in stmt.names)
+                for stmt in _module_level(tree.body)
+            ):
+                relative = file.relative_to(root).with_suffix("")
+                found.append(".".join(relative.parts[:-1] if relative.name == "__init__" else relative.parts))
+    return sorted(found, key=publicness)
 
 
 def publicness(dotted: str) -> tuple[int, int, str]:

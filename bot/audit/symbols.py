@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 Status = Literal["found", "missing", "unknown"]
-CACHE_SCHEMA = 3
+CACHE_SCHEMA = 4
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class SymbolInfo:
     bases: tuple[str, ...] = ()
     reason: str = ""
     decorators: tuple[str, ...] = ()  # as written, e.g. "deprecate_kwarg('old', new_name='new')"
+    imported_from: str = ""  # unknown because the module imports it from another distribution: from where
 
     def signature(self) -> str:
         """`(a, b=1, *, c)` in Python's notation, for messages."""
@@ -74,6 +75,7 @@ def symbol_from_json(data: dict[str, Any]) -> SymbolInfo:
         bases=tuple(data.get("bases", ())),
         reason=data.get("reason", ""),
         decorators=tuple(data.get("decorators", ())),
+        imported_from=data.get("imported_from", ""),
     )
 
 

@@ -67,9 +67,25 @@ def _slots(doc: TOMLDocument) -> Iterator[_Slot]:
                 yield _Slot(section, array, index, item)
 
 
-def _requirement(text: str, *, display: str, section: str) -> Requirement:
+# `name @ url;marker`: uv reads the `;` right after a URL as the start of the markers; PEP 508 (and
+# `packaging`) want a space before it. Only the parse gets the space, never the file.
+_URL_THEN_MARKER = re.compile(r"^([^;@]*@\s*\S+?);(?=\s*[A-Za-z_(\"'])")
+
+
+def parse_requirement(text: str) -> Requirement:
+    """A requirement string as uv reads it; InvalidRequirement when even uv would refuse it."""
     try:
         return Requirement(text)
+    except InvalidRequirement:
+        spaced = _URL_THEN_MARKER.sub(r"\1 ;", text, count=1)
+        if spaced == text:
+            raise
+        return Requirement(spaced)
+
+
+def _requirement(text: str, *, display: str, section: str) -> Requirement:
+    try:
+        return parse_requirement(text)
     except InvalidRequirement as exc:
         reason = str(exc).splitlines()[0]
         raise ManifestError(f"{display}: {section}: {text!r} is not a valid requirement ({reason})") from None

@@ -19,11 +19,14 @@ from bot.files.specifiers import admits, bump_specifier
 from bot.model import Declaration, Variant
 from bot.tools.uv import Locker
 
+# A PEP 440 version (wildcards and local labels included) ends in a letter, a digit or `*`: a `.`, `,`
+# or `)` after it is the sentence's, never the specifier's. Clauses of a range follow after commas.
+_VERSION = r"[A-Za-z0-9*+!_.-]*[A-Za-z0-9*]"
+_SPECIFIER = rf"(?:[=<>!~]=?{_VERSION}(?:,[=<>!~]=?{_VERSION})*)?"
+_REQUIREMENT = rf"[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?{_SPECIFIER}"
 # Used only to explain, never to decide: uv rewords these between releases.
 _DEPENDS = re.compile(
-    r"(?P<all>all versions of )?(?P<who>[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?(?:[=<>!~]=?[^\s,]+)?)"
-    r" depends? on "
-    r"(?P<what>[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?(?:[=<>!~]=?[^\s,]+)?)"
+    rf"(?P<all>all versions of )?(?P<who>{_REQUIREMENT}) depends? on (?P<what>{_REQUIREMENT})"
 )
 _IGNORED = ("__pycache__", ".venv", "node_modules", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache")
 

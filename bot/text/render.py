@@ -27,7 +27,13 @@ def environment(*, trimmed: bool = False) -> jinja2.Environment:
         # Markdown, not HTML: untrusted values go through the filters below, which neutralise Markdown.
         autoescape=False,  # noqa: S701 - HTML escapes would show as text in Markdown
     )
-    env.filters.update(inline=markdown.inline, code=markdown.code, block=markdown.block)
+    env.filters.update(
+        inline=markdown.inline,
+        code=markdown.code,
+        cell=markdown.cell,
+        code_cell=markdown.code_cell,
+        block=markdown.block,
+    )
     return env
 
 

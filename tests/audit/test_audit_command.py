@@ -143,5 +143,13 @@ def test_dispatch_through_the_upgrade_deps_entry_point(
     assert len(json.loads(capsys.readouterr().out)) == 16
     assert cli(["checklists", "validate", "--repo", str(audit_repo.root), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == [
-        {"package": "demo-lib", "missing": [], "stale": [], "changed": []}
+        {
+            "package": "demo-lib",
+            "path": ".github/upgrade-deps/checklists/demo-lib.md",
+            "missing": [],
+            "stale": [],
+            "changed": [],
+            "problems": [],
+            "fixed": False,
+        }
     ]

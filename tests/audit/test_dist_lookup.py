@@ -68,6 +68,28 @@ def test_namespace_packages_count_as_top_level(tmp_path: Path) -> None:
     assert top_level_names(tmp_path) == ("megatron.core", "pkg", "single")
 
 
+def test_deepest_package_all_modules_share(tmp_path: Path) -> None:
+    files = {
+        # An old-style namespace: its __init__ only extends the path; megatron-bridge shares it.
+        "megatron/__init__.py": (
+            '"""Megatron."""\n__path__ = __import__("pkgutil").extend_path(__path__, __name__)\n'
+        ),
+        "megatron/bridge/__init__.py": "from .auto import AutoBridge\n",
+        "megatron/bridge/auto.py": "class AutoBridge: ...\n",
+        # A package whose __init__ does something is the root, even with one sub-package.
+        "tool/__init__.py": "VERSION = 1\n",
+        "tool/cli/__init__.py": "",
+        # A package with modules of its own is the root however empty its __init__ is.
+        "lib/__init__.py": "",
+        "lib/a.py": "",
+        "lib/sub/__init__.py": "",
+    }
+    for relative, text in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text, encoding="utf-8")
+    assert top_level_names(tmp_path) == ("lib", "megatron.bridge", "tool")
+
+
 def test_credentials_never_reach_messages() -> None:
     assert redact_url("https://user:s3cret@index.example/simple/x/?token=abc#sha256=1") == (
         "https://index.example/simple/x/"

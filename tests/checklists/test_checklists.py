@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.files.config import parse_config
+from bot.model import ChecklistProblem
 from checklists.checklists_command import main
 from checklists.edit import apply_edits
 from checklists.model import parse_checklist
@@ -115,7 +116,7 @@ def test_parse_reads_front_matter_tiers_and_catalog() -> None:
     assert [(g.file, g.line, g.text) for g in checklist.guards] == [
         ("areal/engine/lora.py", 3, "peft < 0.12 fallback, remove at 0.12")
     ]
-    assert checklist.problems == (f"{PATH}:46: catalog entry numbered 3, expected 2",)
+    assert checklist.problems == (ChecklistProblem(PATH, 46, "catalog entry numbered 3, expected 2"),)
 
 
 def test_structural_problems_name_file_and_line() -> None:
@@ -123,7 +124,7 @@ def test_structural_problems_name_file_and_line() -> None:
         "---\npackage: peft\n---\n\n## Affected Files\n\n### Primary\n\n"
         "## API Usage Catalog\n\n### `no number`\n"
     )
-    assert parse_checklist(broken, display="c.md").problems == (
+    assert tuple(map(str, parse_checklist(broken, display="c.md").problems)) == (
         "c.md:3: front matter lacks the key 'github'",
         "c.md:3: front matter lacks the key 'branch_template'",
         "c.md:3: front matter lacks the key 'upstream_paths'",
@@ -132,13 +133,11 @@ def test_structural_problems_name_file_and_line() -> None:
         "c.md:5: 'Affected Files' lacks the '### Secondary' table",
         "c.md:5: 'Affected Files' lacks the '### Tertiary' table",
     )
-    assert parse_checklist("# no front matter\n", display="d.md").problems[0] == (
+    assert str(parse_checklist("# no front matter\n", display="d.md").problems[0]) == (
         "d.md:1: no YAML front matter (the file must start with '---')"
     )
-    assert (
-        parse_checklist("---\npackage: [\n---\n", display="e.md")
-        .problems[0]
-        .startswith("e.md:3: front matter is not valid YAML")
+    assert str(parse_checklist("---\npackage: [\n---\n", display="e.md").problems[0]).startswith(
+        "e.md:3: front matter is not valid YAML"
     )
 
 
@@ -172,7 +171,9 @@ def test_fix_updates_in_place(repo: Path) -> None:
 def test_missing_checklist_is_created_from_template(tmp_path: Path) -> None:
     (tmp_path / "svc.py").write_text("from peft import LoraConfig\n", encoding="utf-8")
     (report,) = validate_checklists(tmp_path, parse_config({}), ["peft"], fix=False)
-    assert report.problems == (".github/upgrade-deps/checklists/peft.md: no checklist file",)
+    assert report.problems == (
+        ChecklistProblem(".github/upgrade-deps/checklists/peft.md", None, "no checklist file"),
+    )
     assert not (tmp_path / ".github").exists()
     (report,) = validate_checklists(tmp_path, parse_config({}), ["peft"], fix=True)
     assert report.created and report.fixed and report.missing == ("svc.py",)
@@ -197,9 +198,12 @@ def test_command_text_json_and_exit_codes(repo: Path, capsys: pytest.CaptureFixt
     assert json.loads(capsys.readouterr().out) == [
         {
             "package": "peft",
+            "path": PATH,
             "missing": ["areal/engine/new_engine.py", "areal/utils/helper.py", "tests/test_lora.py"],
             "stale": ["areal/engine/gone.py"],
             "changed": ["areal/engine/lora.py"],
+            "problems": [{"file": PATH, "line": 46, "message": "catalog entry numbered 3, expected 2"}],
+            "fixed": False,
         }
     ]
     assert main(Namespace(repo=repo, config=None, fix=True, format="text")) == 0
@@ -217,8 +221,15 @@ def test_command_refuses_bad_config(repo: Path, capsys: pytest.CaptureFixture[st
 def test_wrong_import_names_never_empty_a_checklist(repo: Path) -> None:
     config = parse_config({"package": {"peft": {"imports": ["not_peft"]}}})
     (report,) = validate_checklists(repo, config, ["peft"], fix=True)
-    assert report.stale == () and report.missing == ()
-    assert report.problems == (f"{PATH}: no file imports not_peft; set [package.peft].imports or 'imports:'",)
+    assert report.stale == ("areal/engine/gone.py",) and report.missing == ()  # only a file that is gone
+    assert report.problems == (
+        ChecklistProblem(
+            PATH,
+            None,
+            "no file imports not_peft (import names from [package.peft].imports); "
+            "set [package.peft].imports or 'imports:'",
+        ),
+    )
     assert "areal/engine/lora.py" in (repo / PATH).read_text(encoding="utf-8")
 
 
@@ -226,7 +237,7 @@ def test_unreadable_checklist_is_a_problem_and_left_alone(repo: Path) -> None:
     (repo / PATH).write_bytes(b"---\npackage: \xff\xfe\n")
     (report,) = validate_checklists(repo, CONFIG, ["peft"], fix=True)
     assert not report.fixed and len(report.problems) == 1
-    assert report.problems[0].startswith(f"{PATH}: cannot be read as UTF-8 text")
+    assert str(report.problems[0]).startswith(f"{PATH}: cannot be read as UTF-8 text")
     assert (repo / PATH).read_bytes() == b"---\npackage: \xff\xfe\n"
 
 

@@ -84,7 +84,7 @@ class ServerProcess:
         workers = self.children()
         self.process.send_signal(signal.SIGKILL)
         await self.process.wait()
-        await until(lambda: not any(_alive(pid) for pid in workers), what="the worker process to die")
+        await until(lambda: not any(alive(pid) for pid in workers), what="the worker process to die")
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -170,7 +170,7 @@ class WorkerCommand:
                 await self.process.wait()
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     """Whether `pid` still runs (a zombie has exited: its files, and so its locks, are closed)."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]

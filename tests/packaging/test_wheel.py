@@ -182,7 +182,7 @@ def test_run_on_the_example_renders_the_summary_from_the_wheel(installed: Instal
     assert "Traceback" not in done.stderr
     assert done.stdout.startswith("## Dependency Upgrade Summary\n")
     assert (repo / "upgrade-summary.md").read_text() in done.stdout
-    assert "| sglang | 0.5.9 | 0.5.10 | sglang |" in done.stdout
+    assert "| `sglang` | `0.5.9` | `0.5.10` | sglang |" in done.stdout
     assert "- Created from the template" in done.stdout
     assert "## Affected Files" in checklist.read_text()
     assert 'verification command "smoke" failed; the upgrade landed but needs a look' in done.stdout
