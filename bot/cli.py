@@ -16,6 +16,7 @@ COMMANDS = {
     "db": "bot.service.db_command:main",
     "audit": "bot.audit.audit_command:main",
     "checklists": "checklists.checklists_command:main",
+    "app-manifest": "bot.service.app_manifest:main",
 }
 
 
@@ -77,6 +78,8 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run.add_argument("--no-commit", action="store_true", help="leave the changes uncommitted")
     run.add_argument("--uv-timeout", type=float, default=600.0, metavar="SECONDS",
                      help="seconds each uv call may take (default: 600)")  # fmt: skip
+    run.add_argument("--no-release-notes", action="store_true",
+                     help="do not look up the changed packages' release notes")  # fmt: skip
     run.add_argument(
         "--sandbox", choices=("auto", "require", "off"), default="auto",
         help="run uv and verification commands under bubblewrap: when available (auto, the default), "
@@ -166,6 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="a package and the two versions to compare, e.g. peft==0.17.0..0.18.1",
     )  # fmt: skip
 
+    manifest = sub.add_parser(
+        "app-manifest", help="print the JSON of GitHub's app manifest flow (app.yaml)",
+        description="Print the JSON that GitHub's app manifest flow takes, from the packaged app.yaml.",
+    )  # fmt: skip
+    manifest.add_argument("--url", help="where `serve` is reachable, e.g. https://upgrade-deps.example.org")
+    manifest.add_argument("--manifest", type=Path, metavar="FILE",
+                          help="another manifest (default: the packaged app.yaml)")  # fmt: skip
+
     checklists = sub.add_parser("checklists", help="per-package API checklists (step 0.5)",
                                 description="Work on the per-package API checklists.")  # fmt: skip
     checklists_sub = checklists.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -188,7 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
 # request words (they keep their place in a comment's syntax) that argparse documents and hands back.
 RUN_OPTIONS = {
     "--repo": True, "--config": True, "--no-commit": False, "--uv-timeout": True, "--sandbox": True,
-    "--format": True, "--allow-downgrade": False, "--image-tag": True, "-h": False,
+    "--format": True, "--allow-downgrade": False, "--image-tag": True, "--no-release-notes": False,
+    "-h": False,
 }  # fmt: skip
 
 

@@ -69,6 +69,14 @@ class GitHubError(ToolError):
         self.status = status
 
 
+class ReleaseNotesError(UpgradeDepsError):
+    """Release notes cannot be had (offline, unknown package, refused): said in the summary, never fatal."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status that answered, when one did
+
+
 class PayloadError(UpgradeDepsError):
     """A webhook delivery is malformed (a header, or a field of its payload); the message names which."""
 

@@ -276,6 +276,41 @@ class Commit:
 
 
 @dataclass(frozen=True)
+class Release:
+    """One release of a package's source repository on GitHub, as published there (untrusted text)."""
+
+    tag: str
+    name: str
+    url: str
+    body: str
+    truncated: bool = False  # the body was cut to stay within GitHub's limits
+
+
+@dataclass(frozen=True)
+class ReleaseLink:
+    """A link from the package's index metadata: its changelog, release notes, source, homepage."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class PackageNotes:
+    """The release notes of one package whose resolved version changed; `problem` says what is missing."""
+
+    package: str
+    old: str
+    new: str
+    requested: bool
+    focused: bool
+    links: tuple[ReleaseLink, ...] = ()
+    repository: str | None = None  # owner/name on GitHub, from the links
+    releases: tuple[Release, ...] = ()  # newest first, between old (excluded) and new
+    problem: str = ""  # offline, unknown, no releases: said, never made up
+    more: int = 0  # releases in range left out to stay within GitHub's limits
+
+
+@dataclass(frozen=True)
 class UpgradeResult:
     """What one run of the pipeline did; the report and the check run are rendered from it."""
 
@@ -295,3 +330,4 @@ class UpgradeResult:
     error: str | None = None  # the refusal or failure message, when the run stopped early
     audit: AuditReport | None = None  # step 6 per package (moves, guards, notes) for the summary
     checklists: tuple[ChecklistReport, ...] = ()  # step 0.5 per checklist
+    release_notes: tuple[PackageNotes, ...] = ()  # per changed package, requested and focused first

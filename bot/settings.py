@@ -17,13 +17,21 @@ from urllib.parse import urlsplit
 DEFAULT_API_URL = "https://api.github.com"
 # Never handed on: children inherit environments (GitPython runs git with ours); repository code runs there.
 # UPGRADE_DEPS_DB too: a PostgreSQL URL may carry the database's password.
-SECRETS = ("GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET", "UPGRADE_DEPS_DB")
+SECRETS = (
+    "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET", "UPGRADE_DEPS_STATUS_TOKEN",
+    "UPGRADE_DEPS_DB",
+)  # fmt: skip
 DEFAULT_DB = "upgrade-deps.sqlite3"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_LEASE = 30.0  # seconds a worker's claim on a running job lasts unless renewed (PostgreSQL)
 # The operator's explicit choice to run repository code where no sandbox works; the name says the risk.
 UNSAFE_UNSANDBOXED = "UPGRADE_DEPS_UNSAFE_UNSANDBOXED_REPOSITORY_CODE"
 HANDOVER_LIMIT = 60_000  # under a pipe's 64 KiB buffer, so writing it never waits for a reader
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+STATUS_TOKEN_MIN = 16  # characters: the status page shows private repositories' names
+# prometheus-client's multiprocess mode is chosen by this variable, read when the library is imported.
+MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class SettingsError(Exception):
@@ -58,6 +66,12 @@ class Settings:
     # The host git may send the installation token to: the GitHub the app belongs to. A clone URL
     # of any other host (a signed payload can name one) is cloned without the token.
     git_host: str = "github.com"
+    log_format: str = "text"  # or "json": one JSON object per line, for log collectors
+    log_level: str = "INFO"
+    # The status page's token; "" keeps /status off (it names the repositories of private installations).
+    status_token: str = field(default="", repr=False)
+    # Where the server and its worker processes keep their metric files, summed by /metrics.
+    metrics_dir: Path = Path()
 
 
 def _private_key(environ: Mapping[str, str], problems: list[str]) -> str:
@@ -175,6 +189,8 @@ def load_settings(environ: Mapping[str, str], *, role: str = "serve") -> Setting
     unsafe = environ.get(UNSAFE_UNSANDBOXED, "0")
     if unsafe not in ("0", "1"):
         problems.append(f"{UNSAFE_UNSANDBOXED}: {unsafe!r} is neither 1 (run unsandboxed) nor 0")
+    log_format, log_level, status_token = _operations(environ, problems)
+    metrics_dir = Path(environ.get("UPGRADE_DEPS_METRICS_DIR") or f"{db}-metrics").absolute()
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -193,7 +209,28 @@ def load_settings(environ: Mapping[str, str], *, role: str = "serve") -> Setting
         unsafe_unsandboxed=unsafe == "1",
         bwrap=environ.get("UPGRADE_DEPS_BWRAP") or "bwrap",
         git_host=(environ.get("UPGRADE_DEPS_GIT_HOST") or git_host_of(api_url)).lower(),
+        log_format=log_format,
+        log_level=log_level,
+        status_token=status_token,
+        metrics_dir=metrics_dir,
     )
+
+
+def _operations(environ: Mapping[str, str], problems: list[str]) -> tuple[str, str, str]:
+    """The log format and level and the status page's token, each checked."""
+    log_format = environ.get("UPGRADE_DEPS_LOG_FORMAT", "text").strip().lower()
+    if log_format not in LOG_FORMATS:
+        problems.append(f"UPGRADE_DEPS_LOG_FORMAT: {log_format!r} is neither text nor json")
+    log_level = environ.get("UPGRADE_DEPS_LOG_LEVEL", "INFO").strip().upper()
+    if log_level not in LOG_LEVELS:
+        problems.append(f"UPGRADE_DEPS_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+    token = environ.get("UPGRADE_DEPS_STATUS_TOKEN", "")
+    if token and (len(token) < STATUS_TOKEN_MIN or token != token.strip()):
+        # The token itself is never echoed.
+        problems.append(
+            f"UPGRADE_DEPS_STATUS_TOKEN: use at least {STATUS_TOKEN_MIN} characters, without spaces around"
+        )
+    return log_format, log_level, token
 
 
 def git_host_of(api_url: str) -> str:
@@ -218,11 +255,12 @@ def from_process(role: str = "serve") -> Settings:
 def encode(settings: Settings) -> dict[str, Any]:
     """Settings as JSON-ready data, for the pipes that hand them on (never argv, never an environment)."""
     return {**dataclasses.asdict(settings), "db_path": str(settings.db_path),
-            "sandbox_dir": str(settings.sandbox_dir)}  # fmt: skip
+            "sandbox_dir": str(settings.sandbox_dir), "metrics_dir": str(settings.metrics_dir)}  # fmt: skip
 
 
 def decode(data: Mapping[str, Any]) -> Settings:
-    return Settings(**{**data, "db_path": Path(data["db_path"]), "sandbox_dir": Path(data["sandbox_dir"])})
+    paths = {key: Path(data[key]) for key in ("db_path", "sandbox_dir", "metrics_dir")}
+    return Settings(**{**data, **paths})
 
 
 def hand_over(settings: Settings) -> int:
@@ -252,9 +290,22 @@ def taken_over(fd: int) -> Settings:
     )
 
 
-def without_secrets() -> dict[str, str]:
-    """This process's environment minus the secrets: what `serve` re-executes itself with."""
-    return {key: value for key, value in os.environ.items() if key not in SECRETS}
+def without_secrets(settings: Settings | None = None) -> dict[str, str]:
+    """This process's environment minus the secrets: what `serve` re-executes itself with.
+
+    With `settings`, it also names their metrics directory for prometheus-client, which reads it
+    when it is imported: the server and the worker processes it starts then share their counts.
+    """
+    environ = {key: value for key, value in os.environ.items() if key not in SECRETS}
+    if settings is not None:
+        environ[MULTIPROCESS_VARIABLE] = str(settings.metrics_dir)
+    return environ
+
+
+def multiprocess_dir(environ: Mapping[str, str]) -> Path | None:
+    """The metrics directory prometheus-client was started with in this process, if any."""
+    value = environ.get(MULTIPROCESS_VARIABLE)
+    return Path(value) if value else None
 
 
 def database_from_process() -> tuple[Path, str]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from bot.files import repofiles
 from bot.files.config import Config
@@ -16,6 +19,8 @@ from bot.model import (
     ChecklistReport,
     ContainerChange,
     Extra,
+    PackageNotes,
+    Release,
     Request,
     Resolution,
     Section,
@@ -35,6 +40,45 @@ Progress = Callable[[str], Awaitable[None]]
 Message = str | Callable[[], str]
 
 
+class Observer(Protocol):
+    """Told how long steps took and what registries answered (the service's metrics); the pipeline
+    only reports, so a local run passes none."""
+
+    def step(self, name: str, seconds: float) -> None: ...
+
+    def registry_check(self, outcome: str) -> None: ...
+
+
+class _Unobserved:
+    def step(self, name: str, seconds: float) -> None:
+        return None
+
+    def registry_check(self, outcome: str) -> None:
+        return None
+
+
+UNOBSERVED: Observer = _Unobserved()
+
+
+class ReleaseSource(Protocol):
+    """Where release bodies come from: GitHub's releases of a repository (anonymously on a laptop,
+    with the installation's token in the service). Raises ReleaseNotesError when it cannot answer."""
+
+    async def list_releases(self, repo: str) -> Sequence[Release]: ...
+
+    async def release_by_tag(self, repo: str, tag: str) -> Release | None: ...
+
+
+@contextmanager
+def timed(observer: Observer, name: str) -> Iterator[None]:
+    """Report the block's duration as step `name`, however it ends."""
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        observer.step(name, time.monotonic() - start)
+
+
 @dataclass(frozen=True)
 class Runtime:
     """How this process runs repository code, the same for every run: set up once by its caller."""
@@ -44,6 +88,7 @@ class Runtime:
     uv_timeout: float = 600.0  # seconds each uv call may take
     # Downloaded distributions and extracted APIs, kept between runs (None: the user's cache directory).
     cache_dir: Path | None = None
+    observer: Observer = UNOBSERVED  # step durations and registry answers, for the service's metrics
 
 
 @dataclass(frozen=True)
@@ -56,6 +101,8 @@ class RunOptions:
     # Where `isolation` refuses repository code, the head's own lock changes are still audited
     # against this commit (a bot pull request's base); the run ends refused.
     static_base: str | None = None
+    # Release notes of the changed packages are looked up through this (None: not looked up).
+    release_notes: ReleaseSource | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +148,9 @@ class Context:
     warnings: list[Warning_] = field(default_factory=list)
     sections: dict[str, Section] = field(default_factory=dict)
     snapshots: list[StepCommit] = field(default_factory=list)
+    observer: Observer = UNOBSERVED
+    notes_source: ReleaseSource | None = None
+    release_notes: tuple[PackageNotes, ...] = ()
 
     def variant(self, name: str) -> Variant:
         return next(v for v in self.variants if v.name == name)
@@ -135,4 +185,5 @@ class Context:
             checklists=self.checklists,
             verify=self.verify,
             sections=dict(self.sections),
+            release_notes=self.release_notes,
         )

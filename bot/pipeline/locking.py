@@ -12,7 +12,7 @@ from bot.files.lockfile import Lock, read_lock
 from bot.files.specifiers import admits
 from bot.model import Resolution, Section, Unresolved, Warning_
 from bot.pipeline.conflicts import Diagnosis, diagnose
-from bot.pipeline.context import Context
+from bot.pipeline.context import Context, timed
 from bot.pipeline.impact import PinTarget
 from bot.text.render import render
 
@@ -35,7 +35,9 @@ async def lock_all(ctx: Context, targets: list[PinTarget]) -> bool:
             continue
         await ctx.progress(f"lock {variant.name}")
         ctx.files.remember(variant.lock)
-        if not await _lock_variant(ctx, variant.name, pins[variant.name], protected):
+        with timed(ctx.observer, "lock"):  # each variant's lock, its conflict rounds included
+            locked = await _lock_variant(ctx, variant.name, pins[variant.name], protected)
+        if not locked:
             ctx.sections["lock"] = Section("done")
             return False
     ctx.locked = [v.name for v in ctx.variants if v.name in pins]

@@ -55,6 +55,7 @@ def main(args: argparse.Namespace) -> int:
     from bot.pipeline.request import parse_request
     from bot.pipeline.upgrade import refused_words, run_upgrade
     from bot.tools.isolation_host import local_isolation
+    from bot.tools.public_releases import PublicReleases
 
     warming: list[threading.Thread] = []
 
@@ -75,7 +76,9 @@ def main(args: argparse.Namespace) -> int:
         except BadArgumentsError as exc:
             return refused_words(args.args, exc)
         runtime = Runtime(environ, isolation, uv_timeout=args.uv_timeout)
-        options = RunOptions(config_path=args.config, commit=not args.no_commit)
+        # A laptop has no installation token: release bodies come from GitHub's public API, anonymously.
+        notes = None if args.no_release_notes else PublicReleases()
+        options = RunOptions(config_path=args.config, commit=not args.no_commit, release_notes=notes)
         return await run_upgrade(repo, request, runtime=runtime, options=options, progress=progress)
 
     try:

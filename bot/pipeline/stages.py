@@ -59,7 +59,7 @@ async def _containers(ctx: Context, session: object) -> None:
         # A fork's configuration must not make the bot contact hosts it names.
         ctx.sections["containers"] = Section("not run", "pull requests from forks do not update containers")
         return
-    registry = RegistryClient(session=session)  # type: ignore[arg-type]
+    registry = RegistryClient(session=session, observe=ctx.observer.registry_check)  # type: ignore[arg-type]
     outcome = await update_containers(
         ctx.repo, ctx.config, ctx.changes, ctx.request, registry=registry, write=ctx.files.write
     )

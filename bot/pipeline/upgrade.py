@@ -17,7 +17,7 @@ from bot.files.manifest import Manifest
 from bot.files.manifest_paths import outside_paths
 from bot.files.transaction import FileTransaction
 from bot.model import Commit, Request, Section, UpgradeResult, Variant
-from bot.pipeline import api_steps
+from bot.pipeline import api_steps, release_notes
 from bot.pipeline.context import Context, Progress, RunOptions, Runtime
 from bot.pipeline.locking import lock_all
 from bot.pipeline.pins import plan_and_pin
@@ -118,6 +118,8 @@ async def _prepare(
         cache_dir=runtime.cache_dir or default_cache_dir(runtime.environ),
         isolation=runtime.isolation,
         extras=extras,
+        observer=runtime.observer,
+        notes_source=options.release_notes,
     )
 
 
@@ -175,6 +177,7 @@ async def _run_steps(ctx: Context) -> UpgradeResult:
         return ctx.result(outcome="not-landed", date=_today())
     await run_stages(ctx)
     await api_steps.audit(ctx)
+    ctx.release_notes = await release_notes.step(ctx, ctx.notes_source)
     return ctx.result(outcome=_outcome(ctx), date=_today())
 
 

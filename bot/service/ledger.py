@@ -108,6 +108,16 @@ class Result:
 
 
 @dataclass(frozen=True)
+class Timing:
+    """When the job's latest run started and ended (epoch seconds), and how it ended."""
+
+    started: float
+    ended: float | None = None
+    conclusion: str | None = None  # the check run's, or "none" for a job that publishes none
+    exit: str | None = None  # done, failed, retry
+
+
+@dataclass(frozen=True)
 class Reply:
     """A reply of the job; `id` is None while only the intent to post it is recorded."""
 
@@ -271,6 +281,15 @@ class Ledger:
     def set_review_done(self, review_id: int | None) -> None:
         """Posted (or nothing was left to post: `review_id` None)."""
         self._put("review", {"id": review_id})
+
+    # When the job ran, for the status page (written by the worker around each run)
+    def timing(self) -> Timing | None:
+        data = self._get("timing")
+        return None if data is None else Timing(**data)
+
+    def set_timing(self, timing: Timing) -> None:
+        self._put("timing", {"started": timing.started, "ended": timing.ended,
+                             "conclusion": timing.conclusion, "exit": timing.exit})  # fmt: skip
 
     def reacted(self) -> bool:
         return self._get("reaction") is not None

@@ -23,11 +23,24 @@ from gidgethub.sansio import Event
 from bot.errors import PayloadError, StoreError, UpgradeDepsError
 from bot.service import jobspec
 from bot.service import store as job_store
+from bot.service.delivery_log import Delivered, describe, log_delivery
 from bot.service.github import GitHub
 from bot.service.inbox import NewJob
+from bot.service.logs import configure
+from bot.service.metrics import Metrics, Stopwatch, prepare_directory
+from bot.service.operator_pages import OperatorPages, add_routes, pages_of
+from bot.service.status_page import StatusPage
 from bot.service.store import Deliveries
 from bot.service.workerproc import WorkerProcess
-from bot.settings import Settings, SettingsError, from_process, hand_over, taken_over, without_secrets
+from bot.settings import (
+    Settings,
+    SettingsError,
+    from_process,
+    hand_over,
+    multiprocess_dir,
+    taken_over,
+    without_secrets,
+)
 from handlers import router
 from handlers.delivery import Delivery, delivery_of, signature_problem
 from handlers.intake import AppIdentity, Intake
@@ -136,13 +149,19 @@ class Hooks:
     identity: AppIdentity
     wake: Callable[[], None] | None = None
     commits: GroupCommit | None = None
+    metrics: Metrics | None = None
+    scrape: Callable[[], bytes] | None = None  # GET /metrics
+    status: StatusPage | None = None  # GET /status, when the operator set its token
 
 
 def _reply(status: int, message: str) -> web.Response:
     return web.json_response({"message": message}, status=status)
 
 
-async def accept(request: web.Request, hooks: Hooks) -> web.Response:
+async def accept(request: web.Request, hooks: Hooks, facts: Delivered | None = None) -> web.Response:
+    facts = facts if facts is not None else Delivered()
+    facts.event = request.headers.get("X-GitHub-Event", "")
+    facts.delivery = request.headers.get("X-GitHub-Delivery", "")
     body = await request.read()
     unsigned = signature_problem(request.headers, body, hooks.secret)
     if unsigned is not None:
@@ -157,7 +176,9 @@ async def accept(request: web.Request, hooks: Hooks) -> web.Response:
         return _reply(400, "body is not JSON")
     if not isinstance(data, dict):
         return _reply(400, "body is not a JSON object")
+    describe(facts, data)
     if delivery.event == "ping":
+        facts.outcome = "ignored"
         return _reply(200, "pong")
     intake = Intake(hooks.identity)
     try:
@@ -168,11 +189,14 @@ async def accept(request: web.Request, hooks: Hooks) -> web.Response:
     if not intake.accepted:
         # An event or action no router handles, a repository hook's delivery, a comment that is
         # no command: GitHub delivered what the app subscribed to, so this is 200, not an error.
+        facts.outcome = "ignored"
         return _reply(200, "nothing to do for this delivery")
-    return await _persist(hooks, delivery, intake.accepted)
+    return await _persist(hooks, delivery, intake.accepted, facts)
 
 
-async def _persist(hooks: Hooks, delivery: Delivery, specs: list[jobspec.Spec]) -> web.Response:
+async def _persist(
+    hooks: Hooks, delivery: Delivery, specs: list[jobspec.Spec], facts: Delivered
+) -> web.Response:
     created = []
     commits = hooks.commits or GroupCommit(hooks.store)
     for index, spec in enumerate(specs):
@@ -184,11 +208,13 @@ async def _persist(hooks: Hooks, delivery: Delivery, specs: list[jobspec.Spec]) 
         except STORE_ERRORS as exc:
             # Not stored, so not acknowledged: GitHub records a failed delivery an operator can redeliver.
             log.error("delivery %s was not stored: %s: %s", delivery.id, type(exc).__name__, exc)
+            facts.outcome = "not stored"
             return _reply(503, "the delivery could not be stored; redeliver it later")
         if job_id is not None:
             created.append(job_id)
     if hooks.wake is not None:
         hooks.wake()
+    facts.outcome, facts.jobs = ("accepted" if created else "redelivery"), created
     return web.json_response({"jobs": created, "redelivery": not created}, status=202)
 
 
@@ -196,7 +222,10 @@ def make_app(hooks: Hooks) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
 
     async def webhook(request: web.Request) -> web.Response:
-        return await accept(request, hooks)
+        clock, facts = Stopwatch(), Delivered()
+        response = await accept(request, hooks, facts)
+        log_delivery(hooks.metrics, facts, response, clock.seconds())
+        return response
 
     async def healthz(_: web.Request) -> web.Response:
         locked = hooks.commits.locked if hooks.commits else 0
@@ -211,6 +240,7 @@ def make_app(hooks: Hooks) -> web.Application:
 
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)
+    add_routes(app, OperatorPages(hooks.scrape, hooks.status))
     return app
 
 
@@ -222,10 +252,12 @@ def worker_count(settings: Settings, asked: int | None) -> int:
 
 
 async def serve(settings: Settings, host: str, port: int) -> int:
+    if (metrics_dir := multiprocess_dir(settings.environ)) is not None:
+        prepare_directory(metrics_dir)  # before the first metric: counts of an earlier run start again
+    metrics = Metrics()
     async with aiohttp.ClientSession() as session:
-        github = GitHub(
-            session, app_id=settings.app_id, private_key=settings.private_key, api_url=settings.api_url
-        )
+        github = GitHub(session, app_id=settings.app_id, private_key=settings.private_key,
+                        api_url=settings.api_url, metrics=metrics)  # fmt: skip
         try:
             app_info = await github.app()
         except UpgradeDepsError as exc:
@@ -238,19 +270,23 @@ async def serve(settings: Settings, host: str, port: int) -> int:
         return 1
     if migrated:
         log.info("%s", migrated)
-    store = job_store.open_intake(
-        settings
-    )  # SQLite: both files and their tables exist before anyone uses them
+    # SQLite: both files and their tables exist before anyone uses them
+    store = job_store.open_intake(settings)
     workers = WorkerProcess(settings, app_info) if settings.workers else None
     identity = AppIdentity(app_info.id, app_info.bot_login)
     wake = workers.wake if workers is not None else None
-    hooks = Hooks(settings.webhook_secret, store, identity, wake, GroupCommit(store))
+    pages = pages_of(settings, workers=workers, bot_login=identity.bot_login, metrics=metrics)
+    hooks = Hooks(settings.webhook_secret, store, identity, wake, GroupCommit(store), metrics=metrics,
+                  scrape=pages.scrape, status=pages.status)  # fmt: skip
     web_runner = web.AppRunner(make_app(hooks), access_log=None)
     await web_runner.setup()
     await web.TCPSite(web_runner, host, port).start()
     if workers is not None:
         await workers.start()
-    print(f"upgrade-deps serve: listening on http://{host}:{port} as {app_info.bot_login}", flush=True)
+    if settings.log_format == "text":  # a JSON log stays all JSON: the line below says the same
+        print(f"upgrade-deps serve: listening on http://{host}:{port} as {app_info.bot_login}", flush=True)
+    log.info("listening", extra={"url": f"http://{host}:{port}", "app": app_info.bot_login,
+                                 "status_page": hooks.status is not None})  # fmt: skip
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -265,6 +301,11 @@ async def serve(settings: Settings, host: str, port: int) -> int:
     return 0
 
 
+def secrets_of(settings: Settings) -> tuple[str, ...]:
+    """What the logs must never show, should any message carry it."""
+    return (settings.webhook_secret, settings.private_key, settings.status_token)
+
+
 def _reexec(settings: Settings, args: Namespace) -> NoReturn:
     """Become a process (same pid) whose environment and command line hold no secret."""
     fd = hand_over(settings)
@@ -275,11 +316,10 @@ def _reexec(settings: Settings, args: Namespace) -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     # Our own interpreter and module, a fixed command line; the secrets follow through the descriptor.
-    os.execve(sys.executable, argv, without_secrets())  # noqa: S606 - no shell wanted
+    os.execve(sys.executable, argv, without_secrets(settings))  # noqa: S606 - no shell wanted
 
 
 def main(args: Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         if args.settings_fd is None:
             _reexec(from_process(), args)
@@ -293,6 +333,7 @@ def main(args: Namespace) -> int:
         print("upgrade-deps serve: with the SQLite job store, only this server runs jobs: --workers must be"
               " at least 1", file=sys.stderr)  # fmt: skip
         return 2
+    configure(fmt=settings.log_format, level=settings.log_level, secrets=secrets_of(settings))
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(serve(settings, args.host, args.port))
     return 0

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from bot.errors import StoreError, StoreUnavailableError, TransientError, UpgradeDepsError
+from bot.service.job_events import JobEvents
 from bot.service.jobs import Job
 from bot.service.store import JobQueue
 
@@ -40,9 +41,11 @@ class WorkerPool:
     """`size` worker tasks pulling from the store; `wake()` after a job is added."""
 
     def __init__(
-        self, store: JobQueue, runner: Runner, *, size: int, on_failure: Runner | None = None
-    ) -> None:
+        self, store: JobQueue, runner: Runner, *, size: int, on_failure: Runner | None = None,
+        events: JobEvents | None = None,
+    ) -> None:  # fmt: skip
         self.store = store
+        self.events = events  # the log lines, metrics and timing of each run
         self.runner = runner
         self.on_failure = on_failure
         self.size = size
@@ -212,6 +215,8 @@ class WorkerPool:
 
     async def _attempt(self, job: Job) -> None:
         try:
+            if self.events is not None:
+                await self._persist(self.events.started, job)
             await self._outcome(job)
         except StoreUnavailableError as exc:
             # Lost the database mid-job: nothing is reported; once it is back the job is queued
@@ -227,21 +232,24 @@ class WorkerPool:
         except TransientError as exc:
             if job.attempts < MAX_ATTEMPTS:
                 delay = backoff(job.attempts, exc.retry_after)
-                log.warning("job %d: %s; retrying in %.0f s", job.id, exc, delay)
                 await self._persist(self.store.retry, job.id, delay=delay, error=str(exc))
+                if self.events is not None:
+                    await self._persist(self.events.retried, job, delay=delay, error=str(exc))
                 return
             await self._fail(job, str(exc))
         except asyncio.CancelledError:
             raise
         except UpgradeDepsError as exc:
-            # Ours: the message says what went wrong; a traceback is kept for bugs.
-            log.error("job %d failed: %s", job.id, exc)
+            # Ours: the message says what went wrong (in the job's end line); tracebacks are for bugs.
             await self._fail(job, str(exc))
         except Exception as exc:
-            log.exception("job %d failed", job.id)
+            # A bug: its traceback, once, with the job it broke.
+            log.exception("job %d failed: a bug", job.id, extra={"job_id": job.id})
             await self._fail(job, f"{type(exc).__name__}: {exc}")
         else:
             await self._persist(self.store.finish, job.id, "done")
+            if self.events is not None:
+                await self._persist(self.events.ended, job, failed=False)
 
     async def _fail(self, job: Job, error: str) -> None:
         """Report the failure, then record it: a crash in between runs the job again, which reports it."""
@@ -256,3 +264,5 @@ class WorkerPool:
             except Exception:
                 log.exception("job %d: could not report its failure", job.id)
         await self._persist(self.store.finish, job.id, "failed", error)
+        if self.events is not None:
+            await self._persist(self.events.ended, job, failed=True, error=error)

@@ -17,6 +17,7 @@ import aiohttp
 from bot.errors import StoreError, UpgradeDepsError
 from bot.service import store as job_store
 from bot.service.github import GitHub
+from bot.service.logs import configure
 from bot.service.workerproc import working, yield_cpu
 from bot.settings import Settings, SettingsError, from_process, hand_over, taken_over, without_secrets
 
@@ -86,6 +87,8 @@ def main(args: Namespace) -> int:
         print("upgrade-deps worker: needs the PostgreSQL job store (UPGRADE_DEPS_DB=postgresql://...);"
               " with SQLite, `upgrade-deps serve` runs the jobs itself", file=sys.stderr)  # fmt: skip
         return 2
+    configure(fmt=settings.log_format, level=settings.log_level,
+              secrets=(settings.webhook_secret, settings.private_key, settings.status_token))  # fmt: skip
     if args.concurrency is not None:
         settings = dataclasses.replace(settings, workers=args.concurrency)
     yield_cpu()

@@ -171,3 +171,45 @@ def block(text: object) -> str:
     longest = max((len(run) for run in re.findall(r"`{3,}", body)), default=2)
     fence = "`" * (longest + 1)
     return f"{fence}text\n{body}\n{fence}"
+
+
+# In quoted release notes, what GitHub would act on: an @mention (a ping), `#123` or `GH-123` (a link to
+# one of this repository's issues) and an HTML tag. Each becomes a code span: inert, and still readable.
+_LIVE_IN_QUOTE = re.compile(
+    r"(?<![\w`])@[A-Za-z0-9][\w/-]*|(?<![\w/`])(?:#|GH-)\d+|<[^<>\n]*>", re.IGNORECASE
+)
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def quote(text: object) -> str:
+    """Untrusted Markdown (a release's notes) as a blockquote: its lists and emphasis kept, but no raw
+    HTML, no @mention pings and no `#123` that GitHub would link to this repository's issues. Lines of
+    a fenced code block stay as written: nothing there is acted on."""
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").strip("\n").split("\n")
+    out = []
+    fenced = False
+    for line in lines:
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced:
+            line = _LIVE_IN_QUOTE.sub(lambda m: code(m.group(0)), line)
+        out.append(("> " + line).rstrip())
+    return "\n".join(out)
+
+
+def html_inline(text: object) -> str:
+    """Untrusted text inside an HTML element of the summary (a `<summary>`), where Markdown code spans
+    do not apply: HTML-escaped, on one line, each @mention or issue reference in `<code>` (GitHub acts
+    on neither there)."""
+    line = visible(" ".join(_ANSI.sub("", str(text)).split()))
+    escaped = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _LIVE_IN_QUOTE.sub(lambda m: f"<code>{m.group(0)}</code>", escaped)
+
+
+def link(label: object, url: object) -> str:
+    """A Markdown link to an untrusted http(s) URL with an untrusted label; any other URL is shown as code."""
+    target = str(url).strip()
+    if not re.fullmatch(r"https?://[^\s<>]+", target):
+        return f"{inline(label)}: {code(target)}"
+    escaped = target.replace("(", "%28").replace(")", "%29").replace("\\", "%5C")
+    return f"[{inline(label)}]({escaped})"

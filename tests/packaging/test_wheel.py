@@ -212,6 +212,13 @@ def test_audit_and_checklists_run_from_the_wheel(installed: Installed, tmp_path:
     assert "Traceback" not in usage.stderr + audit.stderr + checklists.stderr
 
 
+def test_app_manifest_reads_the_manifest_inside_the_wheel(installed: Installed) -> None:
+    command, env, cwd = installed.command("upgrade-deps"), isolated_env(), installed.scratch
+    printed = call([command, "app-manifest", "--url", "https://bot.example.org"], cwd=cwd, env=env)
+    assert printed.returncode == 0, printed.stdout + printed.stderr
+    assert json.loads(printed.stdout)["hook_attributes"]["url"] == "https://bot.example.org/webhook"
+
+
 @contextlib.asynccontextmanager
 async def serving(installed: Installed, fake: FakeGitHub, tmp: Path) -> AsyncIterator[int]:
     """The wheel's `upgrade-deps serve` against the fake GitHub; yields its port once /healthz answers."""

@@ -81,7 +81,7 @@ def test_json_result_of_a_landed_upgrade_follows_the_schema(project_root: Path, 
     assert [c["sha"] for c in commits] == git(repo, "log", "--format=%H", "-n", "3").split()[::-1]
     assert result["steps"] == {
         name: {"status": "done", "reason": ""}
-        for name in ("checklists", "pins", "lock", "containers", "audit", "verify")
+        for name in ("checklists", "pins", "lock", "notes", "containers", "audit", "verify")
     }
     assert result["summary"] == "upgrade-summary.md" and (repo / "upgrade-summary.md").is_file()
 

@@ -57,3 +57,36 @@ def test_summary_of_a_refusal_says_which_steps_did_not_run() -> None:
         error="torch is pinned differently per variant",
     )
     assert_golden(render_summary(result), GOLDEN / "summary-refused.md")
+
+
+def test_summary_with_release_notes() -> None:
+    from bot.model import PackageNotes, Release, ReleaseLink
+
+    tags = "https://github.com/sgl-project/sglang/releases/tag"
+    body = "## Highlights\r\n- faster @alice, see #123\n<img src=x onerror=alert(1)>"
+    sglang = PackageNotes(
+        "sglang", "0.5.9", "0.5.10", True, True,
+        links=(ReleaseLink("Changelog", "https://github.com/sgl-project/sglang/releases"),
+               ReleaseLink("Docs (beta)", "https://docs.sglang.ai/a b")),
+        repository="sgl-project/sglang",
+        releases=(Release("v0.5.10", "v0.5.10 <b>", f"{tags}/v0.5.10", body, truncated=True),
+                  Release("v0.5.9.post1", "", f"{tags}/v0.5.9.post1", "")),
+        more=3,
+    )  # fmt: skip
+    result = UpgradeResult(
+        request=Request((Requested("sglang", "sglang", "0.5.10"),), "sglang==0.5.10"),
+        outcome="landed",
+        date="2026-11-23",
+        changes=(
+            VersionChange("sglang", ("0.5.9",), ("0.5.10",), ("sglang",), True, True),
+            VersionChange("idna", ("3.6",), ("3.7",), ("sglang",), False, False),
+        ),
+        sections={"pins": Section("done"), "lock": Section("done"), "notes": Section("done")},
+        release_notes=(
+            sglang,
+            PackageNotes(
+                "idna", "3.6", "3.7", False, False, problem="offline: cannot reach https://pypi.org"
+            ),
+        ),
+    )
+    assert_golden(render_summary(result), GOLDEN / "summary-release-notes.md")

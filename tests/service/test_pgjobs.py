@@ -157,3 +157,26 @@ def test_migrating_from_several_processes_at_once_applies_each_step_once(postgre
     assert sorted(result.before for result in results) == [0, LATEST, LATEST]
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT COUNT(*) FROM upgrade_deps_schema").fetchone() == (LATEST,)
+
+
+def test_the_status_page_and_queue_gauges_read_the_postgresql_store(pg_url: str) -> None:
+    from bot.service.ledger import Timing
+    from bot.service.store_view import PgQueueView
+
+    store = PgJobStore(pg_url, lease=60)
+    first = store.add(delivery="a", subject="o/r#1", kind="command", spec="{}")
+    second = store.add(delivery="b", subject="o/r#2", kind="bot-pull", spec="{}")
+    assert first is not None and second is not None
+    taken = store.claim()
+    assert taken is not None and taken.id == first
+    store.ledger(first).set_timing(Timing(started=12.0))
+    view = PgQueueView(pg_url)
+    queue = view.queue()
+    assert queue.by_state_kind == {("running", "command"): 1, ("queued", "bot-pull"): 1}
+    assert queue.oldest_queued is not None
+    recent = view.recent()
+    assert [(job.id, job.state, job.kind) for job in recent] == [(second, "queued", "bot-pull"),
+                                                                  (first, "running", "command")]  # fmt: skip
+    assert recent[1].timing == Timing(started=12.0) and recent[0].timing is None
+    view.close()
+    store.close()

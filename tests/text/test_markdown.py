@@ -97,3 +97,36 @@ def test_code_spans_are_one_inert_span(text: str) -> None:
     if " ".join(text.split()) and not text.isspace():
         assert [c.type for c in children][-1:] == ["code_inline"]
     assert hazards(f"x {code(text)}\n") == []
+
+
+def test_quote_keeps_markdown_but_no_html_pings_or_issue_links() -> None:
+    from bot.text.markdown import quote
+
+    text = "## Changes\r\n- fix by @bob in #42 (GH-7)\n<details>x</details>\n\n```\ncode\n```"
+    assert quote(text) == (
+        "> ## Changes\n> - fix by `@bob` in `#42` (`GH-7`)\n"
+        "> `<details>`x`</details>`\n>\n"
+        "> ```\n> code\n> ```"
+    )
+    assert quote("a/b#3 and C#1 stay, mail a@b.org") == "> a/b#3 and C#1 stay, mail a@b.org"
+    assert quote("```\n@bob <b>\n```") == "> ```\n> @bob <b>\n> ```"  # a code block pings nobody
+    assert hazards(quote("hi @bob, see #42 <img src=x>") + "\n") == []
+
+
+def test_link_takes_only_http_urls_and_cannot_be_broken_out_of() -> None:
+    from bot.text.markdown import link
+
+    docs = link("Docs [x]", "https://example.org/a(b)")
+    assert docs == "[Docs `[x]`](https://example.org/a%28b%29)"
+    assert [t.type for t in parser().parse(docs)[1].children or []][:1] == ["link_open"]
+    assert link("Bad", "javascript:alert(1)") == "Bad: `javascript:alert(1)`"
+    assert link("Space", "https://example.org/a b") == "Space: `https://example.org/a b`"
+
+
+def test_html_inline_is_inert_inside_an_html_element() -> None:
+    from bot.text.markdown import html_inline
+
+    shown = html_inline("v1 <b>new</b> & @team\u200b #7\nnext")
+    # Inside HTML an escape is the way to show `<`: it renders as the character, not as a tag.
+    assert shown == "v1 &lt;b&gt;new&lt;/b&gt; &amp; <code>@team</code>&lt;U+200B&gt; <code>#7</code> next"
+    assert invisible(shown) == []
