@@ -5,17 +5,29 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 # Subcommand -> "module:function"; imported only when used so `run` starts fast.
 COMMANDS = {
     "run": "bot.pipeline.run_command:main",
     "serve": "bot.service.server:main",
+    "worker": "bot.service.worker_command:main",
+    "db": "bot.service.db_command:main",
     "audit": "bot.audit.audit_command:main",
     "checklists": "checklists.checklists_command:main",
     "app-manifest": "bot.service.app_manifest:main",
 }
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is less than {minimum}")
+        return value
+
+    return parse
 
 
 DESCRIPTION = """\
@@ -93,6 +105,30 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )  # fmt: skip
 
 
+def _add_roles(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`worker` and `db`: the commands of a deployment scaled out on PostgreSQL."""
+    worker = sub.add_parser(
+        "worker", help="run jobs from the PostgreSQL job store (any machine)",
+        description="Run jobs from the PostgreSQL job store that UPGRADE_DEPS_DB names, on any machine "
+        "that reaches it and GitHub. SIGTERM drains: no new job, the running ones finish. Its settings "
+        "come from the environment (see the README).",
+    )  # fmt: skip
+    worker.add_argument(
+        "--concurrency", type=_count(1), metavar="N", help="jobs at a time (default: UPGRADE_DEPS_WORKERS)"
+    )
+    worker.add_argument("--settings-fd", type=int, help=argparse.SUPPRESS)
+
+    db = sub.add_parser(
+        "db", help="the job store's database", description="Work on the job store's database."
+    )
+    db_sub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    db_sub.add_parser(
+        "migrate", help="create or update the PostgreSQL schema (also done at start-up when safe)",
+        description="Apply the PostgreSQL job store's migrations that UPGRADE_DEPS_DB lacks, in one "
+        "transaction under an advisory lock (any number of processes may run it at once).",
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="upgrade-deps", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -106,8 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
                            "Its settings come from the environment (see the README).")  # fmt: skip
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
+    serve.add_argument(
+        "--workers", type=_count(0), metavar="N",
+        help="jobs run at the same time by this server's own worker process (default: UPGRADE_DEPS_WORKERS"
+        " with SQLite; none with PostgreSQL, whose jobs `upgrade-deps worker` runs)",
+    )  # fmt: skip
     # Set by serve itself when it re-executes without its secrets: where to read its settings from.
     serve.add_argument("--settings-fd", type=int, help=argparse.SUPPRESS)
+    _add_roles(sub)
 
     audit = sub.add_parser(
         "audit", help="audit call sites against new package versions (step 6)",

@@ -85,6 +85,19 @@ class JobSpecError(UpgradeDepsError):
     """A stored job spec cannot be read as the kind it claims to be; the message names the field."""
 
 
+class StoreError(Exception):
+    """The job store refused an operation (a row it cannot hold, a schema it does not know).
+
+    Not an UpgradeDepsError: the pipeline turns those into a failed upgrade, and a database that
+    went away while a job ran (a progress update reads the ledger) must end the attempt instead,
+    so that the job runs again from its ledger, never report an upgrade that did not fail.
+    """
+
+
+class StoreUnavailableError(StoreError):
+    """The job store's database cannot be reached right now; the work waits and reconnects."""
+
+
 class TransientError(UpgradeDepsError):
     """A failure worth retrying later (network, GitHub 5xx, rate limits)."""
 

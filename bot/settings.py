@@ -16,10 +16,14 @@ from urllib.parse import urlsplit
 
 DEFAULT_API_URL = "https://api.github.com"
 # Never handed on: children inherit environments (GitPython runs git with ours); repository code runs there.
+# UPGRADE_DEPS_DB too: a PostgreSQL URL may carry the database's password.
 SECRETS = (
     "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET", "UPGRADE_DEPS_STATUS_TOKEN",
+    "UPGRADE_DEPS_DB",
 )  # fmt: skip
 DEFAULT_DB = "upgrade-deps.sqlite3"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+DEFAULT_LEASE = 30.0  # seconds a worker's claim on a running job lasts unless renewed (PostgreSQL)
 # The operator's explicit choice to run repository code where no sandbox works; the name says the risk.
 UNSAFE_UNSANDBOXED = "UPGRADE_DEPS_UNSAFE_UNSANDBOXED_REPOSITORY_CODE"
 HANDOVER_LIMIT = 60_000  # under a pipe's 64 KiB buffer, so writing it never waits for a reader
@@ -47,7 +51,10 @@ class Settings:
     webhook_secret: str = field(repr=False)
     api_url: str = DEFAULT_API_URL
     db_path: Path = Path(DEFAULT_DB)
+    # The PostgreSQL job store's URL; empty for the SQLite file at db_path. It may hold a password.
+    db_url: str = field(default="", repr=False)
     workers: int = 2
+    lease: float = DEFAULT_LEASE
     uv_timeout: float = 600.0
     # Where worker processes keep their job clones, one locked directory each (bot.service.clone_dirs).
     sandbox_dir: Path = Path()
@@ -135,8 +142,29 @@ def root_problem(root: Path, uid: int) -> str | None:
     return None
 
 
-def load_settings(environ: Mapping[str, str]) -> Settings:
-    """Settings from `environ`; raise SettingsError listing every problem at once."""
+def database(environ: Mapping[str, str], problems: list[str]) -> tuple[Path, str]:
+    """The job store UPGRADE_DEPS_DB names: a SQLite file, or a PostgreSQL URL (then returned second)."""
+    raw = environ.get("UPGRADE_DEPS_DB", DEFAULT_DB)
+    if not raw.startswith(POSTGRES_SCHEMES):
+        db = Path(raw)
+        if not db.parent.is_dir():
+            problems.append(f"UPGRADE_DEPS_DB: directory {db.parent} does not exist")
+        return db, ""
+    from psycopg import ProgrammingError, conninfo  # only a PostgreSQL deployment needs it
+
+    try:
+        conninfo.conninfo_to_dict(raw)
+    except ProgrammingError:
+        # Never echoed: the URL may hold a password.
+        problems.append("UPGRADE_DEPS_DB: not a valid PostgreSQL URL (postgresql://user@host:port/database)")
+    return Path(DEFAULT_DB), raw
+
+
+def load_settings(environ: Mapping[str, str], *, role: str = "serve") -> Settings:
+    """Settings from `environ`; raise SettingsError listing every problem at once.
+
+    A `worker` receives no webhook, so it needs no webhook secret.
+    """
     problems: list[str] = []
     app_id = environ.get("GITHUB_APP_ID", "").strip()
     if not app_id:
@@ -145,16 +173,15 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         problems.append(f"GITHUB_APP_ID: {app_id!r} is not a number")
     key = _private_key(environ, problems)
     secret = environ.get("GITHUB_WEBHOOK_SECRET", "")
-    if not secret:
+    if not secret and role == "serve":
         problems.append("GITHUB_WEBHOOK_SECRET is required: unsigned webhooks are never accepted")
     api_url = environ.get("GITHUB_API_URL", DEFAULT_API_URL).rstrip("/")
     parts = urlsplit(api_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         problems.append(f"GITHUB_API_URL: {api_url!r} is not an http(s) URL")
-    db = Path(environ.get("UPGRADE_DEPS_DB", DEFAULT_DB))
-    if not db.parent.is_dir():
-        problems.append(f"UPGRADE_DEPS_DB: directory {db.parent} does not exist")
+    db, db_url = database(environ, problems)
     workers = _positive(environ, "UPGRADE_DEPS_WORKERS", 2, problems)
+    lease = _positive(environ, "UPGRADE_DEPS_LEASE", DEFAULT_LEASE, problems)
     uv_timeout = _positive(environ, "UPGRADE_DEPS_UV_TIMEOUT", 600.0, problems)
     sandboxes = Path(environ.get("UPGRADE_DEPS_SANDBOX_DIR") or default_root(os.getuid())).absolute()
     if (problem := root_problem(sandboxes, os.getuid())) is not None:
@@ -172,7 +199,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         webhook_secret=secret,
         api_url=api_url,
         db_path=db,
+        db_url=db_url,
         workers=int(workers),
+        lease=lease,
         uv_timeout=uv_timeout,
         sandbox_dir=sandboxes,
         environ={key: value for key, value in environ.items() if key not in SECRETS},
@@ -211,13 +240,13 @@ def git_host_of(api_url: str) -> str:
     return "github.com" if host == "api.github.com" else host
 
 
-def from_process() -> Settings:
+def from_process(role: str = "serve") -> Settings:
     """Settings from this process's environment, whose secrets are then removed from it.
 
     Anything this process starts without an explicit environment (git through GitPython) would
     otherwise inherit the app's private key and webhook secret.
     """
-    settings = load_settings(os.environ)
+    settings = load_settings(os.environ, role=role)
     for key in SECRETS:
         os.environ.pop(key, None)
     return settings
@@ -277,6 +306,15 @@ def multiprocess_dir(environ: Mapping[str, str]) -> Path | None:
     """The metrics directory prometheus-client was started with in this process, if any."""
     value = environ.get(MULTIPROCESS_VARIABLE)
     return Path(value) if value else None
+
+
+def database_from_process() -> tuple[Path, str]:
+    """The job store of this process's UPGRADE_DEPS_DB (for `upgrade-deps db`, which needs nothing else)."""
+    problems: list[str] = []
+    found = database(os.environ, problems)
+    if problems:
+        raise SettingsError(problems)
+    return found
 
 
 def local_environ() -> dict[str, str]:

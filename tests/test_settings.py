@@ -72,6 +72,30 @@ def test_the_git_host_follows_the_api(tmp_path: Path, api_url: str, host: str) -
     )
 
 
+def test_a_postgresql_url_selects_that_store_and_stays_out_of_every_child(tmp_path: Path) -> None:
+    url = "postgresql://bot:hunter2@db.internal:5432/upgrade_deps"
+    settings = load_settings({**_environ(tmp_path), "UPGRADE_DEPS_DB": url, "UPGRADE_DEPS_LEASE": "12"})
+    assert settings.db_url == url and settings.lease == 12.0
+    assert "hunter2" not in repr(settings)
+    assert "UPGRADE_DEPS_DB" not in settings.environ  # a URL may hold the database's password
+    assert load_settings(_environ(tmp_path)).db_url == ""  # a path is the SQLite file
+
+
+def test_a_malformed_postgresql_url_is_named_without_echoing_it(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({**_environ(tmp_path), "UPGRADE_DEPS_DB": "postgresql://bot:hunter2@h/db?sslmode"})
+    assert caught.value.problems == [
+        "UPGRADE_DEPS_DB: not a valid PostgreSQL URL (postgresql://user@host:port/database)"
+    ]
+
+
+def test_a_worker_needs_no_webhook_secret(tmp_path: Path) -> None:
+    env = {key: value for key, value in _environ(tmp_path).items() if key != "GITHUB_WEBHOOK_SECRET"}
+    assert load_settings(env, role="worker").webhook_secret == ""
+    with pytest.raises(SettingsError, match="GITHUB_WEBHOOK_SECRET is required"):
+        load_settings(env)
+
+
 def test_operations_settings(tmp_path: Path) -> None:
     settings = load_settings(_environ(tmp_path))
     assert (settings.log_format, settings.log_level, settings.status_token) == ("text", "INFO", "")

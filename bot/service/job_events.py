@@ -9,10 +9,11 @@ from collections.abc import Callable
 from bot.errors import OUTCOMES, JobSpecError
 from bot.service import jobspec
 from bot.service.commands import Help, Revert, Upgrade
-from bot.service.jobs import Job, JobStore
+from bot.service.jobs import Job
 from bot.service.ledger import Timing
 from bot.service.logs import clip
 from bot.service.metrics import Metrics
+from bot.service.store import JobQueue
 
 log = logging.getLogger("upgrade-deps.jobs")
 NO_CHECK = "none"  # the conclusion label of a job that publishes no check run (help, a refusal)
@@ -38,7 +39,7 @@ class JobEvents:
     """Called by the worker pool around each run; writes through the job store's ledger."""
 
     def __init__(
-        self, *, store: JobStore, metrics: Metrics | None = None, clock: Callable[[], float] = time.time
+        self, *, store: JobQueue, metrics: Metrics | None = None, clock: Callable[[], float] = time.time
     ) -> None:
         self.store = store
         self.metrics = metrics

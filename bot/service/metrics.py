@@ -11,7 +11,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from bot.service.store_view import QueueView
+from bot.service.store_view import StoreView
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Webhook intake is milliseconds; jobs and their steps are seconds to tens of minutes.
@@ -101,7 +101,7 @@ class Stopwatch:
 class QueueCollector(Collector):
     """Read from the job store at each scrape, so every server and worker process reports the same queue."""
 
-    def __init__(self, view: QueueView, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, view: StoreView, clock: Callable[[], float] = time.time) -> None:
         self.view = view
         self.clock = clock
 
@@ -128,7 +128,7 @@ class QueueCollector(Collector):
         yield stored
 
 
-def scrape(metrics: Metrics, view: QueueView, *, multiprocess: Path | None) -> bytes:
+def scrape(metrics: Metrics, view: StoreView, *, multiprocess: Path | None) -> bytes:
     """The text exposition: every process's counts (summed from their files) and the queue."""
     if multiprocess is None:
         registry = CollectorRegistry()

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.service.metrics import CONTENT_TYPE, Metrics, scrape
 from bot.service.status_page import Health, StatusPage
-from bot.service.store_view import QueueView
+from bot.service.store_view import PgQueueView, QueueView, StoreView
 from bot.service.workerproc import WorkerProcess
 from bot.settings import Settings, multiprocess_dir
 from bot.text.render import render
@@ -28,13 +28,18 @@ class OperatorPages:
 
 
 def pages_of(
-    settings: Settings, *, workers: WorkerProcess, bot_login: str, metrics: Metrics
+    settings: Settings, *, workers: WorkerProcess | None, bot_login: str, metrics: Metrics
 ) -> OperatorPages:
-    """The pages of a running service: metrics always, the status page only when its token is set."""
-    view = QueueView(settings.db_path)
+    """The pages of a running service: metrics always, the status page only when its token is set.
+
+    `workers` is None when this server runs no jobs (PostgreSQL, `upgrade-deps worker` elsewhere).
+    """
+    view: StoreView = PgQueueView(settings.db_url) if settings.db_url else QueueView(settings.db_path)
     started = time.time()
 
     def health() -> Health:
+        if workers is None:
+            return Health(started, False, 0, bot_login, workers_here=False)
         return Health(started, workers.running(), workers.restarts, bot_login)
 
     status = None

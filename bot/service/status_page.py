@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import hashlib
 import hmac
@@ -12,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.service.store_view import JobView, QueueView
+from bot.service.store_view import JobView, StoreView
 from bot.text.render import render_html
 
 COOKIE = "upgrade_deps_status"
@@ -35,6 +36,7 @@ class Health:
     workers_running: bool
     worker_restarts: int
     bot_login: str
+    workers_here: bool = True  # False: this server runs no jobs (`upgrade-deps worker` processes do)
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ class StatusPage:
     """The page and its login; off (404) unless the operator set a token."""
 
     def __init__(
-        self, *, token: str, view: QueueView, health: Callable[[], Health], web_host: str,
+        self, *, token: str, view: StoreView, health: Callable[[], Health], web_host: str,
         clock: Callable[[], float] = time.time,
     ) -> None:  # fmt: skip
         self.token = token
@@ -129,12 +131,13 @@ class StatusPage:
             response.headers["WWW-Authenticate"] = 'Bearer realm="upgrade-deps status"'
             return response
         now = self.clock()
-        queue = self.view.queue()
+        # On a thread: a PostgreSQL store's answer takes a round trip the webhooks must not wait for.
+        queue, recent = await asyncio.to_thread(lambda: (self.view.queue(), self.view.recent()))
         counts: dict[str, int] = {}
         for (state, _), n in queue.by_state_kind.items():
             counts[state] = counts.get(state, 0) + n
         oldest = None if queue.oldest_queued is None else duration(max(0.0, now - queue.oldest_queued))
-        rows = [row(job, web_host=self.web_host, now=now) for job in self.view.recent()]
+        rows = [row(job, web_host=self.web_host, now=now) for job in recent]
         health = self.health()
         return self._html("status-page.html.j2", rows=rows, counts=counts, oldest=oldest, health=health,
                           up=duration(now - health.started), now=_utc(now))  # fmt: skip

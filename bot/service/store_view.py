@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from bot.errors import JobSpecError
 from bot.service import jobspec
 from bot.service.commands import Help, Malformed, Revert, Upgrade
 from bot.service.inbox import inbox_path
-from bot.service.ledger import Ledger, Timing
+from bot.service.ledger import Ledger, SqliteSql, Timing
+
+if TYPE_CHECKING:
+    from bot.service.pgconn import Database
 
 RECENT = 50  # jobs the status page lists
 
@@ -41,6 +46,14 @@ class JobView:
     timing: Timing | None
     check_run: int | None  # the id of its latest check run on GitHub
     error: str | None
+
+
+class StoreView(Protocol):
+    """What /metrics and /status read of the job store, whichever backend holds it."""
+
+    def queue(self) -> Queue: ...
+
+    def recent(self, limit: int = RECENT) -> list[JobView]: ...
 
 
 class QueueView:
@@ -81,7 +94,35 @@ class QueueView:
             rows = main.execute(
                 "SELECT id, kind, spec, state, created, error FROM jobs ORDER BY id DESC LIMIT ?", (limit,)
             ).fetchall()
-            return [_view(Ledger(main, row[0]), row) for row in rows]
+            return [_view(Ledger(SqliteSql(main), row[0]), row) for row in rows]
+
+
+class PgQueueView:
+    """The same views of the PostgreSQL job store, on a connection of their own (read only)."""
+
+    def __init__(self, url: str) -> None:
+        from bot.service.pgconn import Database
+
+        self._db: Database = Database(url)
+        self._lock = threading.Lock()  # one look at a time on the connection (scrapes run on threads)
+
+    def queue(self) -> Queue:
+        with self._lock, self._db.transaction():
+            rows = self._db.all("SELECT state, kind, COUNT(*) FROM jobs GROUP BY state, kind")
+            oldest = self._db.one("SELECT MIN(created) FROM jobs WHERE state='queued'")
+        counts = {(str(state), str(kind)): int(n) for state, kind, n in rows}
+        first = None if oldest is None or oldest[0] is None else float(oldest[0])
+        return Queue(counts, first)
+
+    def recent(self, limit: int = RECENT) -> list[JobView]:
+        with self._lock, self._db.transaction():
+            rows = self._db.all(
+                "SELECT id, kind, spec, state, created, error FROM jobs ORDER BY id DESC LIMIT ?", (limit,)
+            )
+            return [_view(Ledger(self._db, int(row[0])), (int(row[0]), *row[1:])) for row in rows]
+
+    def close(self) -> None:
+        self._db.close()
 
 
 def _view(ledger: Ledger, row: tuple[int, str, str, str, float, str | None]) -> JobView:

@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -22,10 +22,11 @@ from bot.service import clone_dirs as sandboxes
 from bot.service.github import AppInfo, GitHub
 from bot.service.job_events import JobEvents
 from bot.service.job_runner import JobRunner
-from bot.service.jobs import JobStore
 from bot.service.logs import configure
 from bot.service.metrics import Metrics, process_gone
+from bot.service.pgconn import listen
 from bot.service.services import Services
+from bot.service.store import open_queue
 from bot.service.worker import WorkerPool
 from bot.settings import Settings, decode, encode, multiprocess_dir
 from bot.tools.isolation_host import service_isolation
@@ -118,12 +119,17 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-async def run(settings: Settings, app: AppInfo, wakeups: asyncio.StreamReader) -> None:
-    """Work until the server closes our stdin (or dies): each line received is a wake-up."""
+@contextlib.asynccontextmanager
+async def working(settings: Settings, app: AppInfo) -> AsyncIterator[WorkerPool]:
+    """`settings.workers` workers running jobs for as long as the block lasts; stopped at its end.
+
+    With PostgreSQL they also wake on the database's notifications of new jobs (whichever replica
+    stored them); with SQLite the server that supervises this process wakes them.
+    """
     isolation = await service_isolation(settings)
     if isolation.mode != "bwrap":
         log.warning("repository code runs %s: %s", isolation.mode, isolation.reason)
-    store = JobStore(settings.db_path)
+    store = open_queue(settings)
     # Before any job runs: clones left by worker processes that died (killed mid-job) are removed.
     own, removed = sandboxes.claim(settings.sandbox_dir)
     if removed:
@@ -139,13 +145,24 @@ async def run(settings: Settings, app: AppInfo, wakeups: asyncio.StreamReader) -
         pool = WorkerPool(store, runner.run, size=settings.workers, on_failure=runner.failed,
                           events=JobEvents(store=store, metrics=metrics))  # fmt: skip
         pool.start()
+        notified = asyncio.create_task(listen(settings.db_url, pool.wake)) if settings.db_url else None
         try:
-            while await wakeups.readline():
-                pool.wake()
+            yield pool
         finally:
+            if notified is not None:
+                notified.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await notified
             await pool.stop()
             store.close()
             own.release()
+
+
+async def run(settings: Settings, app: AppInfo, wakeups: asyncio.StreamReader) -> None:
+    """Work until the server closes our stdin (or dies): each line received is a wake-up."""
+    async with working(settings, app) as pool:
+        while await wakeups.readline():
+            pool.wake()
 
 
 async def _main() -> None:

@@ -82,6 +82,12 @@ def _text(value: Any) -> str:
 
 def final_state(fake: FakeGitHub, repo: Repo, scenario: Scenario) -> dict[str, Any]:
     """Everything a person sees of the job on GitHub and in the repository, comparable across runs."""
+    state = state_of(fake, repo, [scenario.branch])
+    return {**state, "commits": state["commits"][scenario.branch]}
+
+
+def state_of(fake: FakeGitHub, repo: Repo, branches: list[str]) -> dict[str, Any]:
+    """What a person sees on GitHub and on `branches` of the repository, comparable across runs."""
 
     def head(sha: str) -> str:  # a head by its commit's subject: shas differ between runs
         return git(repo.bare, "log", "-1", "--format=%s", sha).strip()
@@ -97,7 +103,7 @@ def final_state(fake: FakeGitHub, repo: Repo, scenario: Scenario) -> dict[str, A
     pulls = [(number, p["head"]["ref"], p["base"]["ref"], p["title"], _text(p["body"]))
              for (_, number), p in fake.pulls.items()]  # fmt: skip
     return {
-        "commits": branch_log(repo.bare, scenario.branch),
+        "commits": {branch: branch_log(repo.bare, branch) for branch in branches},
         "check runs": sorted(runs, key=repr),
         "comments": sorted((c["_number"], _text(c["body"])) for c in fake.comments.values()),
         "review comments": reviewed,

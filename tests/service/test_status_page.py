@@ -115,3 +115,21 @@ def test_authorisation_and_durations() -> None:
     assert not authorised({"Authorization": f"Basic {TOKEN}"}, {}, TOKEN)
     assert not authorised({}, {COOKIE: session_value("another-token-entirely")}, TOKEN)
     assert [duration(s) for s in (None, 0.25, 61, 3725)] == ["—", "0.2 s", "1 min 01 s", "1 h 02 min"]
+
+
+async def test_a_server_without_workers_says_who_runs_the_jobs(tmp_path: Path) -> None:
+    db = tmp_path / "jobs.sqlite3"
+    jobs(db)
+    inbox = Inbox(db)
+    health = Health(NOW - 5, False, 0, "upgrade-deps[bot]", workers_here=False)
+    page = StatusPage(token=TOKEN, view=QueueView(db), web_host="github.com", clock=lambda: NOW,
+                      health=lambda: health)  # fmt: skip
+    app = make_app(Hooks(SECRET, inbox, AppIdentity(1, "upgrade-deps[bot]"), None, GroupCommit(inbox),
+                         status=page))  # fmt: skip
+    async with TestClient(TestServer(app)) as test_client:
+        shown = await test_client.get("/status", headers={"Authorization": f"Bearer {TOKEN}"})
+        text = await shown.text()
+    inbox.close()
+    assert shown.status == 200
+    assert "none in this server: <code>upgrade-deps worker</code> processes run the jobs" in text
+    assert "not running" not in text
