@@ -22,6 +22,7 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY checklists ./checklists
 COPY templates ./templates
+COPY app.yaml ./
 # The wheel, not an editable install: the templates travel inside it (bot/templates is a link to templates/).
 # --no-index: every dependency must already be there, from the lock.
 RUN /opt/uv/bin/uv build --wheel --no-build-isolation --python /opt/build/bin/python --out-dir /dist . \
@@ -39,6 +40,7 @@ RUN useradd --create-home --uid 10001 bot \
 VOLUME /var/lib/upgrade-deps
 ENV PATH=/opt/upgrade-deps/bin:$PATH \
     UPGRADE_DEPS_DB=/var/lib/upgrade-deps/upgrade-deps.sqlite3 \
+    UPGRADE_DEPS_LOG_FORMAT=json \
     UV_PYTHON_DOWNLOADS=never
 USER bot
 WORKDIR /home/bot

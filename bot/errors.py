@@ -41,6 +41,10 @@ class DivergentPackageError(RefusedError):
     """A shared-divergent package was requested without `@variant`."""
 
 
+class UnknownPackageError(RefusedError):
+    """No requested package is declared or locked in any variant (a misspelt name, most likely)."""
+
+
 class NotLandedError(UpgradeDepsError):
     """The upgrade was attempted and did not land (lock failed, conflict needs a human, timeout)."""
 
@@ -65,12 +69,33 @@ class GitHubError(ToolError):
         self.status = status
 
 
+class ReleaseNotesError(UpgradeDepsError):
+    """Release notes cannot be had (offline, unknown package, refused): said in the summary, never fatal."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status that answered, when one did
+
+
 class PayloadError(UpgradeDepsError):
     """A webhook delivery is malformed (a header, or a field of its payload); the message names which."""
 
 
 class JobSpecError(UpgradeDepsError):
     """A stored job spec cannot be read as the kind it claims to be; the message names the field."""
+
+
+class StoreError(Exception):
+    """The job store refused an operation (a row it cannot hold, a schema it does not know).
+
+    Not an UpgradeDepsError: the pipeline turns those into a failed upgrade, and a database that
+    went away while a job ran (a progress update reads the ledger) must end the attempt instead,
+    so that the job runs again from its ledger, never report an upgrade that did not fail.
+    """
+
+
+class StoreUnavailableError(StoreError):
+    """The job store's database cannot be reached right now; the work waits and reconnects."""
 
 
 class TransientError(UpgradeDepsError):

@@ -102,6 +102,15 @@ class VersionChange:
 
 
 @dataclass(frozen=True)
+class Requires:
+    """An upstream package's requirement on another, as the resolver names it."""
+
+    who: str  # "sglang>=0.5.10", "oldpeft"
+    requirement: str  # "transformers>=4.57"
+    every: bool = False  # every version of `who` requires it
+
+
+@dataclass(frozen=True)
 class Resolution:
     """A conflict the bot resolved itself by moving one of the repository's own pins."""
 
@@ -111,17 +120,24 @@ class Resolution:
     variant: str
     because: str  # who requires what, from the resolver's explanation
     declarations: tuple[Declaration, ...] = ()
+    requirements: tuple[Requires, ...] = ()  # the upstream requirements on this package
+    version: str = ""  # the version the pin moved to
+    newest: str = ""  # the newest version that resolved with our pins relaxed
+    strategy: str = "least"  # `[policy] resolve`
+    least: bool = False  # `version` is the least that resolves with every other pin kept
+    own: bool = False  # `requirements` are the old version's own, which the other packages rule out
 
 
 @dataclass(frozen=True)
 class Unresolved:
-    """Something a person must decide; optionally located at a file and line."""
+    """Something a person must decide; located at the file and line that blocks it, where there is one."""
 
     kind: str  # "conflict", "not-landed", "url-pin", "family", "tag-deferred", "verify", "policy", ...
     message: str
     file: str | None = None
     line: int | None = None
     blocking: bool = True  # blocking: the upgrade did not land; otherwise it landed but needs attention
+    subject: str = ""  # what it is about (a package, a command), so a later run recognises it
 
 
 @dataclass(frozen=True)
@@ -316,6 +332,41 @@ class Commit:
 
 
 @dataclass(frozen=True)
+class Release:
+    """One release of a package's source repository on GitHub, as published there (untrusted text)."""
+
+    tag: str
+    name: str
+    url: str
+    body: str
+    truncated: bool = False  # the body was cut to stay within GitHub's limits
+
+
+@dataclass(frozen=True)
+class ReleaseLink:
+    """A link from the package's index metadata: its changelog, release notes, source, homepage."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class PackageNotes:
+    """The release notes of one package whose resolved version changed; `problem` says what is missing."""
+
+    package: str
+    old: str
+    new: str
+    requested: bool
+    focused: bool
+    links: tuple[ReleaseLink, ...] = ()
+    repository: str | None = None  # owner/name on GitHub, from the links
+    releases: tuple[Release, ...] = ()  # newest first, between old (excluded) and new
+    problem: str = ""  # offline, unknown, no releases: said, never made up
+    more: int = 0  # releases in range left out to stay within GitHub's limits
+
+
+@dataclass(frozen=True)
 class UpgradeResult:
     """What one run of the pipeline did; the report and the check run are rendered from it."""
 
@@ -336,3 +387,4 @@ class UpgradeResult:
     audit: AuditReport | None = None  # step 6 per package (moves, guards, notes) for the summary
     checklists: tuple[ChecklistReport, ...] = ()  # step 0.5 per checklist
     fixes: tuple[FixResult, ...] = ()  # the mechanical fixes, applied, suggested or reverted
+    release_notes: tuple[PackageNotes, ...] = ()  # per changed package, requested and focused first

@@ -16,11 +16,22 @@ from urllib.parse import urlsplit
 
 DEFAULT_API_URL = "https://api.github.com"
 # Never handed on: children inherit environments (GitPython runs git with ours); repository code runs there.
-SECRETS = ("GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET")
+# UPGRADE_DEPS_DB too: a PostgreSQL URL may carry the database's password.
+SECRETS = (
+    "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET", "UPGRADE_DEPS_STATUS_TOKEN",
+    "UPGRADE_DEPS_DB",
+)  # fmt: skip
 DEFAULT_DB = "upgrade-deps.sqlite3"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+DEFAULT_LEASE = 30.0  # seconds a worker's claim on a running job lasts unless renewed (PostgreSQL)
 # The operator's explicit choice to run repository code where no sandbox works; the name says the risk.
 UNSAFE_UNSANDBOXED = "UPGRADE_DEPS_UNSAFE_UNSANDBOXED_REPOSITORY_CODE"
 HANDOVER_LIMIT = 60_000  # under a pipe's 64 KiB buffer, so writing it never waits for a reader
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+STATUS_TOKEN_MIN = 16  # characters: the status page shows private repositories' names
+# prometheus-client's multiprocess mode is chosen by this variable, read when the library is imported.
+MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class SettingsError(Exception):
@@ -40,7 +51,10 @@ class Settings:
     webhook_secret: str = field(repr=False)
     api_url: str = DEFAULT_API_URL
     db_path: Path = Path(DEFAULT_DB)
+    # The PostgreSQL job store's URL; empty for the SQLite file at db_path. It may hold a password.
+    db_url: str = field(default="", repr=False)
     workers: int = 2
+    lease: float = DEFAULT_LEASE
     uv_timeout: float = 600.0
     # Where worker processes keep their job clones, one locked directory each (bot.service.clone_dirs).
     sandbox_dir: Path = Path()
@@ -52,6 +66,12 @@ class Settings:
     # The host git may send the installation token to: the GitHub the app belongs to. A clone URL
     # of any other host (a signed payload can name one) is cloned without the token.
     git_host: str = "github.com"
+    log_format: str = "text"  # or "json": one JSON object per line, for log collectors
+    log_level: str = "INFO"
+    # The status page's token; "" keeps /status off (it names the repositories of private installations).
+    status_token: str = field(default="", repr=False)
+    # Where the server and its worker processes keep their metric files, summed by /metrics.
+    metrics_dir: Path = Path()
 
 
 def _private_key(environ: Mapping[str, str], problems: list[str]) -> str:
@@ -122,8 +142,29 @@ def root_problem(root: Path, uid: int) -> str | None:
     return None
 
 
-def load_settings(environ: Mapping[str, str]) -> Settings:
-    """Settings from `environ`; raise SettingsError listing every problem at once."""
+def database(environ: Mapping[str, str], problems: list[str]) -> tuple[Path, str]:
+    """The job store UPGRADE_DEPS_DB names: a SQLite file, or a PostgreSQL URL (then returned second)."""
+    raw = environ.get("UPGRADE_DEPS_DB", DEFAULT_DB)
+    if not raw.startswith(POSTGRES_SCHEMES):
+        db = Path(raw)
+        if not db.parent.is_dir():
+            problems.append(f"UPGRADE_DEPS_DB: directory {db.parent} does not exist")
+        return db, ""
+    from psycopg import ProgrammingError, conninfo  # only a PostgreSQL deployment needs it
+
+    try:
+        conninfo.conninfo_to_dict(raw)
+    except ProgrammingError:
+        # Never echoed: the URL may hold a password.
+        problems.append("UPGRADE_DEPS_DB: not a valid PostgreSQL URL (postgresql://user@host:port/database)")
+    return Path(DEFAULT_DB), raw
+
+
+def load_settings(environ: Mapping[str, str], *, role: str = "serve") -> Settings:
+    """Settings from `environ`; raise SettingsError listing every problem at once.
+
+    A `worker` receives no webhook, so it needs no webhook secret.
+    """
     problems: list[str] = []
     app_id = environ.get("GITHUB_APP_ID", "").strip()
     if not app_id:
@@ -132,16 +173,15 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         problems.append(f"GITHUB_APP_ID: {app_id!r} is not a number")
     key = _private_key(environ, problems)
     secret = environ.get("GITHUB_WEBHOOK_SECRET", "")
-    if not secret:
+    if not secret and role == "serve":
         problems.append("GITHUB_WEBHOOK_SECRET is required: unsigned webhooks are never accepted")
     api_url = environ.get("GITHUB_API_URL", DEFAULT_API_URL).rstrip("/")
     parts = urlsplit(api_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         problems.append(f"GITHUB_API_URL: {api_url!r} is not an http(s) URL")
-    db = Path(environ.get("UPGRADE_DEPS_DB", DEFAULT_DB))
-    if not db.parent.is_dir():
-        problems.append(f"UPGRADE_DEPS_DB: directory {db.parent} does not exist")
+    db, db_url = database(environ, problems)
     workers = _positive(environ, "UPGRADE_DEPS_WORKERS", 2, problems)
+    lease = _positive(environ, "UPGRADE_DEPS_LEASE", DEFAULT_LEASE, problems)
     uv_timeout = _positive(environ, "UPGRADE_DEPS_UV_TIMEOUT", 600.0, problems)
     sandboxes = Path(environ.get("UPGRADE_DEPS_SANDBOX_DIR") or default_root(os.getuid())).absolute()
     if (problem := root_problem(sandboxes, os.getuid())) is not None:
@@ -149,6 +189,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     unsafe = environ.get(UNSAFE_UNSANDBOXED, "0")
     if unsafe not in ("0", "1"):
         problems.append(f"{UNSAFE_UNSANDBOXED}: {unsafe!r} is neither 1 (run unsandboxed) nor 0")
+    log_format, log_level, status_token = _operations(environ, problems)
+    metrics_dir = Path(environ.get("UPGRADE_DEPS_METRICS_DIR") or f"{db}-metrics").absolute()
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -157,7 +199,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         webhook_secret=secret,
         api_url=api_url,
         db_path=db,
+        db_url=db_url,
         workers=int(workers),
+        lease=lease,
         uv_timeout=uv_timeout,
         sandbox_dir=sandboxes,
         environ={key: value for key, value in environ.items() if key not in SECRETS},
@@ -165,7 +209,28 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         unsafe_unsandboxed=unsafe == "1",
         bwrap=environ.get("UPGRADE_DEPS_BWRAP") or "bwrap",
         git_host=(environ.get("UPGRADE_DEPS_GIT_HOST") or git_host_of(api_url)).lower(),
+        log_format=log_format,
+        log_level=log_level,
+        status_token=status_token,
+        metrics_dir=metrics_dir,
     )
+
+
+def _operations(environ: Mapping[str, str], problems: list[str]) -> tuple[str, str, str]:
+    """The log format and level and the status page's token, each checked."""
+    log_format = environ.get("UPGRADE_DEPS_LOG_FORMAT", "text").strip().lower()
+    if log_format not in LOG_FORMATS:
+        problems.append(f"UPGRADE_DEPS_LOG_FORMAT: {log_format!r} is neither text nor json")
+    log_level = environ.get("UPGRADE_DEPS_LOG_LEVEL", "INFO").strip().upper()
+    if log_level not in LOG_LEVELS:
+        problems.append(f"UPGRADE_DEPS_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+    token = environ.get("UPGRADE_DEPS_STATUS_TOKEN", "")
+    if token and (len(token) < STATUS_TOKEN_MIN or token != token.strip()):
+        # The token itself is never echoed.
+        problems.append(
+            f"UPGRADE_DEPS_STATUS_TOKEN: use at least {STATUS_TOKEN_MIN} characters, without spaces around"
+        )
+    return log_format, log_level, token
 
 
 def git_host_of(api_url: str) -> str:
@@ -175,13 +240,13 @@ def git_host_of(api_url: str) -> str:
     return "github.com" if host == "api.github.com" else host
 
 
-def from_process() -> Settings:
+def from_process(role: str = "serve") -> Settings:
     """Settings from this process's environment, whose secrets are then removed from it.
 
     Anything this process starts without an explicit environment (git through GitPython) would
     otherwise inherit the app's private key and webhook secret.
     """
-    settings = load_settings(os.environ)
+    settings = load_settings(os.environ, role=role)
     for key in SECRETS:
         os.environ.pop(key, None)
     return settings
@@ -190,11 +255,12 @@ def from_process() -> Settings:
 def encode(settings: Settings) -> dict[str, Any]:
     """Settings as JSON-ready data, for the pipes that hand them on (never argv, never an environment)."""
     return {**dataclasses.asdict(settings), "db_path": str(settings.db_path),
-            "sandbox_dir": str(settings.sandbox_dir)}  # fmt: skip
+            "sandbox_dir": str(settings.sandbox_dir), "metrics_dir": str(settings.metrics_dir)}  # fmt: skip
 
 
 def decode(data: Mapping[str, Any]) -> Settings:
-    return Settings(**{**data, "db_path": Path(data["db_path"]), "sandbox_dir": Path(data["sandbox_dir"])})
+    paths = {key: Path(data[key]) for key in ("db_path", "sandbox_dir", "metrics_dir")}
+    return Settings(**{**data, **paths})
 
 
 def hand_over(settings: Settings) -> int:
@@ -224,9 +290,31 @@ def taken_over(fd: int) -> Settings:
     )
 
 
-def without_secrets() -> dict[str, str]:
-    """This process's environment minus the secrets: what `serve` re-executes itself with."""
-    return {key: value for key, value in os.environ.items() if key not in SECRETS}
+def without_secrets(settings: Settings | None = None) -> dict[str, str]:
+    """This process's environment minus the secrets: what `serve` re-executes itself with.
+
+    With `settings`, it also names their metrics directory for prometheus-client, which reads it
+    when it is imported: the server and the worker processes it starts then share their counts.
+    """
+    environ = {key: value for key, value in os.environ.items() if key not in SECRETS}
+    if settings is not None:
+        environ[MULTIPROCESS_VARIABLE] = str(settings.metrics_dir)
+    return environ
+
+
+def multiprocess_dir(environ: Mapping[str, str]) -> Path | None:
+    """The metrics directory prometheus-client was started with in this process, if any."""
+    value = environ.get(MULTIPROCESS_VARIABLE)
+    return Path(value) if value else None
+
+
+def database_from_process() -> tuple[Path, str]:
+    """The job store of this process's UPGRADE_DEPS_DB (for `upgrade-deps db`, which needs nothing else)."""
+    problems: list[str] = []
+    found = database(os.environ, problems)
+    if problems:
+        raise SettingsError(problems)
+    return found
 
 
 def local_environ() -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from bot.tools.isolation import Isolation
 from bot.tools.isolation_host import local_isolation
 from tests.fakegithub.loopback import running_fake
 from tests.fakegithub.server import FakeGitHub
+from tests.support.postgres import Cluster, running_cluster
 from tests.support.repos import GIT_ENV
 
 # Property-based tests: CI runs a fixed, derandomized set (the same examples every run, so a failure
@@ -65,3 +66,23 @@ def isolation() -> Isolation:
     found = asyncio.run(local_isolation(dict(os.environ), policy="require"))
     assert found.mode == "bwrap", f"the tests need a working bubblewrap: {found.reason}"
     return found
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL cluster for the session (tests that restart it start their own)."""
+    with running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(postgres: Cluster) -> str:
+    """A fresh database in the session's cluster, with the job store's schema."""
+    from bot.service.pgconn import Database
+    from bot.service.pgschema import migrate
+
+    url = postgres.create_database()
+    db = Database(url)
+    migrate(db, at_start=True)
+    db.close()
+    return url

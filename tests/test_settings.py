@@ -72,6 +72,60 @@ def test_the_git_host_follows_the_api(tmp_path: Path, api_url: str, host: str) -
     )
 
 
+def test_a_postgresql_url_selects_that_store_and_stays_out_of_every_child(tmp_path: Path) -> None:
+    url = "postgresql://bot:hunter2@db.internal:5432/upgrade_deps"
+    settings = load_settings({**_environ(tmp_path), "UPGRADE_DEPS_DB": url, "UPGRADE_DEPS_LEASE": "12"})
+    assert settings.db_url == url and settings.lease == 12.0
+    assert "hunter2" not in repr(settings)
+    assert "UPGRADE_DEPS_DB" not in settings.environ  # a URL may hold the database's password
+    assert load_settings(_environ(tmp_path)).db_url == ""  # a path is the SQLite file
+
+
+def test_a_malformed_postgresql_url_is_named_without_echoing_it(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({**_environ(tmp_path), "UPGRADE_DEPS_DB": "postgresql://bot:hunter2@h/db?sslmode"})
+    assert caught.value.problems == [
+        "UPGRADE_DEPS_DB: not a valid PostgreSQL URL (postgresql://user@host:port/database)"
+    ]
+
+
+def test_a_worker_needs_no_webhook_secret(tmp_path: Path) -> None:
+    env = {key: value for key, value in _environ(tmp_path).items() if key != "GITHUB_WEBHOOK_SECRET"}
+    assert load_settings(env, role="worker").webhook_secret == ""
+    with pytest.raises(SettingsError, match="GITHUB_WEBHOOK_SECRET is required"):
+        load_settings(env)
+
+
+def test_operations_settings(tmp_path: Path) -> None:
+    settings = load_settings(_environ(tmp_path))
+    assert (settings.log_format, settings.log_level, settings.status_token) == ("text", "INFO", "")
+    assert settings.metrics_dir == (tmp_path / "db.sqlite3-metrics").absolute()
+    token = "a-status-token-of-length"
+    env = {**_environ(tmp_path), "UPGRADE_DEPS_LOG_FORMAT": "JSON", "UPGRADE_DEPS_LOG_LEVEL": "debug",
+           "UPGRADE_DEPS_STATUS_TOKEN": token, "UPGRADE_DEPS_METRICS_DIR": str(tmp_path / "m")}  # fmt: skip
+    settings = load_settings(env)
+    assert (settings.log_format, settings.log_level, settings.metrics_dir) == (
+        "json",
+        "DEBUG",
+        tmp_path / "m",
+    )
+    assert settings.status_token == token and token not in repr(settings)
+    assert "UPGRADE_DEPS_STATUS_TOKEN" not in settings.environ  # never handed to a child process
+
+
+def test_bad_operations_settings_are_named_without_the_token(tmp_path: Path) -> None:
+    env = {**_environ(tmp_path), "UPGRADE_DEPS_LOG_FORMAT": "xml", "UPGRADE_DEPS_LOG_LEVEL": "LOUD",
+           "UPGRADE_DEPS_STATUS_TOKEN": "short-secret"}  # fmt: skip
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env)
+    assert caught.value.problems == [
+        "UPGRADE_DEPS_LOG_FORMAT: 'xml' is neither text nor json",
+        "UPGRADE_DEPS_LOG_LEVEL: 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR",
+        "UPGRADE_DEPS_STATUS_TOKEN: use at least 16 characters, without spaces around",
+    ]
+    assert "short-secret" not in str(caught.value)
+
+
 def test_the_cache_follows_xdg_then_home_and_never_falls_back_to_tmp(tmp_path: Path) -> None:
     assert default_cache_dir({"XDG_CACHE_HOME": str(tmp_path), "HOME": "/h"}) == tmp_path / "upgrade-deps"
     assert default_cache_dir({"HOME": str(tmp_path)}) == tmp_path / ".cache" / "upgrade-deps"

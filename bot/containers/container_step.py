@@ -7,16 +7,18 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from bot.containers import planning as containers
-from bot.containers.registry import RegistryClient, parse_image
 from bot.errors import RegistryError
 from bot.files import repofiles
 from bot.files.config import Config, ContainerRule
 from bot.model import ContainerChange, Request, Unresolved, VersionChange
 from bot.text.render import render
 from bot.text.wording import say
+
+if TYPE_CHECKING:
+    from bot.containers.registry import RegistryClient
 
 _SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".tox"}
 
@@ -25,7 +27,7 @@ _SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".tox"}
 class TagState:
     """What the registry said of one tag: its state, the digest when it exists, the reason otherwise."""
 
-    state: Literal["exists", "missing", "error"]
+    state: Literal["exists", "missing", "error", "not-asked"]
     digest: str = ""
     reason: str = ""
 
@@ -90,6 +92,8 @@ def dockerfiles(repo: Path) -> Iterator[str]:
 
 
 async def _check(registry: RegistryClient, image: str, tag: str) -> TagState:
+    from bot.containers.registry import parse_image  # aiohttp, only when a registry is asked
+
     try:
         digest = await registry.manifest_digest(parse_image(image, tag))
     except RegistryError as exc:
@@ -116,19 +120,28 @@ def _rules(
         files = rule_files(repo, rule)
         if not files:
             message = say("containers", "no_files", package=rule.package, globs=list(rule.files))
-            unresolved.append(Unresolved("container", message, config.source, blocking=False))
+            where = rule.source or config.source
+            item = Unresolved("container", message, where, rule.line, blocking=False, subject=rule.package)
+            unresolved.append(item)
         rules.append((rule, _texts(repo, files, unresolved)))
     return rules
 
 
 async def _check_tags(
-    registry: RegistryClient, edits: Sequence[containers.Edit]
+    registry: RegistryClient | None, edits: Sequence[containers.Edit]
 ) -> dict[tuple[str | None, str | None], TagState]:
-    """Whether each edit's new tag exists in its registry."""
+    """Whether each edit's new tag exists in its registry; without a registry client, not asked."""
     wanted: dict[str, set[str]] = {}
     for edit in edits:
         if edit.image and edit.tag:
             wanted.setdefault(edit.image, set()).add(edit.tag)
+    if registry is None:
+        reason = say("containers", "not_asked")
+        return {
+            (image, tag): TagState("not-asked", reason=reason)
+            for image, tags in wanted.items()
+            for tag in tags
+        }
     found = await asyncio.gather(
         *(_check_image(registry, image, tags) for image, tags in sorted(wanted.items()))
     )
@@ -141,15 +154,16 @@ async def update_containers(
     changes: Sequence[VersionChange],
     request: Request,
     *,
-    registry: RegistryClient,
+    registry: RegistryClient | None,
     write: Callable[[str, str], None] | None = None,
 ) -> ContainerOutcome:
     """Apply the `[[container]]` rules for `changes`, writing only tags that exist in their registry.
 
     Missing tags and unreachable registries defer the edit (reported, non-blocking); FROM lines of
-    packages without a rule are proposed, never written. `write(path, text)` writes a file (the
-    pipeline passes its FileTransaction's); without it, files are written here and all restored if
-    one write fails.
+    packages without a rule are proposed, never written, and marked not verified where the registry
+    could not be asked (`registry` None: the repository locks without a network). `write(path,
+    text)` writes a file (the pipeline passes its FileTransaction's); without it, files are written
+    here and all restored if one write fails.
     """
     unresolved: list[Unresolved] = []
     rules = _rules(repo, config, {change.package for change in changes}, unresolved)
@@ -171,9 +185,9 @@ async def update_containers(
             out.append(settled.change("written"))
             to_write.append(settled)
     for edit in plan.proposals:
-        state = checks.get((edit.image, edit.tag), TagState("error")).state
-        exists = {"exists": "yes", "missing": "no"}.get(state, "unknown")
-        out.append(edit.change("proposed", say("containers", "proposed", exists=exists)))
+        found = checks.get((edit.image, edit.tag), TagState("error"))
+        exists = {"exists": "yes", "missing": "no"}.get(found.state, "unknown")
+        out.append(edit.change("proposed", say("containers", "proposed", exists=exists, reason=found.reason)))
     texts = {**scanned, **{f: t for _, files in rules for f, t in files.items()}}
     new_texts = _new_texts(to_write, texts)
     if write is None:
@@ -200,6 +214,8 @@ def _settle(
             "containers", "registry_unreachable", image=edit.image, tag=edit.tag, reason=found.reason
         )
         return edit, reason
+    if found.state == "not-asked":
+        return edit, found.reason
     if not edit.pinned:
         return edit, ""
     if not found.digest:

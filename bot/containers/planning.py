@@ -190,7 +190,7 @@ def target(rule: ContainerRule, changes: Sequence[VersionChange]) -> str | Unres
     if len(versions) > 1:
         return Unresolved(
             "container", say("containers", "ambiguous", package=rule.package, versions=versions),
-            blocking=False,
+            rule.source, rule.line, blocking=False, subject=rule.package,
         )  # fmt: skip
     return versions[0]
 
@@ -200,6 +200,14 @@ def _key(version: str) -> Version:
         return Version(version)
     except InvalidVersion:
         return Version("0")
+
+
+def _matched_nothing(rule: ContainerRule, files: Sequence[str]) -> Unresolved:
+    """A rule none of whose files holds what it updates, at the rule's table in the config (what a
+    person fixes), else at the first file it names."""
+    message = say("containers", "matched_nothing", package=rule.package, files=", ".join(files))
+    site, line = (rule.source, rule.line) if rule.source and rule.line else (files[0], None)
+    return Unresolved("container", message, site, line, blocking=False, subject=rule.package)
 
 
 def plan(
@@ -226,9 +234,7 @@ def plan(
             found += image_edits(rule, file, text, version) if rule.image else []
             found += template_edits(rule, file, text, version) if rule.template else []
         if not found and files:
-            where = ", ".join(sorted(files))
-            message = say("containers", "matched_nothing", package=rule.package, files=where)
-            unresolved.append(Unresolved("container", message, sorted(files)[0], blocking=False))
+            unresolved.append(_matched_nothing(rule, sorted(files)))
         if rule.image and rule.tag:
             found, _ = explicit_tags(found, rule.tag, fallback=True)
         if rule.image and rule.package in requested:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote, urlsplit
@@ -92,8 +93,13 @@ def realm_allowed(realm: str, ref: ImageRef) -> bool:
 class RegistryClient:
     """Checks tags over the OCI distribution API; anonymous only, never sends stored credentials."""
 
-    def __init__(self, *, session: aiohttp.ClientSession, timeout: float = 20.0) -> None:
+    def __init__(
+        self, *, session: aiohttp.ClientSession, timeout: float = 20.0,
+        observe: Callable[[str], None] | None = None,
+    ) -> None:  # fmt: skip
         self._session = session
+        # Told each lookup's outcome (exists, missing, error): the service counts them.
+        self._observe = observe or (lambda outcome: None)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         # Anonymous pull tokens by (registry, repository), reused for the other tags of one image
         # within this client's life (one job); a rejected one is fetched again.
@@ -105,6 +111,15 @@ class RegistryClient:
 
     async def manifest_digest(self, ref: ImageRef) -> str | None:
         """HEAD the tag's manifest: its digest ("" if the registry sends none), None when missing."""
+        try:
+            digest = await self._digest(ref)
+        except RegistryError:
+            self._observe("error")
+            raise
+        self._observe("missing" if digest is None else "exists")
+        return digest
+
+    async def _digest(self, ref: ImageRef) -> str | None:
         url = f"{ref.base_url}/v2/{ref.repository}/manifests/{quote(ref.tag, safe='')}"
         headers = {"Accept": MANIFEST_TYPES}
         key = (ref.registry, ref.repository)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,8 @@ class ContainerRule:
     template: str | None = None  # literal text with {version} {major} {minor} {patch}
     variant: str | None = None
     tag: str | None = None  # explicit tag, wins over the template
+    source: str | None = None  # the config file and the line of the rule's table, for messages
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class VerifyCommand:
     run: str
     timeout: float = 900.0
     variants: tuple[str, ...] | None = None
+    source: str | None = None  # the config file and the line of the command's table, for messages
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class PolicyPair:
 class PolicyConfig:
     pins: str = "exact"
     pairs: tuple[PolicyPair, ...] = ()
+    resolve: str = "least"  # how far a pin of ours that blocks a resolution moves: "least" or "newest"
 
 
 @dataclass(frozen=True)
@@ -133,16 +138,25 @@ def _check_placeholders(reader: Reader, key: str, text: str | None, *, tag_only:
         raise reader.fail(key, f"{text!r} has no placeholder such as {{version}}")
 
 
-def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH) -> Config:
-    """Validate an already-parsed TOML mapping; raise ConfigError naming the key."""
+def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH, text: str = "") -> Config:
+    """Validate an already-parsed TOML mapping; raise ConfigError naming the key.
+
+    `text`, the file the mapping was read from, gives each `[[container]]` and `[[verify]]` its line.
+    """
     root = Reader(data, where="", display=display)
     root.only("variant", "package", "checklists", "container", "verify", "compat", "policy", "fix", "bots")
     variants = _variants(root, display)
     packages = _packages(root)
     checklists = root.table("checklists")
     checklists.only("dir", "primary", "tertiary")
-    containers = tuple(_container(item) for item in root.tables("container"))
-    verify = tuple(_verify(item) for item in root.tables("verify"))
+    containers = tuple(
+        replace(_container(item), source=display, line=line)
+        for item, line in root.tables_with_lines("container", text)
+    )
+    verify = tuple(
+        replace(_verify(item), source=display, line=line)
+        for item, line in root.tables_with_lines("verify", text)
+    )
     compat = _compat(root.table("compat"))
     policy = _policy(root.table("policy"))
     fix = _fix(root.table("fix"))
@@ -256,22 +270,25 @@ def _fix(fix: Reader) -> FixConfig:
 
 
 def _policy(policy: Reader) -> PolicyConfig:
-    policy.only("pins", "pair")
+    policy.only("pins", "pair", "resolve")
     pins = policy.string("pins") or "exact"
     if pins not in ("exact", "range"):
         raise policy.fail("pins", f'expected "exact" or "range", got {pins!r}')
+    resolve = policy.string("resolve") or "least"
+    if resolve not in ("least", "newest"):
+        raise policy.fail("resolve", f'expected "least" or "newest", got {resolve!r}')
     pairs = []
     for item in policy.tables("pair"):
         item.only("when", "require")
         pairs.append(PolicyPair(requirement(item, "when"), requirement(item, "require")))
-    return PolicyConfig(pins=pins, pairs=tuple(pairs))
+    return PolicyConfig(pins=pins, pairs=tuple(pairs), resolve=resolve)
 
 
 def load_config(repo: Path, explicit: Path | None = None) -> Config:
     """The repository's config: `explicit`, else `.github/upgrade-deps.toml`, else defaults."""
     if explicit is not None:  # the caller's own file, named on the command line
         document = load_toml(explicit, display=str(explicit), error=ConfigError)
-        return parse_config(document.unwrap(), display=str(explicit))
+        return parse_config(document.unwrap(), display=str(explicit), text=document.as_string())
     if not repofiles.exists(repo, CONFIG_PATH):
         return Config()
     try:
@@ -281,7 +298,7 @@ def load_config(repo: Path, explicit: Path | None = None) -> Config:
     except OSError as exc:
         raise ConfigError(f"{CONFIG_PATH}: cannot be read ({exc.strerror})") from None
     document = parse_toml(text, display=CONFIG_PATH, error=ConfigError)
-    return parse_config(document.unwrap(), display=CONFIG_PATH)
+    return parse_config(document.unwrap(), display=CONFIG_PATH, text=text)
 
 
 def discover_variants(repo: Path, config: Config) -> tuple[Variant, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -70,6 +71,15 @@ class Reader:
             for i, v in enumerate(value, 1)
         ]
 
+    def tables_with_lines(self, key: str, text: str) -> list[tuple[Reader, int | None]]:
+        """`tables(key)`, each with the line of its `[[key]]` header in `text` (the file they were
+        read from); none when the text does not write them one header each."""
+        items = self.tables(key)
+        lines = table_lines(text, key)
+        if len(lines) != len(items):
+            return [(item, None) for item in items]
+        return list(zip(items, lines, strict=True))
+
     def table(self, key: str) -> Reader:
         value = self.data.get(key, {})
         if not isinstance(value, Mapping):
@@ -91,3 +101,9 @@ def requirement(reader: Reader, key: str) -> str:
         reason = str(exc).splitlines()[0]
         raise reader.fail(key, f"{text!r} is not a valid requirement ({reason})") from None
     return text
+
+
+def table_lines(text: str, name: str) -> list[int]:
+    """The line of each `[[name]]` header in a TOML text, in order."""
+    pattern = re.compile(rf"^[ \t]*\[\[[ \t]*{re.escape(name)}[ \t]*\]\]", re.MULTILINE)
+    return [text.count("\n", 0, match.start()) + 1 for match in pattern.finditer(text)]

@@ -67,9 +67,25 @@ def _slots(doc: TOMLDocument) -> Iterator[_Slot]:
                 yield _Slot(section, array, index, item)
 
 
-def _requirement(text: str, *, display: str, section: str) -> Requirement:
+# `name @ url;marker`: uv reads the `;` right after a URL as the start of the markers; PEP 508 (and
+# `packaging`) want a space before it. Only the parse gets the space, never the file.
+_URL_THEN_MARKER = re.compile(r"^([^;@]*@\s*\S+?);(?=\s*[A-Za-z_(\"'])")
+
+
+def parse_requirement(text: str) -> Requirement:
+    """A requirement string as uv reads it; InvalidRequirement when even uv would refuse it."""
     try:
         return Requirement(text)
+    except InvalidRequirement:
+        spaced = _URL_THEN_MARKER.sub(r"\1 ;", text, count=1)
+        if spaced == text:
+            raise
+        return Requirement(spaced)
+
+
+def _requirement(text: str, *, display: str, section: str) -> Requirement:
+    try:
+        return parse_requirement(text)
     except InvalidRequirement as exc:
         reason = str(exc).splitlines()[0]
         raise ManifestError(f"{display}: {section}: {text!r} is not a valid requirement ({reason})") from None
@@ -167,14 +183,21 @@ class Manifest:
         which is checked, not assumed.
         """
         wanted = canonicalize_name(package)
+        return self.rewrite_each(lambda name, spec: specifier_for(spec) if name == wanted else None)
+
+    def rewrite_each(self, specifier_for: Callable[[str, str], str | None]) -> tuple[str, list[Declaration]]:
+        """`rewrite` for every package at once: `specifier_for(canonical name, old specifier)`.
+
+        The document is edited in place: rewrite a fresh Manifest of the same text to keep this one.
+        """
         changed = []
         for number, slot in enumerate(list(_slots(self.doc))):
             text = str(slot.item)
             requirement = _requirement(text, display=self.display, section=slot.section)
-            if canonicalize_name(requirement.name) != wanted or requirement.url:
+            if requirement.url:
                 continue
             head, spec, tail = split_specifier(text)
-            new_spec = specifier_for(spec)
+            new_spec = specifier_for(canonicalize_name(requirement.name), spec)
             if new_spec is None or new_spec == spec:
                 continue
             new_text = head + new_spec + tail
@@ -186,6 +209,12 @@ class Manifest:
         new = tomlkit.dumps(self.doc)
         _check_only_specifiers_changed(self.text, new, display=self.display)
         return new, changed
+
+    def project_name(self) -> str | None:
+        """The canonical `[project].name`, if the manifest has one."""
+        project = self.doc.get("project")
+        name = project.get("name") if isinstance(project, Table | dict) else None
+        return canonicalize_name(str(name)) if isinstance(name, str) else None
 
 
 def _check_only_specifiers_changed(old: str, new: str, *, display: str) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import InvalidRequirement
 
-from bot.files.manifest import Manifest
+from bot.files.manifest import Manifest, parse_requirement
 from bot.model import Extra
 
 DEPENDENCY_KEYS = ("override-dependencies", "constraint-dependencies", "dev-dependencies")
@@ -69,7 +69,7 @@ def manifest_paths(repo: Path, display: str, manifest: Manifest) -> Iterator[Ext
             yield Extra(path.parent, f"{display} [tool.uv] {key}")
     for text in _requirements(doc):
         try:
-            url = Requirement(text).url if isinstance(text, str) else None
+            url = parse_requirement(text).url if isinstance(text, str) else None
         except InvalidRequirement:
             continue
         if url and url.startswith("file://") and (path := _local(url, folder)) is not None:

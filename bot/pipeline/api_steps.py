@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.model import Section
-from bot.pipeline.context import Context
+from bot.pipeline.context import Context, timed
 from bot.text.render import render
 
 
@@ -59,9 +59,10 @@ async def audit(ctx: Context) -> None:
     from bot.audit.runner import run_audit
 
     await ctx.progress("audit")
-    report = await run_audit(
-        ctx.repo, ctx.config, ctx.changes, ctx.baseline, ctx.new_locks, cache_dir=ctx.cache_dir
-    )
+    with timed(ctx.observer, "audit"):
+        report = await run_audit(
+            ctx.repo, ctx.config, ctx.changes, ctx.baseline, ctx.new_locks, cache_dir=ctx.cache_dir
+        )
     ctx.audit = report
     ctx.sections["audit"] = Section("done")
     from bot.pipeline.fix_steps import fix

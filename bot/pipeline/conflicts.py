@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import re
-import shutil
-import tempfile
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import tomlkit
+from packaging.version import InvalidVersion, Version
 
-from bot.files import repofiles
-from bot.files.lockfile import read_lock
-from bot.files.manifest import Manifest
+from bot.files.manifest import Manifest, split_specifier
 from bot.files.specifiers import admits, bump_specifier
-from bot.model import Declaration, Variant
+from bot.model import Declaration, Requires, Variant
+from bot.pipeline.derivation import Clause, clauses, requirers
+from bot.pipeline.scratch import Scratch, scratch_copy
+from bot.text.wording import say
 from bot.tools.uv import Locker
 
-# Used only to explain, never to decide: uv rewords these between releases.
-_DEPENDS = re.compile(
-    r"(?P<all>all versions of )?(?P<who>[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?(?:[=<>!~]=?[^\s,]+)?)"
-    r" depends? on "
-    r"(?P<what>[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?(?:[=<>!~]=?[^\s,]+)?)"
-)
-_IGNORED = ("__pycache__", ".venv", "node_modules", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache")
+MAX_ROUNDS = 3  # pin moves per variant before a conflict is left to a person
 
 
 @dataclass(frozen=True)
@@ -34,29 +27,44 @@ class PinMove:
 
     declaration: Declaration
     package: str
+    old_specifier: str  # as written (packaging's normal form may order clauses otherwise)
     new_specifier: str
-    resolved: str
+    resolved: str  # the version the pin moves to
+    newest: str  # the newest version that resolved once our pins were relaxed
+    least: bool  # `resolved` is the least version that resolves with every other pin kept
+    requirements: tuple[Requires, ...]  # the upstream requirements on this package
+    own: bool = (
+        False  # `requirements` are the pinned version's own, and those of the packages it clashes with
+    )
 
 
 @dataclass(frozen=True)
 class Diagnosis:
     kind: Literal["own-pins", "upstream", "unavailable"]
     moves: tuple[PinMove, ...]
-    explanation: str
+    explanation: str  # who requires what, in one sentence
+    output: str = ""  # uv's account of the clash, with our own pins relaxed where that failed too
 
 
-def explain(output: str) -> str:
-    """The resolver's "X depends on Y" clauses, or its first error line, as one sentence."""
-    clauses = []
-    for match in _DEPENDS.finditer(output):
-        who, what = match.group("who"), match.group("what")
-        if who == "project":  # "your project depends on ...": our own request, not an upstream one
-            continue
-        clause = f"{'every version of ' if match.group('all') else ''}{who} requires {what}"
-        if clause not in clauses:
-            clauses.append(clause)
-    if clauses:
-        return "; ".join(clauses)
+@dataclass(frozen=True)
+class LockProblem:
+    """A variant that did not lock, and what trying needs to know about it."""
+
+    variant: Variant
+    manifest: Manifest  # as it is now: the requested pins written
+    pins: tuple[str, ...]  # this variant's `pkg==version` upgrade targets
+    protected: frozenset[str]  # requested packages: never relaxed
+    failure: str  # uv's output
+    roots: frozenset[str]  # the repository's own projects, as uv names them
+    locked: Mapping[str, tuple[str, ...]]  # what the variant's lock held before the run
+    resolve: str = "least"  # `[policy] resolve`: how far a blocking pin moves
+
+
+def explain(output: str, roots: Collection[str]) -> str:
+    """Who requires what (upstream packages only), or the resolver's first error line, as one sentence."""
+    found = [say("conflicts", "requires", **vars(c.requires)) for c in clauses(output, roots=roots)]
+    if found:
+        return "; ".join(found)
     lines = [line.strip() for line in output.splitlines()]
     for index, line in enumerate(lines):
         if line.startswith(("cause:", "╰─▶")):
@@ -69,13 +77,14 @@ def explain(output: str) -> str:
     return output.strip().splitlines()[-1] if output.strip() else "uv gave no explanation"
 
 
+def _edited(manifest: Manifest, specifier_for: Callable[[str, str], str | None]) -> str:
+    """The manifest's text with `specifier_for(name, old)` applied, leaving `manifest` itself as it is."""
+    return Manifest(manifest.text, display=manifest.display).rewrite_each(specifier_for)[0]
+
+
 def _relaxed(manifest: Manifest, protected: Collection[str]) -> str:
     """The manifest with every version specifier we wrote ourselves removed, except `protected` ones."""
-    text = manifest.text
-    for name in sorted(manifest.declared_names() - set(protected)):
-        current = Manifest(text, display=manifest.display)
-        text, _ = current.rewrite(name, lambda spec: "" if spec else None)
-    return text
+    return _edited(manifest, lambda name, spec: "" if spec and name not in protected else None)
 
 
 def _only_requested(manifest: Manifest, pins: Collection[str]) -> str:
@@ -93,41 +102,136 @@ def _only_requested(manifest: Manifest, pins: Collection[str]) -> str:
     return tomlkit.dumps(doc)
 
 
-def _own_pin_moves(
+def _key(version: str) -> Version:
+    try:
+        return Version(version)
+    except InvalidVersion:
+        return Version("0")
+
+
+def _blocking(
     manifest: Manifest, protected: Collection[str], resolved: Mapping[str, tuple[str, ...]]
-) -> tuple[PinMove, ...]:
-    """Each of our own pins that excludes what resolved once they were relaxed, moved to admit it."""
-    moves = []
+) -> dict[str, list[Declaration]]:
+    """Our own declarations that exclude what resolved once they were relaxed, by package."""
+    found: dict[str, list[Declaration]] = {}
     for name in sorted(manifest.declared_names() - set(protected)):
         versions = resolved.get(name, ())
         for declaration in manifest.declarations(name):
             if declaration.url or not declaration.specifier or not versions:
                 continue
             if not all(admits(declaration.specifier, v) for v in versions):
-                target = max(versions, key=lambda v: tuple(int(p) for p in re.findall(r"\d+", v)))
-                new_spec = bump_specifier(declaration.specifier, target)
-                if new_spec:
-                    moves.append(PinMove(declaration, name, new_spec, target))
+                found.setdefault(name, []).append(declaration)
+    return found
+
+
+@dataclass(frozen=True)
+class _Cited:
+    requirements: tuple[Requires, ...]
+    own: bool = False  # see PinMove.own
+
+
+def _cited(found: Collection[Clause], name: str) -> _Cited:
+    """The requirements upstream packages put on `name`; where none does (the request, or another
+    move, rules out the pinned version), the pinned version's own requirement that clashes, with the
+    other packages' requirements on the same package it clashes with."""
+    on = tuple(c.requires for c in requirers(found, name))
+    if on:
+        return _Cited(on)
+    own = [c for c in found if c.who == name]
+    others = [c.requires for o in own for c in requirers(found, o.package) if c.who != name]
+    return _Cited(tuple(dict.fromkeys([*(c.requires for c in own), *others])), own=bool(own))
+
+
+async def _requirements(trial: Scratch, problem: LockProblem, blocking: Collection[str]) -> dict[str, _Cited]:
+    """Each blocking package that must move, with the upstream requirements on it.
+
+    uv explains one incompatibility per failure, so a package the failure does not name is tried on
+    its own: its pin as written, every other pin relaxed. If that resolves, the pin need not move.
+    """
+    known = clauses(problem.failure, roots=problem.roots)
+    found: dict[str, _Cited] = {}
+    for name in blocking:
+        cited = _cited(known, name)
+        if not cited.requirements:
+            attempt = await trial.lock(_relaxed(problem.manifest, problem.protected | {name}))
+            if attempt.returncode == 0:
+                continue
+            cited = _cited(clauses(attempt.output, roots=problem.roots), name)
+        found[name] = cited
+    # Pins that block only together (either could move): move them all, as the relaxed trial did.
+    return found or {name: _Cited(()) for name in blocking}
+
+
+async def _least(
+    trial: Scratch, problem: LockProblem, moving: Collection[str], resolved: Mapping[str, tuple[str, ...]]
+) -> dict[str, str]:
+    """The least version of each moving package, not below what the lock held, that resolves with
+    every other package where the relaxed resolution put it (uv's `lowest-direct` strategy)."""
+    manifest = problem.manifest
+
+    def specifier_for(name: str, spec: str) -> str | None:
+        if name in problem.protected or manifest.source_of(name) is not None:
+            return None
+        if name in moving:
+            floor = min(problem.locked.get(name, ()), key=_key, default=None)
+            return f">={_key(floor).public}" if floor else ""
+        versions = resolved.get(name, ())
+        return f"=={versions[0]}" if len(versions) == 1 else None
+
+    attempt = await trial.lock(_edited(manifest, specifier_for), resolution="lowest-direct")
+    if attempt.returncode != 0:
+        return {}
+    found = trial.versions()
+    return {name: found[name][0] for name in moving if len(found.get(name, ())) == 1}
+
+
+async def _moves(
+    trial: Scratch, problem: LockProblem, resolved: Mapping[str, tuple[str, ...]]
+) -> tuple[PinMove, ...]:
+    blocking = _blocking(problem.manifest, problem.protected, resolved)
+    if not blocking:
+        return ()
+    needs = await _requirements(trial, problem, list(blocking))
+    least = await _least(trial, problem, list(needs), resolved) if problem.resolve == "least" else {}
+    moves = []
+    for name, cited in needs.items():
+        newest = max(resolved[name], key=_key)
+        version = least.get(name, newest)
+        for declaration in blocking[name]:
+            written = split_specifier(declaration.requirement)[1]
+            new_spec = bump_specifier(written, version)
+            if new_spec and new_spec != written:
+                moved = (written, new_spec, version, newest, name in least)
+                moves.append(PinMove(declaration, name, *moved, cited.requirements, cited.own))
     return tuple(moves)
 
 
-# PLR0913: one failed lock (variant, manifest, uv's message), the pins asked for and kept, and the locker.
-async def diagnose(  # noqa: PLR0913
-    repo: Path, variant: Variant, manifest: Manifest, *, pins: Collection[str], protected: Collection[str],
-    failure: str, locker: Locker,
-) -> Diagnosis:  # fmt: skip
-    """Why `variant` did not lock: only our pins (and how to move them), upstream, or unavailable."""
-    with tempfile.TemporaryDirectory(prefix="upgrade-deps-scratch-") as tmp:
-        scratch = Path(tmp) / "repo"
-        shutil.copytree(repo, scratch, ignore=shutil.ignore_patterns(*_IGNORED), symlinks=True)
-        repofiles.write_text(scratch, variant.manifest, _relaxed(manifest, protected))
-        trial = await locker.lock(variant, pins=list(pins), root=scratch)
-        if trial.returncode == 0:
-            moves = _own_pin_moves(manifest, protected, read_lock(scratch, variant.lock).versions())
+async def _unavailable(trial: Scratch, problem: LockProblem, together: str) -> str | None:
+    """uv's output for a requested pin that does not lock even alone; None when each does, and the
+    requested pins only clash with one another (`together` failed)."""
+    if len(problem.pins) < 2:
+        return together
+    for pin in problem.pins:
+        attempt = await trial.lock(_only_requested(problem.manifest, [pin]), pins=[pin])
+        if attempt.returncode != 0:
+            return attempt.output
+    return None
+
+
+async def diagnose(repo: Path, problem: LockProblem, *, locker: Locker) -> Diagnosis:
+    """Why the variant did not lock: only our pins (and how to move them), upstream, or unavailable."""
+    with scratch_copy(repo, problem.variant, locker=locker, pins=problem.pins) as trial:
+        relaxed = await trial.lock(_relaxed(problem.manifest, problem.protected))
+        if relaxed.returncode == 0:
+            moves = await _moves(trial, problem, trial.versions())
             if moves:
-                return Diagnosis("own-pins", moves, explain(failure))
-        repofiles.write_text(scratch, variant.manifest, _only_requested(manifest, pins))
-        alone = await locker.lock(variant, pins=list(pins), root=scratch)
+                return Diagnosis("own-pins", moves, explain(problem.failure, problem.roots))
+        alone = await trial.lock(_only_requested(problem.manifest, problem.pins))
         if alone.returncode != 0:
-            return Diagnosis("unavailable", (), explain(alone.output))
-    return Diagnosis("upstream", (), explain(failure))
+            unavailable = await _unavailable(trial, problem, alone.output)
+            if unavailable is not None:
+                return Diagnosis("unavailable", (), explain(unavailable, problem.roots), unavailable)
+            relaxed = alone  # each requested pin locks alone: they clash with each other
+    # With our pins relaxed, what still fails is the upstream packages' own clash.
+    clash = relaxed.output if relaxed.returncode != 0 else problem.failure
+    return Diagnosis("upstream", (), explain(clash, problem.roots), clash)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from bot.files import repofiles
 from bot.files.config import Config
@@ -17,6 +20,8 @@ from bot.model import (
     ContainerChange,
     Extra,
     FixResult,
+    PackageNotes,
+    Release,
     Request,
     Resolution,
     Section,
@@ -36,6 +41,45 @@ Progress = Callable[[str], Awaitable[None]]
 Message = str | Callable[[], str]
 
 
+class Observer(Protocol):
+    """Told how long steps took and what registries answered (the service's metrics); the pipeline
+    only reports, so a local run passes none."""
+
+    def step(self, name: str, seconds: float) -> None: ...
+
+    def registry_check(self, outcome: str) -> None: ...
+
+
+class _Unobserved:
+    def step(self, name: str, seconds: float) -> None:
+        return None
+
+    def registry_check(self, outcome: str) -> None:
+        return None
+
+
+UNOBSERVED: Observer = _Unobserved()
+
+
+class ReleaseSource(Protocol):
+    """Where release bodies come from: GitHub's releases of a repository (anonymously on a laptop,
+    with the installation's token in the service). Raises ReleaseNotesError when it cannot answer."""
+
+    async def list_releases(self, repo: str) -> Sequence[Release]: ...
+
+    async def release_by_tag(self, repo: str, tag: str) -> Release | None: ...
+
+
+@contextmanager
+def timed(observer: Observer, name: str) -> Iterator[None]:
+    """Report the block's duration as step `name`, however it ends."""
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        observer.step(name, time.monotonic() - start)
+
+
 @dataclass(frozen=True)
 class Runtime:
     """How this process runs repository code, the same for every run: set up once by its caller."""
@@ -45,6 +89,7 @@ class Runtime:
     uv_timeout: float = 600.0  # seconds each uv call may take
     # Downloaded distributions and extracted APIs, kept between runs (None: the user's cache directory).
     cache_dir: Path | None = None
+    observer: Observer = UNOBSERVED  # step durations and registry answers, for the service's metrics
 
 
 @dataclass(frozen=True)
@@ -58,6 +103,8 @@ class RunOptions:
     # against this commit (a bot pull request's base); the run ends refused.
     static_base: str | None = None
     fix: bool = True  # False (`--no-fix`): the audit reports, nothing is fixed
+    # Release notes of the changed packages are looked up through this (None: not looked up).
+    release_notes: ReleaseSource | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +137,8 @@ class Context:
     cache_dir: Path
     isolation: Isolation
     extras: tuple[Extra, ...]  # paths outside the work tree the manifests reference
+    # Each variant's manifest as the repository wrote it: what a report quotes, whatever the run edited.
+    originals: dict[str, str] = field(default_factory=dict)
     new_locks: dict[str, Lock] = field(default_factory=dict)
     locked: list[str] = field(default_factory=list)  # variants this run re-locked
     containers: tuple[ContainerChange, ...] = ()
@@ -105,9 +154,22 @@ class Context:
     warnings: list[Warning_] = field(default_factory=list)
     sections: dict[str, Section] = field(default_factory=dict)
     snapshots: list[StepCommit] = field(default_factory=list)
+    observer: Observer = UNOBSERVED
+    notes_source: ReleaseSource | None = None
+    release_notes: tuple[PackageNotes, ...] = ()
 
     def variant(self, name: str) -> Variant:
         return next(v for v in self.variants if v.name == name)
+
+    def declared(self, variant: str) -> Manifest:
+        """The variant's manifest as the repository wrote it, before this run edited anything."""
+        text = self.originals.get(variant, self.manifests[variant].text)
+        return Manifest(text, display=self.variant(variant).manifest)
+
+    def roots(self, variant: str) -> frozenset[str]:
+        """The repository's own projects in a variant, as the resolver names them."""
+        name = self.manifests[variant].project_name()
+        return self.baseline[variant].roots | ({name} if name else set())
 
     def write_manifest(self, variant: str, text: str) -> None:
         """Replace a variant's manifest text on disk and in memory (all variants sharing the file)."""
@@ -140,4 +202,5 @@ class Context:
             verify=self.verify,
             sections=dict(self.sections),
             fixes=tuple(self.fixes),
+            release_notes=self.release_notes,
         )

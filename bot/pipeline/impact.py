@@ -6,9 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from packaging.requirements import Requirement
+
 from bot.errors import DivergentPackageError, RefusedError
 from bot.files.lockfile import Lock
 from bot.files.manifest import Manifest
+from bot.files.specifiers import allowed
 from bot.model import Declaration, Request, Requested, Variant
 
 Scope = Literal["variant-only", "shared", "shared-divergent", "transitive", "absent"]
@@ -33,6 +36,25 @@ class PinTarget:
     declarations: tuple[Declaration, ...]
 
 
+def allows(declarations: tuple[Declaration, ...]) -> frozenset[tuple[str, object]]:
+    """What one variant's declarations of a package allow, per environment marker: a URL, or the
+    specifiers that remain once redundant ones are dropped. How many times, and in which sections
+    (dependencies, overrides, constraints), a variant writes the same pin does not matter."""
+    texts: dict[str, list[str]] = {}
+    urls: dict[str, set[str]] = {}
+    for declaration in declarations:
+        marker = str(Requirement(declaration.requirement).marker or "")
+        if declaration.url:
+            urls.setdefault(marker, set()).add(declaration.url)
+        else:
+            texts.setdefault(marker, []).append(declaration.specifier)
+    found: set[tuple[str, object]] = {(marker, frozenset(found)) for marker, found in urls.items()}
+    for marker, specifiers in texts.items():
+        reduced = allowed(specifiers)
+        found.add((marker, reduced if reduced is not None else tuple(sorted(specifiers))))
+    return frozenset(found)
+
+
 def impact_of(
     package: str, variants: tuple[Variant, ...], manifests: Mapping[str, Manifest], locks: Mapping[str, Lock]
 ) -> Impact:
@@ -46,7 +68,8 @@ def impact_of(
     elif len(declared_in) == 1 or len(variants) == 1:
         scope = "variant-only" if len(variants) > 1 else "shared"
     else:
-        specs = {tuple(sorted(d.specifier or d.url or "" for d in declarations[n])) for n in declared_in}
+        # Divergent: the variants allow, or resolve, different versions.
+        specs = {allows(declarations[n]) for n in declared_in}
         versions = {locked[n] for n in declared_in}
         scope = "shared-divergent" if len(specs) > 1 or len(versions) > 1 else "shared"
     return Impact(package, scope, declarations, locked)
@@ -67,12 +90,7 @@ def plan_targets(
                 )
             chosen = [item.variant]
         elif impact.scope == "shared-divergent":
-            current = "; ".join(
-                f"{name}: {', '.join(impact.locked[name]) or 'not locked'}"
-                f" ({', '.join(d.specifier or d.url or 'unpinned' for d in impact.declarations[name])})"
-                for name in sorted(names)
-                if impact.declarations[name]
-            )
+            current = "; ".join(_current(impact, name) for name in sorted(names) if impact.declarations[name])
             raise DivergentPackageError(
                 f"{item.display} is pinned differently per variant ({current}); say which variant with "
                 f"{item.display}=={item.version}@<variant>, once per variant to change"
@@ -81,3 +99,9 @@ def plan_targets(
             chosen = [v.name for v in variants if impact.declarations[v.name] or impact.locked[v.name]]
         targets += [PinTarget(item, name, impact.declarations[name]) for name in chosen]
     return targets
+
+
+def _current(impact: Impact, variant: str) -> str:
+    """`default: 2.9.1 (==2.9.1)`: what a variant locks and, once each, the pins it writes."""
+    pins = dict.fromkeys(d.specifier or d.url or "unpinned" for d in impact.declarations[variant])
+    return f"{variant}: {', '.join(impact.locked[variant]) or 'not locked'} ({', '.join(pins)})"

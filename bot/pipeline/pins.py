@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import partial
 
+from bot.errors import UnknownPackageError
 from bot.files.specifiers import bump_specifier
-from bot.model import Declaration, Warning_
+from bot.model import Declaration, Unresolved, Warning_
 from bot.pipeline.context import Context
 from bot.pipeline.impact import PinTarget, impact_of, plan_targets
+from bot.pipeline.suggest import absent_message
 from bot.text.render import render
+from bot.text.wording import say
 
 
 def plan_and_pin(ctx: Context) -> list[PinTarget]:
@@ -18,19 +21,23 @@ def plan_and_pin(ctx: Context) -> list[PinTarget]:
         item.name: impact_of(item.name, ctx.variants, ctx.manifests, ctx.baseline)
         for item in ctx.request.items
     }
+    absent = [
+        absent_message(item, ctx.manifests, ctx.baseline)
+        for item in ctx.request.items
+        if impacts[item.name].scope == "absent"
+    ]
+    if len(absent) == len(ctx.request.items):
+        # A typo, most likely: refused, so the command says so instead of "nothing to upgrade".
+        raise UnknownPackageError(say("pins", "none_present", absent=absent))
+    ctx.warnings += [Warning_(say("pins", "skipped", absent=message)) for message in absent]
     for item in ctx.request.items:
-        impact = impacts[item.name]
-        if impact.scope == "absent":
-            ctx.warnings.append(
-                Warning_(f"{item.display} is neither declared nor locked in any variant; nothing to upgrade")
-            )
-        elif item.name not in ctx.focused:
+        if impacts[item.name].scope != "absent" and item.name not in ctx.focused:
             ctx.warnings.append(
                 Warning_(f"{item.display} is not a focused package; upgrading it without an API audit")
             )
     present = tuple(i for i in ctx.request.items if impacts[i.name].scope != "absent")
     targets = plan_targets(replace(ctx.request, items=present), ctx.variants, impacts)
-    _warn_url_pins(ctx, targets)
+    _url_pins(ctx, targets)
     edited = _edit(ctx, targets)
     if edited:
         message = partial(
@@ -44,17 +51,18 @@ def plan_and_pin(ctx: Context) -> list[PinTarget]:
     return targets
 
 
-def _warn_url_pins(ctx: Context, targets: list[PinTarget]) -> None:
+def _url_pins(ctx: Context, targets: list[PinTarget]) -> None:
+    """A URL pin of a requested package is never rewritten: a person moves it, at its line."""
     for target in targets:
         for declaration in target.declarations:
             if declaration.url:
-                ctx.warnings.append(
-                    Warning_(
-                        f"{target.item.display} is pinned by URL ({declaration.url}) in "
-                        f"{declaration.section}; not rewritten: move that reference by hand",
-                        file=declaration.manifest,
-                        line=declaration.line,
-                    )
+                message = say("conflicts", "url_pin", package=target.item.display, url=declaration.url,
+                              section=declaration.section)  # fmt: skip
+                where = (declaration.manifest, declaration.line or None)
+                if any((u.kind, u.file, u.line) == ("url-pin", *where) for u in ctx.unresolved):
+                    continue  # one manifest shared by several variants
+                ctx.unresolved.append(
+                    Unresolved("url-pin", message, *where, blocking=False, subject=target.item.name)
                 )
 
 

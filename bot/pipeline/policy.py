@@ -13,7 +13,7 @@ from packaging.version import InvalidVersion, Version
 from bot.errors import RefusedError
 from bot.files.config import Config
 from bot.files.lockfile import Lock
-from bot.files.manifest import Manifest
+from bot.files.manifest import Manifest, parse_requirement
 from bot.files.specifiers import next_major
 from bot.model import Declaration, Request, Unresolved, Warning_
 from bot.text.wording import say
@@ -111,7 +111,7 @@ def _pin_violations(manifests: Mapping[str, Manifest], new_locks: Mapping[str, L
             for d in manifest.declarations(name)
         }
         for declaration in sorted(unique.values(), key=lambda d: d.line):
-            name = canonicalize_name(Requirement(declaration.requirement).name)
+            name = canonicalize_name(parse_requirement(declaration.requirement).name)
             single = locked.get(name, set())
             problem = pin_problem(declaration, next(iter(single)) if len(single) == 1 else None)
             if problem:
@@ -141,5 +141,6 @@ def _pair_violations(config: Config, new_locks: Mapping[str, Lock]) -> list[Unre
                 "policy", "pair", number=number, when=pair.when, require=pair.require,
                 variant=variant, lock=lock.path, found=shown,
             )  # fmt: skip
-            found.append(Unresolved("policy", message, lock.path, blocking=True))
+            subject = canonicalize_name(require.name)
+            found.append(Unresolved("policy", message, lock.path, blocking=True, subject=subject))
     return found

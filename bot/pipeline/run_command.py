@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.errors import OUTCOMES, BadArgumentsError, UpgradeDepsError
+from bot.errors import OUTCOMES, BadArgumentsError, RefusedError, UpgradeDepsError
 from bot.settings import local_environ
 
 if TYPE_CHECKING:
@@ -26,18 +28,34 @@ def _warm_imports() -> None:
     environment().get_template("upgrade-summary.md.j2")
 
 
+def _locate(given: Path | None, environ: Mapping[str, str]) -> Path:
+    """The top level to upgrade: `--repo` exactly, or the one the current directory is in.
+
+    Refused here, before the pipeline, no summary is written: there is no repository to put it in.
+    """
+    from bot.tools.gitrepo import checkout
+    from bot.tools.proc import child_env
+
+    path = (given or Path.cwd()).resolve()
+    if not path.is_dir():
+        raise RefusedError(f"--repo {given}: not a directory")
+    tree = asyncio.run(checkout(path, env=child_env(environ), exact=given is not None))
+    return tree.top.resolve()
+
+
 def main(args: argparse.Namespace) -> int:
-    repo: Path = args.repo.resolve()
-    if not repo.is_dir():
-        print(f"upgrade-deps: --repo {args.repo}: not a directory", file=sys.stderr)
+    environ = local_environ()
+    try:
+        repo = _locate(args.repo, environ)
+    except RefusedError as exc:
+        print(f"upgrade-deps: {exc}", file=sys.stderr)
         return OUTCOMES["refused"].exit_code
 
-    from bot.files import repofiles
     from bot.pipeline.context import RunOptions, Runtime
     from bot.pipeline.request import parse_request
-    from bot.pipeline.summary import render_summary
-    from bot.pipeline.upgrade import SUMMARY, refused_words, run_upgrade
+    from bot.pipeline.upgrade import refused_words, run_upgrade
     from bot.tools.isolation_host import local_isolation
+    from bot.tools.public_releases import PublicReleases
 
     warming: list[threading.Thread] = []
 
@@ -47,8 +65,6 @@ def main(args: argparse.Namespace) -> int:
             # uv is about to run: the interpreter is idle, so the imports cost no wall time there.
             warming.append(threading.Thread(target=_warm_imports, daemon=True, name="warm-imports"))
             warming[0].start()
-
-    environ = local_environ()
 
     async def upgrade() -> UpgradeResult:
         isolation = await local_isolation(environ, policy=args.sandbox)
@@ -60,7 +76,11 @@ def main(args: argparse.Namespace) -> int:
         except BadArgumentsError as exc:
             return refused_words(args.args, exc)
         runtime = Runtime(environ, isolation, uv_timeout=args.uv_timeout)
-        options = RunOptions(config_path=args.config, commit=not args.no_commit, fix=not args.no_fix)
+        # A laptop has no installation token: release bodies come from GitHub's public API, anonymously.
+        notes = None if args.no_release_notes else PublicReleases()
+        options = RunOptions(
+            config_path=args.config, commit=not args.no_commit, release_notes=notes, fix=not args.no_fix
+        )
         return await run_upgrade(repo, request, runtime=runtime, options=options, progress=progress)
 
     try:
@@ -68,12 +88,26 @@ def main(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("upgrade-deps: interrupted; every file was restored", file=sys.stderr)
         return 130
+    return _report(result, repo=repo, output_format=args.format)
+
+
+def _report(result: UpgradeResult, *, repo: Path, output_format: str) -> int:
+    """Write the summary into the repository, print it (or the JSON result), and give the exit code."""
+    from bot.files import repofiles
+    from bot.pipeline.summary import render_summary
+    from bot.pipeline.upgrade import SUMMARY
+
     summary = render_summary(result)
     try:
         repofiles.write_text(repo, SUMMARY, summary)
     except UpgradeDepsError as exc:
         print(f"upgrade-deps: {exc}", file=sys.stderr)
-    print(summary)
+    if output_format == "json":
+        from bot.pipeline.result_json import result_document
+
+        print(json.dumps(result_document(result, summary=SUMMARY), indent=2))
+    else:
+        print(summary)
     if result.error:
         print(f"upgrade-deps: {result.error}", file=sys.stderr)
     return OUTCOMES[result.outcome].exit_code

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.model import Section
 from bot.pipeline.context import Context
 
@@ -21,11 +23,7 @@ def needs_network(ctx: Context) -> bool:
 
 async def run_stages(ctx: Context) -> None:
     """Policy, containers and verification; aiohttp is imported only when something needs it."""
-    from bot.pipeline.policy import check_policy
-
-    ctx.unresolved += check_policy(
-        ctx.config, {v.manifest: ctx.manifests[v.name] for v in ctx.variants}, ctx.new_locks
-    )
+    _policy(ctx)
     if needs_network(ctx):
         import aiohttp
 
@@ -33,8 +31,24 @@ async def run_stages(ctx: Context) -> None:
             await _yanked(ctx, session)
             await _containers(ctx, session)
     else:
-        ctx.sections["containers"] = Section("done")
+        # Proposals for FROM lines need no network, only tag checks do: they are made, not verified.
+        await _containers(ctx, None)
     await _verify(ctx)
+
+
+def _policy(ctx: Context) -> None:
+    """The dependency policy on the new locks; a pair they break sits at the variant's pin of the
+    required package, else at its entry in the variant's lock."""
+    from bot.pipeline.blockers import locate
+    from bot.pipeline.policy import check_policy
+
+    manifests = {v.manifest: ctx.manifests[v.name] for v in ctx.variants}
+    for item in check_policy(ctx.config, manifests, ctx.new_locks):
+        variant = next((v.name for v in ctx.variants if v.lock == item.file), None)
+        if item.kind == "policy" and variant is not None:
+            file, line = locate(ctx, variant, item.subject)
+            item = replace(item, file=file, line=line)
+        ctx.unresolved.append(item)
 
 
 async def _yanked(ctx: Context, session: object) -> None:
@@ -51,15 +65,22 @@ async def _yanked(ctx: Context, session: object) -> None:
         ]
 
 
-async def _containers(ctx: Context, session: object) -> None:
+async def _containers(ctx: Context, session: object | None) -> None:
+    """Step 4; without a session (a repository that locks offline) no registry is asked."""
     from bot.containers.container_step import update_containers
-    from bot.containers.registry import RegistryClient
 
     if not ctx.trusted:
         # A fork's configuration must not make the bot contact hosts it names.
         ctx.sections["containers"] = Section("not run", "pull requests from forks do not update containers")
         return
-    registry = RegistryClient(session=session)  # type: ignore[arg-type]
+    registry = None
+    if session is not None:
+        from bot.containers.registry import RegistryClient
+
+        registry = RegistryClient(
+            session=session,  # type: ignore[arg-type]
+            observe=ctx.observer.registry_check,
+        )
     outcome = await update_containers(
         ctx.repo, ctx.config, ctx.changes, ctx.request, registry=registry, write=ctx.files.write
     )
@@ -80,5 +101,5 @@ async def _verify(ctx: Context) -> None:
         ctx.repo, ctx.config, ctx.locked, environ=ctx.environ, trusted=ctx.trusted, isolation=ctx.isolation,
         extras=ctx.extras,
     )  # fmt: skip
-    ctx.unresolved += verify_unresolved(ctx.verify)
+    ctx.unresolved += verify_unresolved(ctx.verify, ctx.config)
     ctx.sections["verify"] = Section("done")

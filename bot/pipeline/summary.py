@@ -8,7 +8,7 @@ from bot.model import Section, UpgradeResult
 from bot.text.render import render, render_trimmed
 from checklists.report import render_markdown
 
-SECTIONS = ("checklists", "pins", "lock", "containers", "audit", "verify")
+SECTIONS = ("checklists", "pins", "lock", "notes", "containers", "audit", "verify")
 
 
 def render_summary(result: UpgradeResult) -> str:

@@ -17,7 +17,7 @@ from bot.files.manifest import Manifest
 from bot.files.manifest_paths import outside_paths
 from bot.files.transaction import FileTransaction
 from bot.model import Commit, Request, Section, UpgradeResult, Variant
-from bot.pipeline import api_steps
+from bot.pipeline import api_steps, release_notes
 from bot.pipeline.context import Context, Progress, RunOptions, Runtime
 from bot.pipeline.locking import lock_all
 from bot.pipeline.pins import plan_and_pin
@@ -119,6 +119,9 @@ async def _prepare(
         isolation=runtime.isolation,
         extras=extras,
         fix_mode=config.fix.mode if options.fix else "off",
+        observer=runtime.observer,
+        notes_source=options.release_notes,
+        originals={name: manifest.text for name, manifest in manifests.items()},
     )
 
 
@@ -176,6 +179,7 @@ async def _run_steps(ctx: Context) -> UpgradeResult:
         return ctx.result(outcome="not-landed", date=_today())
     await run_stages(ctx)
     await api_steps.audit(ctx)
+    ctx.release_notes = await release_notes.step(ctx, ctx.notes_source)
     return ctx.result(outcome=_outcome(ctx), date=_today())
 
 

@@ -61,10 +61,18 @@ async def _run_one(repo: Path, command: VerifyCommand, launch: Launch) -> Verify
     return VerifyResult(command.name, "pass")
 
 
-def verify_unresolved(results: Sequence[VerifyResult]) -> list[Unresolved]:
-    """Failed and timed-out commands as non-blocking unresolved items: the upgrade landed, a person looks."""
-    return [
-        Unresolved("verify", say("verify", "failed", name=result.name, status=result.status), blocking=False)
-        for result in results
-        if result.status in ("fail", "timeout")
-    ]
+def verify_unresolved(results: Sequence[VerifyResult], config: Config | None = None) -> list[Unresolved]:
+    """Failed and timed-out commands as non-blocking unresolved items: the upgrade landed, a person looks.
+
+    With the `config` they ran from, each sits at its command's `[[verify]]` table.
+    """
+    commands: Sequence[VerifyCommand | None] = config.verify if config else ()
+    if len(commands) != len(results):
+        commands = [None] * len(results)
+    found = []
+    for result, command in zip(results, commands, strict=True):
+        if result.status in ("fail", "timeout"):
+            message = say("verify", "failed", name=result.name, status=result.status)
+            file, line = (command.source, command.line) if command else (None, None)
+            found.append(Unresolved("verify", message, file, line, blocking=False, subject=result.name))
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,11 +15,17 @@ from typing import Any
 import aiohttp
 import gidgethub
 from gidgethub import apps
-from gidgethub.aiohttp import GitHubAPI
 
 from bot.errors import GitHubAnswerError, GitHubError, TransientError
+from bot.model import Release
+from bot.service.github_answers import AppInfo as AppInfo
 from bot.service.github_answers import CheckRunState, check_run_state, login_of, pull_info, valid_id
 from bot.service.github_answers import PullInfo as PullInfo
+from bot.service.github_metering import MeteredAPI
+from bot.service.metrics import Metrics
+from bot.tools.public_releases import release_of
+
+log = logging.getLogger("upgrade-deps.github")
 
 # Refresh an installation token this long before GitHub says it expires (tokens live an hour).
 TOKEN_MARGIN = 300.0
@@ -26,18 +33,8 @@ REQUESTER = "upgrade-deps"
 ANNOTATIONS_PER_CALL = 50  # GitHub's maxItems for output.annotations
 
 
-@dataclass(frozen=True)
-class AppInfo:
-    id: int
-    slug: str
-
-    @property
-    def bot_login(self) -> str:
-        return f"{self.slug}[bot]"
-
-    @property
-    def bot_email(self) -> str:
-        return f"{self.id}+{self.slug}[bot]@users.noreply.github.com"
+def _failed(what: str, status: int | str, reason: str) -> None:
+    log.warning("GitHub call failed", extra={"call": what, "status": status, "reason": reason})
 
 
 @dataclass(frozen=True)
@@ -56,26 +53,32 @@ class CheckOutput:
 
 
 @contextlib.asynccontextmanager
-async def _calling(what: str) -> AsyncIterator[None]:
-    """Turn client and HTTP failures into our errors; messages name the call, never credentials."""
+async def _calling(what: str, expected: tuple[int, ...] = ()) -> AsyncIterator[None]:
+    """Turn client and HTTP failures into our errors, logged; messages name the call, never credentials."""
     try:
         yield
     except gidgethub.RateLimitExceeded as exc:
+        _failed(what, int(exc.status_code), "rate limit exhausted")
         wait = exc.rate_limit.reset_datetime.timestamp() - time.time() if exc.rate_limit else 60.0
         raise TransientError(f"{what}: GitHub rate limit exhausted", retry_after=max(1.0, wait)) from None
     except gidgethub.GitHubBroken as exc:
+        _failed(what, int(exc.status_code), "GitHub error")
         raise TransientError(f"{what}: GitHub answered {int(exc.status_code)}") from None
     except gidgethub.BadRequest as exc:
         status = int(exc.status_code)
         retry_after = exc.headers.get("retry-after")
+        if status not in expected:  # a 404 that answers "is there such a file?" is no failure
+            _failed(what, status, "secondary rate limit" if retry_after is not None else "refused")
         if status in (403, 429) and retry_after is not None:  # secondary rate limit
             raise TransientError(f"{what}: secondary rate limit", retry_after=float(retry_after)) from None
         raise GitHubError(f"{what}: GitHub answered {status} ({exc})", status=status) from None
     except gidgethub.HTTPException as exc:
+        _failed(what, int(exc.status_code), "unexpected answer")
         raise GitHubError(
             f"{what}: GitHub answered {int(exc.status_code)}", status=int(exc.status_code)
         ) from None
     except (aiohttp.ClientError, TimeoutError) as exc:
+        _failed(what, "unreachable", type(exc).__name__)
         raise TransientError(f"{what}: cannot reach GitHub ({type(exc).__name__})") from None
 
 
@@ -83,9 +86,12 @@ class GitHub:
     """GitHub for one app: every call takes the installation it acts for."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, *, app_id: str, private_key: str, api_url: str
-    ) -> None:
-        self._gh = GitHubAPI(session, REQUESTER, base_url=api_url)
+        self, session: aiohttp.ClientSession, *, app_id: str, private_key: str, api_url: str,
+        metrics: Metrics | None = None,
+    ) -> None:  # fmt: skip
+        self._installations: dict[str, int] = {}
+        self._gh = MeteredAPI(session, requester=REQUESTER, metrics=metrics,
+                              installations=self._installations, base_url=api_url)  # fmt: skip
         self._app_id = app_id
         self._key = private_key
         self._tokens: dict[int, tuple[str, float]] = {}
@@ -115,11 +121,15 @@ class GitHub:
                 )
             expires = datetime.fromisoformat(str(data["expires_at"]).replace("Z", "+00:00")).timestamp()
             self._tokens[installation] = (str(data["token"]), expires)
+            self._installations[str(data["token"])] = installation
             return str(data["token"])
 
-    async def _call(self, method: str, installation: int, url: str, data: Any = b"", **kw: Any) -> Any:
+    async def _call(
+        self, method: str, installation: int, url: str, data: Any = b"", *, expected: tuple[int, ...] = (),
+        **kw: Any,
+    ) -> Any:  # fmt: skip
         token = await self.token(installation)
-        async with _calling(f"{method} {url}"):
+        async with _calling(f"{method} {url}", expected):
             if method == "GET":
                 return await self._gh.getitem(url, oauth_token=token, **kw)
             if method == "POST":
@@ -149,7 +159,7 @@ class GitHub:
         """A text file of the repository at `ref`, or None when it does not exist there."""
         try:
             data = await self._call("GET", installation, f"/repos/{repo}/contents/{path}{{?ref}}",
-                                    url_vars={"ref": ref})  # fmt: skip
+                                    url_vars={"ref": ref}, expected=(404,))  # fmt: skip
         except GitHubError as exc:
             if exc.status == 404:
                 return None
@@ -225,6 +235,24 @@ class GitHub:
     async def react(self, installation: int, repo: str, comment_id: int, content: str) -> None:
         await self._call("POST", installation, f"/repos/{repo}/issues/comments/{comment_id}/reactions",
                          {"content": content})  # fmt: skip
+
+    # Releases (the release notes of upgraded packages: any public repository, read with the token)
+    async def list_releases(self, installation: int, repo: str) -> list[Release]:
+        items = await self._call("GET", installation, f"/repos/{repo}/releases{{?per_page}}",
+                                 url_vars={"per_page": "100"}, expected=(404,))  # fmt: skip
+        if not isinstance(items, list):
+            raise GitHubAnswerError(f"GET /repos/{repo}/releases: GitHub's answer is not a list")
+        return [release for item in items if (release := release_of(item)) is not None]
+
+    async def release_by_tag(self, installation: int, repo: str, tag: str) -> Release | None:
+        try:
+            data = await self._call("GET", installation, f"/repos/{repo}/releases/tags/{{tag}}",
+                                    url_vars={"tag": tag}, expected=(404,))  # fmt: skip
+        except GitHubError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return release_of(data)
 
     # Check runs
     async def create_check_run(

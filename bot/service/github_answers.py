@@ -10,6 +10,22 @@ from bot.errors import GitHubAnswerError
 
 
 @dataclass(frozen=True)
+class AppInfo:
+    """The app itself, as `GET /app` says: its id and slug, and the bot they make."""
+
+    id: int
+    slug: str
+
+    @property
+    def bot_login(self) -> str:
+        return f"{self.slug}[bot]"
+
+    @property
+    def bot_email(self) -> str:
+        return f"{self.id}+{self.slug}[bot]@users.noreply.github.com"
+
+
+@dataclass(frozen=True)
 class PullInfo:
     """The parts of a pull request a job needs."""
 

@@ -33,6 +33,14 @@ class NewJob:
     coalesce: str | None = None
 
 
+@dataclass(frozen=True)
+class QueueStats:
+    """How far behind the workers are: jobs waiting, and how long the oldest has waited (seconds)."""
+
+    depth: int
+    oldest_age: float | None
+
+
 def inbox_path(db: Path) -> Path:
     """Where the inbox of job store `db` lives: beside it."""
     return db.with_name(db.name + "-inbox")
@@ -82,6 +90,23 @@ class Inbox:
     def add_many(self, jobs: Sequence[NewJob]) -> list[int | None]:
         return insert(self._conn, jobs)
 
+    def stats(self) -> QueueStats:
+        """Queued jobs and deliveries not taken in yet, and the age of the oldest of them."""
+        main = sqlite3.connect(f"{self.db.as_uri()}?mode=ro", uri=True, isolation_level=None)
+        try:
+            main.execute("BEGIN")
+            queued, oldest = main.execute(
+                "SELECT COUNT(*), MIN(created) FROM jobs WHERE state='queued'"
+            ).fetchone()
+            last = main.execute("SELECT COALESCE(MAX(id), 0) FROM jobs").fetchone()[0]
+            main.execute("COMMIT")
+        finally:
+            main.close()
+        waiting, first = self._conn.execute(
+            "SELECT COUNT(*), MIN(created) FROM deliveries WHERE id > ?", (last,)
+        ).fetchone()
+        return stats_of(int(queued) + int(waiting), [oldest, first])
+
     def counts(self) -> dict[str, int]:
         """Jobs by state; deliveries the workers have not taken in yet count as queued."""
         main = sqlite3.connect(f"{self.db.as_uri()}?mode=ro", uri=True, isolation_level=None)
@@ -103,3 +128,8 @@ class Inbox:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def stats_of(depth: int, created: Sequence[float | None]) -> QueueStats:
+    known = [value for value in created if value is not None]
+    return QueueStats(depth, max(0.0, time.time() - min(known)) if known else None)

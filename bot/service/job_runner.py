@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.errors import OUTCOMES, TransientError
 from bot.model import Request, UpgradeResult
 from bot.pipeline.botpr import CONFIG_PATH, Derived, config_names_bot, derive_pull
-from bot.pipeline.context import RunOptions
+from bot.pipeline.context import ReleaseSource, RunOptions, timed
 from bot.pipeline.request import USAGE
 from bot.service import jobspec
 from bot.service.botlabel import label
@@ -27,6 +27,7 @@ from bot.service.publication import (
 )
 from bot.service.publish import Publisher
 from bot.service.pushes import push_landed, push_once
+from bot.service.release_source import InstallationReleases
 from bot.service.revert_command import revert_command
 from bot.service.services import Services
 from bot.text.render import render
@@ -54,9 +55,10 @@ class Work:
     def plan(self, result: UpgradeResult, *, pushed: bool) -> Publication:
         return make_plan(result, audit_only=not self.trusted, pushed=pushed, branch=self.branch, bot=self.bot)
 
-    def options(self) -> RunOptions:
+    def options(self, notes: ReleaseSource | None = None) -> RunOptions:
         """A fork's head is audited, never run nor committed to."""
-        return RunOptions(commit=self.trusted, trusted=self.trusted, static_base=self.static_base)
+        return RunOptions(commit=self.trusted, trusted=self.trusted, static_base=self.static_base,
+                          release_notes=notes)  # fmt: skip
 
 
 class JobRunner:
@@ -243,8 +245,9 @@ class JobRunner:
                 if work.static_base is not None and self.s.runtime.isolation.mode == "refused":
                     await box.fetch(work.static_base)
                 progress = publisher.progress if publisher is not None else None
+                notes = InstallationReleases(self.s.github, t.installation)
                 result = await self.s.upgrade(box.repo, work.request, runtime=self.s.runtime,
-                                              options=work.options(), progress=progress)  # fmt: skip
+                                              options=work.options(notes), progress=progress)  # fmt: skip
                 if not work.trusted or not result.commits:
                     done = Result(work.plan(result, pushed=False), head)
                     ledger.set_result(done.plan, done.head)
@@ -252,6 +255,8 @@ class JobRunner:
                 if publisher is not None:
                     await publisher.progress("push")
                 plan = work.plan(result, pushed=True)
-                if await push_once(box, ledger, work.branch, plan=plan) == "pushed":
+                with timed(self.s.runtime.observer, "push"):
+                    pushed = await push_once(box, ledger, work.branch, plan=plan)
+                if pushed == "pushed":
                     return Result(plan, await box.head())
         raise TransientError(f"branch {work.branch} kept moving while upgrade-deps worked; will try again")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from bot.service import inbox
 from bot.service import ledger as job_ledger
-from bot.service.inbox import NewJob
-from bot.service.ledger import Ledger
+from bot.service.inbox import NewJob, QueueStats, stats_of
+from bot.service.ledger import Ledger, SqliteSql
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -67,7 +67,12 @@ class JobStore:
 
     New deliveries arrive through the inbox beside it (bot.service.inbox), which only the webhook server
     writes; they become jobs here when a worker looks for work, so the two never wait for each other.
+    One worker process owns it: jobs have no leases (`lease` is None), and those left running by a
+    process that died are queued again when the next one starts (`recover`).
     """
+
+    lease: float | None = None
+    owner = "local"
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -80,6 +85,7 @@ class JobStore:
         self._db.executescript(_SCHEMA)
         self._db.executescript(job_ledger.SCHEMA)
         self._inbox = inbox.connect(path, writer=False)
+        self._sql = SqliteSql(self._db)
 
     def close(self) -> None:
         self._db.close()
@@ -195,6 +201,26 @@ class JobStore:
             (now + delay, error, now, job_id),
         )
 
+    def release(self, job_id: int) -> None:
+        """A job cut short (the process stops): queued again, to run from its ledger."""
+        self._db.execute(
+            "UPDATE jobs SET state='queued', updated=? WHERE id=? AND state='running'", (time.time(), job_id)
+        )
+
+    def renew(self, job_ids: Sequence[int]) -> set[int]:
+        """No leases on one machine: every running job stays this process's."""
+        return set()
+
+    def available(self) -> bool:
+        return True
+
+    def stats(self) -> QueueStats:
+        self.sync()
+        depth, oldest = self._db.execute(
+            "SELECT COUNT(*), MIN(created) FROM jobs WHERE state='queued'"
+        ).fetchone()
+        return stats_of(int(depth), [oldest])
+
     def next_due(self) -> float | None:
         """When the earliest queued job becomes due (epoch seconds), or None when the queue is empty."""
         row = self._db.execute("SELECT MIN(not_before) FROM jobs WHERE state='queued'").fetchone()
@@ -220,13 +246,13 @@ class JobStore:
 
     def ledger(self, job_id: int) -> Ledger:
         """What the job did on GitHub and was about to do, so a re-run after a crash does it once."""
-        return Ledger(self._db, job_id)
+        return Ledger(self._sql, job_id)
 
     def job_for_head(self, head_sha: str) -> Job | None:
         """The latest job that ran a check on `head_sha` (for a re-run of the whole check suite)."""
-        job_id = job_ledger.job_for_head(self._db, head_sha)
+        job_id = job_ledger.job_for_head(self._sql, head_sha)
         return None if job_id is None else self.get(job_id)
 
     def job_for_check_run(self, check_run_id: int) -> Job | None:
-        job_id = job_ledger.job_for_check_run(self._db, check_run_id)
+        job_id = job_ledger.job_for_check_run(self._sql, check_run_id)
         return None if job_id is None else self.get(job_id)

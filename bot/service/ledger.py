@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -28,6 +30,52 @@ CREATE TABLE IF NOT EXISTS check_runs (
     job_id INTEGER NOT NULL
 );
 """
+
+
+Row = tuple[Any, ...]
+
+
+class Sql(Protocol):
+    """The few calls the ledger makes, written in SQLite's `?` style; each job store runs them its way."""
+
+    rowid: str  # the column that keeps the order rows were first written in
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+
+class SqliteSql:
+    """`Sql` on a SQLite connection in autocommit mode (the SQLite job store's)."""
+
+    rowid = "rowid"
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = self._db.execute(sql, params).fetchone()
+        return row
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._db.execute(sql, params).fetchall()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._db.execute(sql, params).rowcount
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
 
 @dataclass(frozen=True)
@@ -60,6 +108,16 @@ class Result:
 
 
 @dataclass(frozen=True)
+class Timing:
+    """When the job's latest run started and ended (epoch seconds), and how it ended."""
+
+    started: float
+    ended: float | None = None
+    conclusion: str | None = None  # the check run's, or "none" for a job that publishes none
+    exit: str | None = None  # done, failed, retry
+
+
+@dataclass(frozen=True)
 class Reply:
     """A reply of the job; `id` is None while only the intent to post it is recorded."""
 
@@ -75,25 +133,25 @@ class Ledger:
     """One job's entries. Each effect on GitHub is recorded as an intent before it and as done after it,
     so a re-run after a crash knows where to look on GitHub instead of assuming."""
 
-    def __init__(self, db: sqlite3.Connection, job_id: int) -> None:
+    def __init__(self, db: Sql, job_id: int) -> None:
         self._db = db
         self.job_id = job_id
 
     def _get(self, kind: str, key: str = "") -> Any:
-        row = self._db.execute(
+        row = self._db.one(
             "SELECT value FROM ledger WHERE job_id=? AND kind=? AND key=?", (self.job_id, kind, key)
-        ).fetchone()
+        )
         return None if row is None else json.loads(row[0])
 
     def _put(self, kind: str, value: Any, key: str = "") -> None:
-        self._db.execute(
+        self._db.run(
             "INSERT INTO ledger (job_id, kind, key, value) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (job_id, kind, key) DO UPDATE SET value=excluded.value",
             (self.job_id, kind, key, json.dumps(value)),
         )
 
     def _drop(self, kind: str, key: str = "") -> None:
-        self._db.execute("DELETE FROM ledger WHERE job_id=? AND kind=? AND key=?", (self.job_id, kind, key))
+        self._db.run("DELETE FROM ledger WHERE job_id=? AND kind=? AND key=?", (self.job_id, kind, key))
 
     # What a command asked for: a re-run of its check run asks the same.
     def request(self) -> Request | None:
@@ -136,26 +194,22 @@ class Ledger:
 
     def confirm_push(self, intent: PushIntent) -> None:
         """The push is on the remote: its result becomes the job's, in one transaction."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._db.transaction():
             if intent.plan is not None:
                 self.set_result(intent.plan, intent.commit)
             else:
                 self.set_reverted(intent.reverted)
             self._drop("push")
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     def drop_push(self) -> None:
         self._drop("push")
 
     # Check runs, one per head the job worked on
     def check_runs(self) -> list[CheckRun]:
-        rows = self._db.execute(
-            "SELECT key, value FROM ledger WHERE job_id=? AND kind='check' ORDER BY rowid", (self.job_id,)
-        ).fetchall()
+        rows = self._db.all(
+            f"SELECT key, value FROM ledger WHERE job_id=? AND kind='check' ORDER BY {self._db.rowid}",  # noqa: S608 - the backend's row order column
+            (self.job_id,),
+        )
         return [CheckRun(head, **json.loads(value)) for head, value in rows]
 
     def check_run(self, head: str) -> CheckRun | None:
@@ -171,8 +225,10 @@ class Ledger:
     def set_check_id(self, head: str, check_id: int) -> None:
         """Created (or found again): in progress, and mapped back to this job for re-run requests."""
         self._put_check(CheckRun(head, check_id))
-        self._db.execute(
-            "INSERT OR REPLACE INTO check_runs (check_run_id, job_id) VALUES (?, ?)", (check_id, self.job_id)
+        self._db.run(
+            "INSERT INTO check_runs (check_run_id, job_id) VALUES (?, ?)"
+            " ON CONFLICT (check_run_id) DO UPDATE SET job_id=excluded.job_id",
+            (check_id, self.job_id),
         )
 
     def forget_check(self, head: str) -> None:
@@ -226,6 +282,15 @@ class Ledger:
         """Posted (or nothing was left to post: `review_id` None)."""
         self._put("review", {"id": review_id})
 
+    # When the job ran, for the status page (written by the worker around each run)
+    def timing(self) -> Timing | None:
+        data = self._get("timing")
+        return None if data is None else Timing(**data)
+
+    def set_timing(self, timing: Timing) -> None:
+        self._put("timing", {"started": timing.started, "ended": timing.ended,
+                             "conclusion": timing.conclusion, "exit": timing.exit})  # fmt: skip
+
     def reacted(self) -> bool:
         return self._get("reaction") is not None
 
@@ -233,14 +298,14 @@ class Ledger:
         self._put("reaction", content)
 
 
-def job_for_head(db: sqlite3.Connection, head_sha: str) -> int | None:
+def job_for_head(db: Sql, head_sha: str) -> int | None:
     """The latest job that had a check run on `head_sha` (for a re-run of the whole check suite)."""
-    row = db.execute(
+    row = db.one(
         "SELECT job_id FROM ledger WHERE kind='check' AND key=? ORDER BY job_id DESC LIMIT 1", (head_sha,)
-    ).fetchone()
+    )
     return None if row is None else int(row[0])
 
 
-def job_for_check_run(db: sqlite3.Connection, check_run_id: int) -> int | None:
-    row = db.execute("SELECT job_id FROM check_runs WHERE check_run_id=?", (check_run_id,)).fetchone()
+def job_for_check_run(db: Sql, check_run_id: int) -> int | None:
+    row = db.one("SELECT job_id FROM check_runs WHERE check_run_id=?", (check_run_id,))
     return None if row is None else int(row[0])

@@ -38,6 +38,7 @@ class LineNote:
     key: str  # identifies the finding across runs, hidden in the comment
     body: str
     start_line: int | None = None  # a suggested change spanning lines start_line..line
+    kind: str = "finding"  # or "unresolved": something a person must decide, at the line that blocks it
 
 
 @dataclass(frozen=True)
@@ -83,11 +84,13 @@ def _annotations(result: UpgradeResult) -> list[dict[str, Any]]:
             "message": f.message[:60000],
         })  # fmt: skip
     for u in result.unresolved:
-        if u.file and u.line:
+        if u.file:
+            line = u.line or 1  # located at a file as a whole: its first line
+            title = f"{u.kind}: {u.subject}" if u.subject else u.kind
             out.append({
-                "path": u.file, "start_line": u.line, "end_line": u.line,
+                "path": u.file, "start_line": line, "end_line": line,
                 "annotation_level": "failure" if u.blocking else "warning",
-                "title": u.kind[:TITLE_LIMIT], "message": u.message[:60000],
+                "title": title[:TITLE_LIMIT], "message": u.message[:60000],
             })  # fmt: skip
     for w in result.warnings:
         if w.file and w.line:
@@ -127,14 +130,17 @@ def _covered(finding: Finding, hunks: list[Hunk]) -> bool:
     )
 
 
-def make_plan(
-    result: UpgradeResult, *, audit_only: bool, pushed: bool, branch: str, bot: BotLabel | None = None
-) -> Publication:
-    outcome = OUTCOMES.get(result.outcome, OUTCOMES["error"])
-    report = render_summary(result)
+def unresolved_key(path: str, line: int, kind: str, subject: str) -> str:
+    """What an unresolved item is, not how it reads: a re-run finds the comment it already posted."""
+    return f"<!-- upgrade-deps:unresolved {json.dumps([path, line, kind, subject])} -->"
+
+
+def _notes(result: UpgradeResult) -> tuple[LineNote, ...]:
+    """Every suggested change, every finding no suggestion fixes, and every unresolved item with a
+    line: review comments where the line is in the diff."""
     suggestions = suggested(result)
     hunks = [h for _, h in suggestions]
-    notes = tuple(_suggestion(fix, h) for fix, h in suggestions) + tuple(
+    findings = [
         LineNote(
             path=f.file, line=f.line,
             key=(key := finding_key(f.file, f.line, f.package, f.symbol, f.kind)),
@@ -142,7 +148,25 @@ def make_plan(
         )
         for f in result.findings
         if not _covered(f, hunks)
-    )  # fmt: skip
+    ]  # fmt: skip
+    unresolved = [
+        LineNote(
+            path=u.file, line=u.line,
+            key=(key := unresolved_key(u.file, u.line, u.kind, u.subject)),
+            body=render("github-review-unresolved.md.j2", marker=key, u=u), kind="unresolved",
+        )
+        for u in result.unresolved
+        if u.file and u.line
+    ]  # fmt: skip
+    return (*(_suggestion(fix, h) for fix, h in suggestions), *findings, *unresolved)
+
+
+def make_plan(
+    result: UpgradeResult, *, audit_only: bool, pushed: bool, branch: str, bot: BotLabel | None = None
+) -> Publication:
+    outcome = OUTCOMES.get(result.outcome, OUTCOMES["error"])
+    report = render_summary(result)
+    notes = _notes(result)
     summary = render(
         "github-check-summary.md.j2",
         r=result,
@@ -151,7 +175,7 @@ def make_plan(
         pushed=pushed,
         branch=branch,
         bot=bot,
-        suggested=len(hunks),
+        suggested=len(suggested(result)),
     )
     return Publication(
         outcome=result.outcome,

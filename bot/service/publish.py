@@ -173,7 +173,8 @@ class Publisher:
         self.ledger.set_summary_comment(existing)
 
     async def review(self, number: int, head_sha: str, plan: Publication) -> None:
-        """Findings on lines of the diff as one COMMENT review; findings we already commented are skipped.
+        """Findings and unresolved items on lines of the diff as one COMMENT review; those already
+        commented (by any earlier job on the pull request) are skipped.
 
         GitHub creates a review and its comments at once, and each comment carries its finding's
         hidden key: after a crash, the comments found on GitHub are what was posted.
@@ -187,14 +188,12 @@ class Publisher:
         posted = "\n".join(
             await self.github.review_comment_bodies(*self._args(), number, author=self.bot_login)
         )
-        comments = [
-            _comment(note)
-            for note in plan.notes
-            if _on_diff(note, lines.get(note.path, set())) and note.key not in posted
-        ]
+        chosen = [n for n in plan.notes if _on_diff(n, lines.get(n.path, set())) and n.key not in posted]
+        comments = [_comment(n) for n in chosen]
         review_id = None
         if comments:
-            body = render("github-review.md.j2", count=len(comments))
+            items = sum(1 for n in chosen if n.kind == "unresolved")
+            body = render("github-review.md.j2", sites=len(chosen) - items, items=items)
             review_id = await self.github.create_review(
                 *self._args(), number, commit=head_sha, body=body, comments=comments
             )

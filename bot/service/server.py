@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -19,13 +20,27 @@ import orjson
 from aiohttp import web
 from gidgethub.sansio import Event
 
-from bot.errors import PayloadError, UpgradeDepsError
+from bot.errors import PayloadError, StoreError, UpgradeDepsError
 from bot.service import jobspec
+from bot.service import store as job_store
+from bot.service.delivery_log import Delivered, describe, log_delivery
 from bot.service.github import GitHub
-from bot.service.inbox import Inbox, NewJob
-from bot.service.jobs import JobStore
+from bot.service.inbox import NewJob
+from bot.service.logs import configure
+from bot.service.metrics import Metrics, Stopwatch, prepare_directory
+from bot.service.operator_pages import OperatorPages, add_routes, pages_of
+from bot.service.status_page import StatusPage
+from bot.service.store import Deliveries
 from bot.service.workerproc import WorkerProcess
-from bot.settings import Settings, SettingsError, from_process, hand_over, taken_over, without_secrets
+from bot.settings import (
+    Settings,
+    SettingsError,
+    from_process,
+    hand_over,
+    multiprocess_dir,
+    taken_over,
+    without_secrets,
+)
 from handlers import router
 from handlers.delivery import Delivery, delivery_of, signature_problem
 from handlers.intake import AppIdentity, Intake
@@ -37,8 +52,9 @@ MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 RETRY_LOCKED = 0.002  # seconds before trying a write again that found the database locked
 
 
-# What storing a row can raise: SQLite's errors, a string it cannot encode, an integer it cannot hold.
-STORE_ERRORS = (sqlite3.Error, ValueError, OverflowError)
+# What storing a row can raise: SQLite's errors, a string it cannot encode, an integer it cannot hold;
+# PostgreSQL's, as ours (StoreUnavailableError when the database is gone).
+STORE_ERRORS = (sqlite3.Error, ValueError, OverflowError, StoreError)
 
 
 def _locked(exc: Exception) -> bool:
@@ -51,15 +67,19 @@ class GroupCommit:
     Each request still waits for its own row to be committed before it is acknowledged.
     """
 
-    def __init__(self, store: Inbox) -> None:
+    def __init__(self, store: Deliveries) -> None:
         self.store = store
         self._pending: Batch = []
         self._retrying = False
         self.locked = 0  # writes that found the database locked and were retried (see /healthz)
+        # A store whose writes wait on the network (PostgreSQL) is written on a thread, one batch at a
+        # time: deliveries arriving meanwhile make the next batch.
+        self.threaded = bool(getattr(store, "threaded", False))
+        self._writing: asyncio.Task[None] | None = None
 
     async def add(self, job: NewJob) -> int | None:
         future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        if not self._pending and not self._retrying:
+        if not self._pending and not self._retrying and self._writing is None:
             asyncio.get_running_loop().call_soon(self._flush)
         self._pending.append((job, future))
         return await future
@@ -67,6 +87,9 @@ class GroupCommit:
     def _flush(self) -> None:
         batch, self._pending, self._retrying = self._pending, [], False
         if not batch:
+            return
+        if self.threaded:
+            self._writing = asyncio.create_task(self._write(batch), name="deliveries-commit")
             return
         try:
             ids = self.store.add_many([job for job, _ in batch])
@@ -78,6 +101,22 @@ class GroupCommit:
             return
         for (_, future), job_id in zip(batch, ids, strict=True):
             future.set_result(job_id)
+
+    async def _write(self, batch: Batch) -> None:
+        try:
+            ids = await asyncio.to_thread(self.store.add_many, [job for job, _ in batch])
+        except StoreError as exc:
+            for _, future in batch:  # the database is gone, or refused the batch: none of it is stored
+                future.set_exception(exc)
+        except Exception:
+            await asyncio.to_thread(self._one_by_one, batch)
+        else:
+            for (_, future), job_id in zip(batch, ids, strict=True):
+                future.set_result(job_id)
+        finally:
+            self._writing = None
+            if self._pending:
+                self._flush()
 
     def _later(self, batch: Batch) -> None:
         # The worker process holds the write lock for a moment: try again shortly, with any
@@ -106,17 +145,23 @@ class Hooks:
     """What the webhook endpoint needs: no GitHub client, no git: only the store."""
 
     secret: str
-    store: Inbox
+    store: Deliveries
     identity: AppIdentity
     wake: Callable[[], None] | None = None
     commits: GroupCommit | None = None
+    metrics: Metrics | None = None
+    scrape: Callable[[], bytes] | None = None  # GET /metrics
+    status: StatusPage | None = None  # GET /status, when the operator set its token
 
 
 def _reply(status: int, message: str) -> web.Response:
     return web.json_response({"message": message}, status=status)
 
 
-async def accept(request: web.Request, hooks: Hooks) -> web.Response:
+async def accept(request: web.Request, hooks: Hooks, facts: Delivered | None = None) -> web.Response:
+    facts = facts if facts is not None else Delivered()
+    facts.event = request.headers.get("X-GitHub-Event", "")
+    facts.delivery = request.headers.get("X-GitHub-Delivery", "")
     body = await request.read()
     unsigned = signature_problem(request.headers, body, hooks.secret)
     if unsigned is not None:
@@ -131,7 +176,9 @@ async def accept(request: web.Request, hooks: Hooks) -> web.Response:
         return _reply(400, "body is not JSON")
     if not isinstance(data, dict):
         return _reply(400, "body is not a JSON object")
+    describe(facts, data)
     if delivery.event == "ping":
+        facts.outcome = "ignored"
         return _reply(200, "pong")
     intake = Intake(hooks.identity)
     try:
@@ -142,11 +189,14 @@ async def accept(request: web.Request, hooks: Hooks) -> web.Response:
     if not intake.accepted:
         # An event or action no router handles, a repository hook's delivery, a comment that is
         # no command: GitHub delivered what the app subscribed to, so this is 200, not an error.
+        facts.outcome = "ignored"
         return _reply(200, "nothing to do for this delivery")
-    return await _persist(hooks, delivery, intake.accepted)
+    return await _persist(hooks, delivery, intake.accepted, facts)
 
 
-async def _persist(hooks: Hooks, delivery: Delivery, specs: list[jobspec.Spec]) -> web.Response:
+async def _persist(
+    hooks: Hooks, delivery: Delivery, specs: list[jobspec.Spec], facts: Delivered
+) -> web.Response:
     created = []
     commits = hooks.commits or GroupCommit(hooks.store)
     for index, spec in enumerate(specs):
@@ -158,11 +208,13 @@ async def _persist(hooks: Hooks, delivery: Delivery, specs: list[jobspec.Spec]) 
         except STORE_ERRORS as exc:
             # Not stored, so not acknowledged: GitHub records a failed delivery an operator can redeliver.
             log.error("delivery %s was not stored: %s: %s", delivery.id, type(exc).__name__, exc)
+            facts.outcome = "not stored"
             return _reply(503, "the delivery could not be stored; redeliver it later")
         if job_id is not None:
             created.append(job_id)
     if hooks.wake is not None:
         hooks.wake()
+    facts.outcome, facts.jobs = ("accepted" if created else "redelivery"), created
     return web.json_response({"jobs": created, "redelivery": not created}, status=202)
 
 
@@ -170,37 +222,71 @@ def make_app(hooks: Hooks) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
 
     async def webhook(request: web.Request) -> web.Response:
-        return await accept(request, hooks)
+        clock, facts = Stopwatch(), Delivered()
+        response = await accept(request, hooks, facts)
+        log_delivery(hooks.metrics, facts, response, clock.seconds())
+        return response
 
     async def healthz(_: web.Request) -> web.Response:
         locked = hooks.commits.locked if hooks.commits else 0
-        return web.json_response({"ok": True, "jobs": hooks.store.counts(), "locked_retries": locked})
+        try:
+            if hooks.commits is not None and hooks.commits.threaded:
+                counts = await asyncio.to_thread(hooks.store.counts)
+            else:
+                counts = hooks.store.counts()
+        except StoreError as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=503)
+        return web.json_response({"ok": True, "jobs": counts, "locked_retries": locked})
 
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)
+    add_routes(app, OperatorPages(hooks.scrape, hooks.status))
     return app
 
 
+def worker_count(settings: Settings, asked: int | None) -> int:
+    """Jobs this server's own worker process runs at a time: with PostgreSQL none unless asked."""
+    if asked is not None:
+        return asked
+    return 0 if settings.db_url else settings.workers
+
+
 async def serve(settings: Settings, host: str, port: int) -> int:
+    if (metrics_dir := multiprocess_dir(settings.environ)) is not None:
+        prepare_directory(metrics_dir)  # before the first metric: counts of an earlier run start again
+    metrics = Metrics()
     async with aiohttp.ClientSession() as session:
-        github = GitHub(
-            session, app_id=settings.app_id, private_key=settings.private_key, api_url=settings.api_url
-        )
+        github = GitHub(session, app_id=settings.app_id, private_key=settings.private_key,
+                        api_url=settings.api_url, metrics=metrics)  # fmt: skip
         try:
             app_info = await github.app()
         except UpgradeDepsError as exc:
             print(f"upgrade-deps serve: cannot read the app from {settings.api_url}: {exc}", file=sys.stderr)
             return 1
-    JobStore(settings.db_path).close()  # both files and their tables exist before anyone uses them
-    store = Inbox(settings.db_path)
-    workers = WorkerProcess(settings, app_info)
+    try:
+        migrated = job_store.prepare(settings)
+    except StoreError as exc:
+        print(f"upgrade-deps serve: {exc}", file=sys.stderr)
+        return 1
+    if migrated:
+        log.info("%s", migrated)
+    # SQLite: both files and their tables exist before anyone uses them
+    store = job_store.open_intake(settings)
+    workers = WorkerProcess(settings, app_info) if settings.workers else None
     identity = AppIdentity(app_info.id, app_info.bot_login)
-    hooks = Hooks(settings.webhook_secret, store, identity, workers.wake, GroupCommit(store))
+    wake = workers.wake if workers is not None else None
+    pages = pages_of(settings, workers=workers, bot_login=identity.bot_login, metrics=metrics)
+    hooks = Hooks(settings.webhook_secret, store, identity, wake, GroupCommit(store), metrics=metrics,
+                  scrape=pages.scrape, status=pages.status)  # fmt: skip
     web_runner = web.AppRunner(make_app(hooks), access_log=None)
     await web_runner.setup()
     await web.TCPSite(web_runner, host, port).start()
-    await workers.start()
-    print(f"upgrade-deps serve: listening on http://{host}:{port} as {app_info.bot_login}", flush=True)
+    if workers is not None:
+        await workers.start()
+    if settings.log_format == "text":  # a JSON log stays all JSON: the line below says the same
+        print(f"upgrade-deps serve: listening on http://{host}:{port} as {app_info.bot_login}", flush=True)
+    log.info("listening", extra={"url": f"http://{host}:{port}", "app": app_info.bot_login,
+                                 "status_page": hooks.status is not None})  # fmt: skip
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -209,9 +295,15 @@ async def serve(settings: Settings, host: str, port: int) -> int:
         await stop.wait()
     finally:
         await web_runner.cleanup()
-        await workers.stop()
+        if workers is not None:
+            await workers.stop()
         store.close()
     return 0
+
+
+def secrets_of(settings: Settings) -> tuple[str, ...]:
+    """What the logs must never show, should any message carry it."""
+    return (settings.webhook_secret, settings.private_key, settings.status_token)
 
 
 def _reexec(settings: Settings, args: Namespace) -> NoReturn:
@@ -219,14 +311,15 @@ def _reexec(settings: Settings, args: Namespace) -> NoReturn:
     fd = hand_over(settings)
     argv = [sys.executable, "-m", "bot.cli", "serve", "--host", args.host, "--port", str(args.port),
             "--settings-fd", str(fd)]  # fmt: skip
+    if args.workers is not None:
+        argv += ["--workers", str(args.workers)]
     sys.stdout.flush()
     sys.stderr.flush()
     # Our own interpreter and module, a fixed command line; the secrets follow through the descriptor.
-    os.execve(sys.executable, argv, without_secrets())  # noqa: S606 - no shell wanted
+    os.execve(sys.executable, argv, without_secrets(settings))  # noqa: S606 - no shell wanted
 
 
 def main(args: Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         if args.settings_fd is None:
             _reexec(from_process(), args)
@@ -235,6 +328,12 @@ def main(args: Namespace) -> int:
         for problem in exc.problems:
             print(f"upgrade-deps serve: {problem}", file=sys.stderr)
         return 2
+    settings = dataclasses.replace(settings, workers=worker_count(settings, args.workers))
+    if not settings.workers and not settings.db_url:
+        print("upgrade-deps serve: with the SQLite job store, only this server runs jobs: --workers must be"
+              " at least 1", file=sys.stderr)  # fmt: skip
+        return 2
+    configure(fmt=settings.log_format, level=settings.log_level, secrets=secrets_of(settings))
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(serve(settings, args.host, args.port))
     return 0

@@ -10,7 +10,7 @@ from bot.model import Request, UpgradeResult
 from bot.pipeline.context import Progress, RunOptions, Runtime
 from bot.service.clone import Identity, Sandbox
 from bot.service.github import AppInfo, GitHub
-from bot.service.jobs import JobStore
+from bot.service.store import JobQueue
 
 
 class RunUpgrade(Protocol):
@@ -31,7 +31,7 @@ class RunUpgrade(Protocol):
 @dataclass(frozen=True)
 class Services:
     github: GitHub
-    store: JobStore
+    store: JobQueue
     app: AppInfo
     upgrade: RunUpgrade
     runtime: Runtime  # how every job runs repository code (the environment, the sandbox, uv's limit)

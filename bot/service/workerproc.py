@@ -10,8 +10,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping
-from dataclasses import asdict
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import asdict, replace
 from typing import Any
 
 import aiohttp
@@ -20,11 +20,15 @@ from bot.pipeline.context import Runtime
 from bot.pipeline.upgrade import run_upgrade
 from bot.service import clone_dirs as sandboxes
 from bot.service.github import AppInfo, GitHub
+from bot.service.job_events import JobEvents
 from bot.service.job_runner import JobRunner
-from bot.service.jobs import JobStore
+from bot.service.logs import configure
+from bot.service.metrics import Metrics, process_gone
+from bot.service.pgconn import listen
 from bot.service.services import Services
+from bot.service.store import open_queue
 from bot.service.worker import WorkerPool
-from bot.settings import Settings, decode, encode
+from bot.settings import Settings, decode, encode, multiprocess_dir
 from bot.tools.isolation_host import service_isolation
 
 log = logging.getLogger("upgrade-deps.workers")
@@ -33,7 +37,8 @@ PR_SET_PDEATHSIG = 1
 
 def handover(settings: Settings, app: AppInfo) -> bytes:
     """The first line the server writes to the worker process: its settings (never in argv or env)."""
-    data: dict[str, Any] = {**encode(settings), "app": asdict(app)}
+    # The status page's token stays with the server: the workers have no use for it.
+    data: dict[str, Any] = {**encode(replace(settings, status_token="")), "app": asdict(app)}
     return json.dumps(data).encode() + b"\n"
 
 
@@ -47,6 +52,10 @@ class WorkerProcess:
         self._stopping = False
         self._pending = False
         self._supervisor: asyncio.Task[None] | None = None
+        self.restarts = 0  # how often the worker process died and was started again (the status page)
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
 
     async def start(self) -> None:
         await self._spawn()
@@ -65,7 +74,9 @@ class WorkerProcess:
             code = await self.process.wait()
             if self._stopping:
                 return
-            log.error("worker process exited with %s; starting another", code)
+            log.error("worker process exited with %s; starting another", code, extra={"exit_code": code})
+            process_gone(multiprocess_dir(self.settings.environ), self.process.pid)
+            self.restarts += 1
             await asyncio.sleep(1.0)
             await self._spawn()
 
@@ -108,33 +119,50 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-async def run(settings: Settings, app: AppInfo, wakeups: asyncio.StreamReader) -> None:
-    """Work until the server closes our stdin (or dies): each line received is a wake-up."""
+@contextlib.asynccontextmanager
+async def working(settings: Settings, app: AppInfo) -> AsyncIterator[WorkerPool]:
+    """`settings.workers` workers running jobs for as long as the block lasts; stopped at its end.
+
+    With PostgreSQL they also wake on the database's notifications of new jobs (whichever replica
+    stored them); with SQLite the server that supervises this process wakes them.
+    """
     isolation = await service_isolation(settings)
     if isolation.mode != "bwrap":
         log.warning("repository code runs %s: %s", isolation.mode, isolation.reason)
-    store = JobStore(settings.db_path)
+    store = open_queue(settings)
     # Before any job runs: clones left by worker processes that died (killed mid-job) are removed.
     own, removed = sandboxes.claim(settings.sandbox_dir)
     if removed:
         log.info("removed the sandboxes of %d stopped worker process(es)", len(removed))
+    metrics = Metrics()
     async with aiohttp.ClientSession() as session:
-        github = GitHub(
-            session, app_id=settings.app_id, private_key=settings.private_key, api_url=settings.api_url
-        )
-        runtime = Runtime(settings.environ, isolation, uv_timeout=settings.uv_timeout)
+        github = GitHub(session, app_id=settings.app_id, private_key=settings.private_key,
+                        api_url=settings.api_url, metrics=metrics)  # fmt: skip
+        runtime = Runtime(settings.environ, isolation, uv_timeout=settings.uv_timeout, observer=metrics)
         services = Services(github=github, store=store, app=app, upgrade=run_upgrade, runtime=runtime,
                             sandboxes=own.path, git_host=settings.git_host)  # fmt: skip
         runner = JobRunner(services)
-        pool = WorkerPool(store, runner.run, size=settings.workers, on_failure=runner.failed)
+        pool = WorkerPool(store, runner.run, size=settings.workers, on_failure=runner.failed,
+                          events=JobEvents(store=store, metrics=metrics))  # fmt: skip
         pool.start()
+        notified = asyncio.create_task(listen(settings.db_url, pool.wake)) if settings.db_url else None
         try:
-            while await wakeups.readline():
-                pool.wake()
+            yield pool
         finally:
+            if notified is not None:
+                notified.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await notified
             await pool.stop()
             store.close()
             own.release()
+
+
+async def run(settings: Settings, app: AppInfo, wakeups: asyncio.StreamReader) -> None:
+    """Work until the server closes our stdin (or dies): each line received is a wake-up."""
+    async with working(settings, app) as pool:
+        while await wakeups.readline():
+            pool.wake()
 
 
 async def _main() -> None:
@@ -145,6 +173,8 @@ async def _main() -> None:
     if not first:
         return
     settings, app = _settings(json.loads(first))
+    configure(fmt=settings.log_format, level=settings.log_level,
+              secrets=(settings.webhook_secret, settings.private_key))  # fmt: skip
     await run(settings, app, reader)
 
 
@@ -164,7 +194,8 @@ def yield_cpu() -> None:
 def main() -> None:
     _die_with_parent()
     yield_cpu()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # Until the settings arrive (they name the format and level): a start-up failure still reaches stderr.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # Ctrl-C reaches the whole process group; the server decides when we stop (it closes our stdin).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(KeyboardInterrupt):

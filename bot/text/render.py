@@ -27,8 +27,35 @@ def environment(*, trimmed: bool = False) -> jinja2.Environment:
         # Markdown, not HTML: untrusted values go through the filters below, which neutralise Markdown.
         autoescape=False,  # noqa: S701 - HTML escapes would show as text in Markdown
     )
-    env.filters.update(inline=markdown.inline, code=markdown.code, block=markdown.block)
+    env.filters.update(
+        inline=markdown.inline,
+        code=markdown.code,
+        cell=markdown.cell,
+        code_cell=markdown.code_cell,
+        block=markdown.block,
+        quote=markdown.quote,
+        link=markdown.link,
+        html_inline=markdown.html_inline,
+    )
     return env
+
+
+@cache
+def html_environment() -> jinja2.Environment:
+    """For the few HTML pages (the status page): every value is HTML-escaped unless marked safe."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("bot", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(template: str, /, **context: Any) -> str:
+    return html_environment().get_template(template).render(**context)
 
 
 def render(template: str, **context: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,13 +19,62 @@ if TYPE_CHECKING:
 GIT_TIMEOUT = 60.0
 
 
-async def git_dir(path: Path, *, env: Mapping[str, str]) -> Path:
-    """The repository's .git directory; refuses a path that is not a work tree."""
-    argv = ["git", *LOCAL_OPTIONS, "rev-parse", "--absolute-git-dir"]
+@dataclass(frozen=True)
+class WorkTree:
+    """Where a path's git work tree is: its .git directory, its top level, the path's place in it, HEAD."""
+
+    git_dir: Path
+    top: Path
+    prefix: str  # the path relative to `top`, "" at the top level itself
+    head: str | None  # None: no commit yet (a fresh `git init`)
+
+
+async def work_tree(path: Path, *, env: Mapping[str, str]) -> WorkTree:
+    """The work tree `path` is in (one `git rev-parse`); refuses a path that is in none."""
+    argv = ["git", *LOCAL_OPTIONS, "rev-parse", "--absolute-git-dir", "--show-toplevel", "--show-prefix",
+            "--verify", "-q", "HEAD^{commit}"]  # fmt: skip
     done = await run(argv, cwd=path, env=env, timeout=GIT_TIMEOUT)
-    if done.returncode != 0:
+    lines = done.output.splitlines()
+    # Without a commit rev-parse still prints the directories, then fails on HEAD alone (exit 1).
+    if done.returncode not in (0, 1) or len(lines) < 3:
         raise RefusedError(f"{path}: not a git repository")
-    return Path(done.output.strip())
+    head = lines[3].strip() if done.returncode == 0 and len(lines) > 3 else None
+    return WorkTree(
+        git_dir=Path(lines[0].strip()), top=Path(lines[1].strip()), prefix=lines[2].strip(), head=head
+    )
+
+
+async def top_level(path: Path, *, env: Mapping[str, str]) -> Path | None:
+    """The top level of the work tree `path` is in, or None when it is in none."""
+    try:
+        return (await work_tree(path, env=env)).top
+    except RefusedError:
+        return None
+
+
+async def checkout(path: Path, *, env: Mapping[str, str], exact: bool = True) -> WorkTree:
+    """The work tree to upgrade: the one whose top level is `path` (or, not `exact`, that `path` is in).
+
+    A repository without commits is refused before anything is read or written: there is nothing
+    to compare the upgrade with, no commit to add one to, and its files are all untracked.
+    """
+    tree = await work_tree(path, env=env)
+    # git's own answer, not a comparison of paths: symlinks and `..` cannot make them differ.
+    if exact and tree.prefix:
+        raise RefusedError(
+            f"{path}: inside the git work tree {tree.top}, not its top level; a repository is upgraded "
+            "from its top level"
+        )
+    if tree.head is None:
+        raise RefusedError(
+            f"{tree.top}: the repository has no commits yet; commit its manifests and lock files first"
+        )
+    return tree
+
+
+async def git_dir(path: Path, *, env: Mapping[str, str]) -> Path:
+    """The .git directory of the work tree whose top level is `path`; refuses anything else."""
+    return (await checkout(path, env=env)).git_dir
 
 
 async def ensure_clean(path: Path, *, env: Mapping[str, str], ignore: Sequence[str] = ()) -> None:

@@ -50,21 +50,23 @@ class Locker:
         self.extras = tuple(e for e in extras if not e.path.resolve().is_relative_to(inside))
 
     async def lock(
-        self, variant: Variant, *, pins: Sequence[str] = (), root: Path | None = None
-    ) -> Completed:
-        """Lock `variant` (in `root`, default the repository); `pins` are `pkg==ver` upgrade targets.
+        self, variant: Variant, *, pins: Sequence[str] = (), root: Path | None = None,
+        resolution: str | None = None,
+    ) -> Completed:  # fmt: skip
+        """Lock `variant` (in `root`, default the repository); `pins` are `pkg==ver` upgrade targets;
+        `resolution` is uv's `--resolution` strategy (`lowest-direct`), uv's default when None.
 
         For a variant whose files are not `pyproject.toml`/`uv.lock`, those are swapped into place and
         every file is restored afterwards, whatever happens (failure, timeout, cancellation).
         """
         base = root or self.repo
         if not needs_swap(variant):
-            return await self._uv_lock(base, base / PurePosixPath(variant.manifest).parent, pins)
+            return await self._uv_lock(base, base / PurePosixPath(variant.manifest).parent, pins, resolution)
         manifest_slot, lock_slot = _slots(variant)
         backup = self.swap_dir if root is None else base / ".upgrade-deps-swap"
         originals = self._swap_in(base, variant, manifest_slot, lock_slot, backup)
         try:
-            result = await self._uv_lock(base, base / PurePosixPath(manifest_slot).parent, pins)
+            result = await self._uv_lock(base, base / PurePosixPath(manifest_slot).parent, pins, resolution)
             if result.returncode == 0:
                 repofiles.copy(base, lock_slot, variant.lock)
             return result
@@ -91,8 +93,10 @@ class Locker:
             repofiles.unlink(base, lock_slot)
         return originals
 
-    async def _uv_lock(self, base: Path, cwd: Path, pins: Sequence[str]) -> Completed:
+    async def _uv_lock(self, base: Path, cwd: Path, pins: Sequence[str], resolution: str | None) -> Completed:
         argv = [uv_binary(), "lock", "--no-progress", "--color", "never"]
+        if resolution is not None:
+            argv += ["--resolution", resolution]
         for pin in pins:
             argv += ["--upgrade-package", pin]
         # uv may build the project or a path dependency: their backends are the repository's code.

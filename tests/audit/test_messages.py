@@ -11,6 +11,7 @@ from bot.files.config import load_config
 from bot.model import Finding
 from tests.support.audit_repo import AuditRepo
 from tests.support.golden import assert_golden
+from tests.support.markdown_safety import hazards
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -54,6 +55,7 @@ def test_untrusted_names_are_inert_in_the_section() -> None:
     )
     report = AuditReport((PackageAudit("@team", "1", "2<b>", findings=(hostile,), moves=(("a`b", "c"),)),))
     text = audit_section(report)
-    assert "@octocat" not in text and "@team" not in text and "<img" not in text and "<b>" not in text
-    assert "\\[click\\](http://x)" in text and "\\*\\*now\\*\\*" in text
+    assert hazards(text) == []
+    assert "#### `@team` (1 → `2<b>`)" in text
+    assert "error: `@octocat` `[click](http://x)` `**now**`" in text
     assert "- ``a`b`` → `c`" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,11 @@ def test_a_rule_that_finds_nothing_in_its_files_is_reported() -> None:
          "container rule for torch found nothing to update in Dockerfile: "
          "check its image or template against the files"),
     ]  # fmt: skip
+    # Read from a config, the rule sits at its own table there: that is what a person fixes.
+    located = replace(rule, source=".github/upgrade-deps.toml", line=4)
+    plan = containers.plan(
+        [(located, {"Dockerfile": text})], {}, [_change("torch", "2.9.1", "2.10.0")], _request()
+    )
+    assert [(u.file, u.line, u.subject) for u in plan.unresolved] == [
+        (".github/upgrade-deps.toml", 4, "torch")
+    ]

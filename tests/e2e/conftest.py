@@ -9,6 +9,8 @@ import pytest
 
 from tests.e2e.harness import ServerProcess
 from tests.fakegithub.server import FakeGitHub
+from tests.support.appkeys import key_pair, key_parts
+from tests.support.webhooks import SECRET
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -35,3 +37,5 @@ async def server(
         # The server runs in another process: its log is the only account of what it did.
         print(f"--- server log of {request.node.name}:\n{log[-8000:]}")
     assert "ghs_fake" not in log, "an installation token reached the server log"
+    leaked = [s for s in (SECRET, *key_parts(key_pair()[0])) if s in log]
+    assert leaked == [], "the webhook secret or the private key reached the server log"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.commands import REQUEST, issue_comment, origin, pr_comment, same_repo_pull
-from tests.e2e.harness import ServerProcess, until
+from tests.e2e.harness import ServerProcess, alive, until
 from tests.fakegithub.loopback import running_fake
 from tests.fakegithub.server import FakeGitHub, Repo
 from tests.support.gitrepos import branch_log
@@ -82,6 +82,12 @@ def _text(value: Any) -> str:
 
 def final_state(fake: FakeGitHub, repo: Repo, scenario: Scenario) -> dict[str, Any]:
     """Everything a person sees of the job on GitHub and in the repository, comparable across runs."""
+    state = state_of(fake, repo, [scenario.branch])
+    return {**state, "commits": state["commits"][scenario.branch]}
+
+
+def state_of(fake: FakeGitHub, repo: Repo, branches: list[str]) -> dict[str, Any]:
+    """What a person sees on GitHub and on `branches` of the repository, comparable across runs."""
 
     def head(sha: str) -> str:  # a head by its commit's subject: shas differ between runs
         return git(repo.bare, "log", "-1", "--format=%s", sha).strip()
@@ -97,7 +103,7 @@ def final_state(fake: FakeGitHub, repo: Repo, scenario: Scenario) -> dict[str, A
     pulls = [(number, p["head"]["ref"], p["base"]["ref"], p["title"], _text(p["body"]))
              for (_, number), p in fake.pulls.items()]  # fmt: skip
     return {
-        "commits": branch_log(repo.bare, scenario.branch),
+        "commits": {branch: branch_log(repo.bare, branch) for branch in branches},
         "check runs": sorted(runs, key=repr),
         "comments": sorted((c["_number"], _text(c["body"])) for c in fake.comments.values()),
         "review comments": reviewed,
@@ -133,7 +139,10 @@ class PushHook:
         hook.write_text(
             "#!/bin/sh\n"
             f'cd "{self.dir}" || exit 0\n'
-            "if rm armed 2>/dev/null; then touch arrived; cat release >/dev/null; fi\n"
+            # `arrived` holds the hook's pid, written whole before the test can see it.
+            "if rm armed 2>/dev/null; then\n"
+            "  echo $$ >arrived.new && mv arrived.new arrived && cat release >/dev/null\n"
+            "fi\n"
         )
         hook.chmod(0o755)
 
@@ -142,12 +151,13 @@ class PushHook:
 
     def _released(self) -> bool:
         # A FIFO opens for writing (without blocking) only once the hook's `cat` reads it; closing it
-        # then ends the `cat`, and the hook.
+        # then ends the `cat`, and the hook. The crash may also take the hook with it before its `cat`
+        # starts (it runs under the killed server's `git push`): then there is nothing left to release.
         try:
             fd = os.open(self.dir / "release", os.O_WRONLY | os.O_NONBLOCK)
         except OSError as exc:
             if exc.errno == errno.ENXIO:
-                return False
+                return not alive(int((self.dir / "arrived").read_text()))
             raise
         os.close(fd)
         return True

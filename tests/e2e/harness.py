@@ -25,13 +25,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class ServerProcess:
-    """The real server, restartable on the same database; `deliver` posts a signed webhook."""
+    """The real server, restartable on the same database; `deliver` posts a signed webhook.
 
-    def __init__(self, *, api_url: str, tmp: Path) -> None:
+    `db` is a PostgreSQL URL for a replica of a scaled-out deployment (then, by default, it runs no
+    jobs: `WorkerCommand` does), `name` tells the log files of several servers apart.
+    """
+
+    def __init__(self, *, api_url: str, tmp: Path, db: str | None = None, name: str = "server",
+                 args: tuple[str, ...] = ()) -> None:  # fmt: skip
         self.tmp = tmp
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tmp / "server.log"
+        self.log = tmp / f"{name}.log"
+        self.args = args
         self.sandboxes = tmp / "sandboxes"  # the worker processes' clones, one locked directory each
         self.env = {
             "PATH": os.environ.get("PATH", os.defpath),
@@ -44,13 +50,15 @@ class ServerProcess:
             "UPGRADE_DEPS_WORKERS": "2",
             "UPGRADE_DEPS_SANDBOX_DIR": str(self.sandboxes),
         }
+        if db is not None:
+            self.env["UPGRADE_DEPS_DB"] = db
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         log = self.log.open("ab")
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-            cwd=ROOT, env=measured(self.env), stdout=log, stderr=log,
+            *self.args, cwd=ROOT, env=measured(self.env), stdout=log, stderr=log,
         )  # fmt: skip
         deadline = time.monotonic() + 30
         async with aiohttp.ClientSession() as session:
@@ -76,7 +84,7 @@ class ServerProcess:
         workers = self.children()
         self.process.send_signal(signal.SIGKILL)
         await self.process.wait()
-        await until(lambda: not any(_alive(pid) for pid in workers), what="the worker process to die")
+        await until(lambda: not any(alive(pid) for pid in workers), what="the worker process to die")
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -100,6 +108,10 @@ class ServerProcess:
             result: dict[str, Any] = await response.json()
             return result
 
+    async def health_status(self) -> int:
+        async with aiohttp.ClientSession() as session, session.get(f"{self.url}/healthz") as response:
+            return response.status
+
     # ASYNC109 (here and in until): a deadline for polling another process, failing with what it waited for.
     async def idle(self, timeout: float = 90) -> dict[str, int]:  # noqa: ASYNC109
         """Wait until no job is queued or running; returns the job counts by state."""
@@ -112,7 +124,53 @@ class ServerProcess:
         raise AssertionError(f"jobs still pending: {jobs}\n{self.log.read_text()[-4000:]}")
 
 
-def _alive(pid: int) -> bool:
+class WorkerCommand:
+    """The real `upgrade-deps worker` against a PostgreSQL job store; ready once it says it runs."""
+
+    def __init__(self, *, api_url: str, tmp: Path, db: str, name: str, lease: float) -> None:
+        self.log = tmp / f"{name}.log"
+        self.env = {
+            "PATH": os.environ.get("PATH", os.defpath),
+            "HOME": str(tmp),
+            "GITHUB_APP_ID": str(APP_ID),
+            "GITHUB_PRIVATE_KEY": key_pair()[0],
+            "GITHUB_API_URL": api_url,
+            "UPGRADE_DEPS_DB": db,
+            "UPGRADE_DEPS_LEASE": str(lease),
+            "UPGRADE_DEPS_SANDBOX_DIR": str(tmp / "sandboxes"),
+        }
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self, *args: str) -> None:
+        log = self.log.open("ab")
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "worker", *args,
+            cwd=ROOT, env=measured(self.env), stdout=log, stderr=log,
+        )  # fmt: skip
+        await until(lambda: "upgrade-deps worker: running" in self.log.read_text() or self._exited(),
+                    timeout=60, what=f"{self.log.name} to start")  # fmt: skip
+        if self._exited():
+            raise AssertionError(f"worker exited {self.process.returncode}:\n{self.log.read_text()}")
+
+    def _exited(self) -> bool:
+        return self.process is not None and self.process.returncode is not None
+
+    async def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 60)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+def alive(pid: int) -> bool:
     """Whether `pid` still runs (a zombie has exited: its files, and so its locks, are closed)."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]

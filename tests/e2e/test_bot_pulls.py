@@ -11,7 +11,7 @@ import pytest
 from tests.e2e.harness import ServerProcess
 from tests.fakegithub.server import FakeGitHub, Repo
 from tests.support.gitrepos import branch_log, commit_all, show, with_bare
-from tests.support.repos import GIT_ENV, git, lock, uv_binary, uv_env
+from tests.support.repos import GIT_ENV, STACK, git, lock, uv_binary, uv_env
 from tests.support.webhooks import payload
 from tests.support.wheels import WheelSpec, build_wheelhouse
 
@@ -127,3 +127,62 @@ async def test_bot_pull_request_with_a_corrupt_lock_is_refused_by_name(
     assert run["conclusion"] == "action_required" and run["head_sha"] == repo.ref("renovate/broken")
     assert "uv.vllm.lock" in run["output"]["summary"] and "not valid TOML" in run["output"]["summary"]
     assert len(branch_log(repo.bare, "renovate/broken")) == 1  # nothing pushed
+
+
+CLASHING = """[project]
+name = "svc"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = [
+    "transformers=={version}",
+    "legacy-kernels",
+]
+
+[tool.uv]
+no-index = true
+find-links = ["wheelhouse"]
+"""
+
+
+async def test_a_conflict_in_a_dependabot_pull_request_is_commented_on_its_pin_once(
+    fake: FakeGitHub, server: ServerProcess, tmp_path: Path
+) -> None:
+    work = tmp_path / "svc"
+    build_wheelhouse(STACK, work / "wheelhouse")
+    (work / "pyproject.toml").write_text(CLASHING.format(version="4.56.0"))
+    lock(work)
+    git(work, "init", "-q", "-b", "main")
+    base = commit_all(work, "initial")
+    branch = "dependabot/pip/transformers-4.57.1"
+    git(work, "checkout", "-q", "-b", branch)
+    (work / "pyproject.toml").write_text(CLASHING.format(version="4.57.1"))
+    commit_all(work, "Bump transformers from 4.56.0 to 4.57.1")  # dependabot could not lock it either
+    repo = Repo("Codertocat/Hello-World", with_bare(work, tmp_path, "svc"))
+    fake.repos[repo.full_name] = repo
+    fake.add_pull(repo.full_name, 2, head=branch, base="main", author="dependabot[bot]")
+    opened = pull_event("pull_request.opened", repo, base, sender="dependabot[bot]", branch=branch)
+    opened["pull_request"]["user"]["login"] = "dependabot[bot]"
+    assert (await server.deliver("pull_request", opened))[0] == 202
+    await server.idle()
+
+    head = repo.ref(branch)
+    [run] = fake.check_runs.values()
+    assert run["head_sha"] == head and run["conclusion"] == "failure"
+    [note] = [a for a in run["annotations"] if a["title"] == "conflict: numpy"]
+    assert (note["path"], note["start_line"], note["annotation_level"]) == ("pyproject.toml", 6, "failure")
+    assert "legacy-kernels requires numpy<2.3" in note["message"]
+    # The pin dependabot edited is in the pull request's diff: the conflict is commented there.
+    [review] = fake.reviews
+    assert [(c["path"], c["line"]) for c in review["comments"]] == [("pyproject.toml", 6)]
+    assert "legacy-kernels requires `numpy<2.3`" in review["comments"][0]["body"]
+
+    rerun = payload("check_run.rerequested")
+    rerun["repository"].update(clone_url=repo.clone_url, full_name=repo.full_name)
+    rerun["check_run"].update(id=run["id"], head_sha=head, pull_requests=[{"number": 2}])
+    rerun["check_run"]["app"]["id"] = 4242
+    assert (await server.deliver("check_run", rerun))[0] == 202
+    await server.idle()
+    newest = max(fake.check_runs.values(), key=lambda r: r["id"])
+    assert newest["id"] != run["id"] and [a["title"] for a in newest["annotations"]] == ["conflict: numpy"]
+    assert len(fake.reviews) == 1  # the re-run found its comment: not repeated
+    assert repo.ref(branch) == head  # nothing pushed: the upgrade did not land

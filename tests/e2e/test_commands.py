@@ -82,7 +82,7 @@ async def test_pr_comment_pushes_to_the_pull_request_branch(
     [review] = fake.reviews
     assert review["event"] == "COMMENT" and review["commit_id"] == new_head
     assert [(c["path"], c["line"], c["side"]) for c in review["comments"]] == [(ENGINE, 5, "RIGHT")]
-    assert "no longer accepts the keyword 'tp\\_size'" in review["comments"][0]["body"]  # neutralised text
+    assert "no longer accepts the keyword `tp_size`" in review["comments"][0]["body"]  # neutralised text
     assert runs[old_head]["history"][0].startswith("Running:")
     [summary] = [c for c in fake.comments_on(1) if "<!-- upgrade-deps:summary -->" in c["body"]]
     assert "sglang" in summary["body"]
@@ -137,7 +137,7 @@ async def test_help_and_malformed_commands_get_usage(
     await server.idle()
     help_reply, malformed = fake.comments_on(1)
     assert "Usage:" in help_reply["body"] and "On an issue" in help_reply["body"]
-    assert "argument 1" in malformed["body"] and "expected pkg==version" in malformed["body"]
+    assert "argument 1 (`sglang=0.5.10`): expected `pkg==version`" in malformed["body"]
     assert fake.pulls == {}
 
 

@@ -59,6 +59,8 @@ class FakeGitHub:
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     url: str = ""
     token_expiry: str = "2999-01-01T00:00:00Z"
+    releases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # "owner/name" -> newest first
+    rate_remaining: dict[str, int] = field(default_factory=dict)  # credential -> what GitHub would report
 
     # Test helpers
     def hold(self, operation_id: str) -> asyncio.Event:
@@ -87,6 +89,19 @@ class FakeGitHub:
         }  # fmt: skip
         self.pulls[(repo, number)] = pull
         return pull
+
+    def add_release(self, repo: str, tag: str, body: str, *, name: str = "", draft: bool = False) -> None:
+        """A release of `repo` (any repository, like a package's upstream), listed newest first."""
+        release_id = next(self.ids)
+        url = f"https://github.example/{repo}/releases/tag/{tag}"
+        self.releases.setdefault(repo, []).insert(0, {
+            "id": release_id, "node_id": f"RE_{release_id}", "tag_name": tag, "name": name or tag,
+            "body": body, "draft": draft, "prerelease": False, "html_url": url,
+            "url": f"{self.url}/repos/{repo}/releases/{release_id}",
+            "assets_url": "", "upload_url": "", "tarball_url": None, "zipball_url": None,
+            "created_at": "2026-01-01T00:00:00Z", "published_at": "2026-01-01T00:00:00Z",
+            "author": {"login": "octocat"}, "target_commitish": "main", "assets": [],
+        })  # fmt: skip
 
     def comments_on(self, number: int) -> list[dict[str, Any]]:
         return [c for c in self.comments.values() if c["_number"] == number]
@@ -120,6 +135,7 @@ class FakeGitHub:
         assert match is not None
         params = match.groupdict()
         result: web.Response = await handler(request, params, body)
+        self._count_rate(request, result)
         if held is not None and held.after:
             held.arrived.set()
             await held.released.wait()
@@ -151,6 +167,13 @@ class FakeGitHub:
         elif scheme.lower() not in ("token", "bearer") or auth not in self.tokens:
             return self._reject(request, "no valid installation token", 401)
         return None
+
+    def _count_rate(self, request: web.Request, result: web.Response) -> None:
+        """As GitHub: every answer says how much of the credential's hourly rate limit is left."""
+        auth = request.headers.get("Authorization", "").partition(" ")[2]
+        left = self.rate_remaining[auth] = self.rate_remaining.get(auth, 5000) - 1
+        limits = {"Limit": "5000", "Remaining": str(left), "Reset": "4102444800", "Used": str(5000 - left)}
+        result.headers.update({f"X-RateLimit-{key}": value for key, value in limits.items()})
 
     def _reject(self, request: web.Request, why: str, status: int = 400) -> web.Response:
         self.errors.append(f"{request.method} {request.path_qs}: {why}")
@@ -304,6 +327,21 @@ class FakeGitHub:
         number = int(p["pull_number"])
         return web.json_response([c for review in self.reviews if review["number"] == number
                                   for c in review["comments"]])  # fmt: skip
+
+    async def op_repos_list_releases(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        repo = f"{p['owner']}/{p['repo']}"
+        if repo not in self.releases:
+            return web.json_response({"message": "Not Found"}, status=404)
+        per_page, page = int(r.query.get("per_page", "30")), int(r.query.get("page", "1"))
+        return web.json_response(self.releases[repo][(page - 1) * per_page : page * per_page])
+
+    async def op_repos_get_release_by_tag(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
+        found = [
+            rel for rel in self.releases.get(f"{p['owner']}/{p['repo']}", []) if rel["tag_name"] == p["tag"]
+        ]
+        if not found:
+            return web.json_response({"message": "Not Found"}, status=404)
+        return web.json_response(found[0])
 
     async def op_pulls_create_review(self, r: web.Request, p: dict[str, str], b: Any) -> web.Response:
         review = {"id": next(self.ids), "number": int(p["pull_number"]), **b}

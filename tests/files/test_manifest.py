@@ -39,3 +39,26 @@ def test_invalid_requirement_names_the_file_and_section() -> None:
     manifest = Manifest('[project]\ndependencies = ["a=>1"]\n', display="pyproject.vllm.toml")
     with pytest.raises(ManifestError, match=r"pyproject.vllm.toml: \[project\].dependencies: 'a=>1' is not"):
         manifest.declarations("a")
+
+
+def test_a_url_pin_with_markers_right_after_it_reads_as_uv_reads_it() -> None:
+    # AReaL's shape: no space between the URL and `;`, which uv accepts and PEP 508 does not.
+    pin = "mbridge @ git+https://example.invalid/mbridge.git@310e8fb; sys_platform == 'linux'"
+    text = (
+        f'[project]\ndependencies = ["peft<=0.18.1"]\n[project.optional-dependencies]\nmegatron = ["{pin}"]\n'
+    )
+    manifest = Manifest(text, display="pyproject.toml")
+    (declaration,) = manifest.declarations("mbridge")
+    assert declaration.url == "git+https://example.invalid/mbridge.git@310e8fb"
+    assert declaration.requirement == pin
+    assert manifest.declared_names() == {"peft", "mbridge"}
+    new, changed = manifest.rewrite("peft", lambda _: "<=0.19.0")
+    assert [d.line for d in changed] == [2]
+    assert new == text.replace("peft<=0.18.1", "peft<=0.19.0")  # the URL pin byte for byte
+    assert manifest.rewrite("mbridge", lambda _: "==1")[1] == []  # URL pins are never rewritten
+
+
+def test_a_url_without_markers_is_still_refused_when_malformed() -> None:
+    manifest = Manifest('[project]\ndependencies = ["a @ ; b"]\n', display="pyproject.toml")
+    with pytest.raises(ManifestError, match="is not a valid requirement"):
+        manifest.declarations("a")

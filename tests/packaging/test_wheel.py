@@ -182,7 +182,7 @@ def test_run_on_the_example_renders_the_summary_from_the_wheel(installed: Instal
     assert "Traceback" not in done.stderr
     assert done.stdout.startswith("## Dependency Upgrade Summary\n")
     assert (repo / "upgrade-summary.md").read_text() in done.stdout
-    assert "| sglang | 0.5.9 | 0.5.10 | sglang |" in done.stdout
+    assert "| `sglang` | `0.5.9` | `0.5.10` | sglang |" in done.stdout
     assert "- Created from the template" in done.stdout
     assert "## Affected Files" in checklist.read_text()
     assert 'verification command "smoke" failed; the upgrade landed but needs a look' in done.stdout
@@ -217,6 +217,13 @@ def test_audit_and_checklists_run_from_the_wheel(installed: Installed, tmp_path:
         in (checklists.stdout)
     )
     assert "Traceback" not in usage.stderr + audit.stderr + fixed.stderr + checklists.stderr
+
+
+def test_app_manifest_reads_the_manifest_inside_the_wheel(installed: Installed) -> None:
+    command, env, cwd = installed.command("upgrade-deps"), isolated_env(), installed.scratch
+    printed = call([command, "app-manifest", "--url", "https://bot.example.org"], cwd=cwd, env=env)
+    assert printed.returncode == 0, printed.stdout + printed.stderr
+    assert json.loads(printed.stdout)["hook_attributes"]["url"] == "https://bot.example.org/webhook"
 
 
 @contextlib.asynccontextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import RefusedError
+from bot.errors import ConfigError, RefusedError
 from bot.files.config import parse_config
 from bot.files.lockfile import parse_lock
 from bot.files.manifest import Manifest
@@ -128,3 +128,11 @@ def test_compatibility_pairs_are_checked_on_resolved_locks() -> None:
          "[[policy.pair]] #2: with sglang>=0.5, flashinfer>=0.2 is required, but variant sglang (uv.lock) "
          "resolved no flashinfer"),
     ]  # fmt: skip
+
+
+def test_an_unknown_resolve_policy_is_refused_naming_the_key() -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_config({"policy": {"resolve": "fastest"}})
+    assert str(refused.value) == (
+        """.github/upgrade-deps.toml: [policy] key 'resolve': expected "least" or "newest", got 'fastest'"""
+    )

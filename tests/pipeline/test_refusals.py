@@ -119,7 +119,7 @@ def test_version_not_on_the_index_exits_1_with_uvs_reason(repo: Path) -> None:
     before = snapshot(repo)
     done = cli(repo, "sglang==0.9.9")
     assert done.returncode == 1
-    assert "there is no version of sglang==0.9.9" in done.stdout
+    assert "there is no version of `sglang==0.9.9`" in done.stdout
     assert_untouched(repo, before)
     assert (repo / "upgrade-summary.md").exists()
 
@@ -201,3 +201,47 @@ def test_a_lock_that_links_out_of_the_repository_is_refused_never_read(repo: Pat
     assert "upgrade-summary.md: leads outside the repository" in done.stderr
     assert not (repo.parent / "summary-target").exists()
     assert snapshot(repo) == before and key.read_text().endswith("secret-key-material\n")
+
+
+def test_a_repository_without_commits_is_refused_touching_nothing(tmp_path: Path) -> None:
+    made = dual_repo(tmp_path / "made")
+    repo = tmp_path / "fresh"
+    repo.mkdir()
+    for name in ("pyproject.toml", "pyproject.vllm.toml", "uv.lock", "uv.vllm.lock"):
+        (repo / name).write_bytes((made / name).read_bytes())
+    (repo / "wheelhouse").symlink_to(made / "wheelhouse")
+    git(repo, "init", "-q", "-b", "main")
+    before = {path.name: path.read_bytes() for path in repo.iterdir() if path.is_file()}
+    done = cli(repo, "transformers==4.57.1")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"{repo}: the repository has no commits yet" in done.stderr
+    assert {path.name: path.read_bytes() for path in repo.iterdir() if path.is_file()} == before
+    assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+def test_a_subdirectory_given_as_repo_is_refused_naming_the_top_level(repo: Path) -> None:
+    (repo / "src").mkdir()
+    before = snapshot(repo)
+    done = cli(repo / "src", "transformers==4.57.1")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{repo / 'src'}: inside the git work tree {repo}, not its top level" in done.stderr
+    assert_untouched(repo, before)
+
+
+def test_a_misspelt_package_exits_2_suggesting_the_declared_names(repo: Path) -> None:
+    before = snapshot(repo)
+    done = cli(repo, "transfomers==4.57.1", "sglang-x==1.0")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert (
+        "upgrade-deps: nothing to upgrade: transfomers is neither declared nor locked in any variant "
+        "(did you mean transformers?); sglang-x is neither declared nor locked in any variant "
+        "(did you mean sglang?)"
+    ) in done.stderr
+    assert_untouched(repo, before)
+
+
+def test_a_package_no_name_comes_close_to_is_refused_without_a_guess(repo: Path) -> None:
+    done = cli(repo, "zzzzzz==1.0")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "nothing to upgrade: zzzzzz is neither declared nor locked in any variant\n" in done.stderr

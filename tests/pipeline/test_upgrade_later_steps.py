@@ -136,3 +136,22 @@ async def test_downgrade_is_refused_before_any_edit(
     assert result.outcome == "refused"
     assert result.error is not None and "transformers==4.50.0" in result.error
     assert snapshot(repo) == before
+
+
+async def test_without_rules_an_offline_repository_still_gets_from_proposals_not_verified(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    # Locks from a local wheelhouse (no-index, find-links): nothing of this run needs a network.
+    dockerfile = "FROM lmsysorg/sglang:v0.5.9-cu129-amd64-runtime AS base\nRUN echo build\n"
+    repo = dual_repo(tmp_path, Dockerfile=dockerfile)
+    result = await run_upgrade(repo, parse_request(["sglang==0.5.10"]), runtime=Runtime(environ, isolation))
+    assert result.outcome in ("landed", "breaking"), result
+    [proposal] = result.containers
+    assert (proposal.file, proposal.line, proposal.status) == ("Dockerfile", 1, "proposed")
+    assert (proposal.old, proposal.new) == ("v0.5.9-cu129-amd64-runtime", "v0.5.10-cu129-amd64-runtime")
+    assert proposal.reason.endswith(
+        "not verified: the repository locks without a network, so its registry was not asked"
+    )
+    assert (repo / "Dockerfile").read_text() == dockerfile  # proposed, never written
+    docker = render_summary(result).split("### Dockerfile Changes")[1].split("###")[0]
+    assert "No changes required" not in docker and "v0.5.10-cu129-amd64-runtime" in docker

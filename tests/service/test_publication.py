@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.model import Finding, Request, Unresolved, UpgradeResult
 from bot.service.publication import OUTPUT_LIMIT, Publication, bound, commentable_lines, make_plan
 
@@ -29,7 +31,38 @@ def test_plan_maps_outcome_annotations_and_notes() -> None:
     assert [(a["path"], a["start_line"], a["annotation_level"]) for a in plan.annotations] == [
         ("app/engine.py", 3, "failure"), ("app/engine.py", 9, "notice"), ("Dockerfile", 1, "warning"),
     ]  # fmt: skip
-    assert [note.line for note in plan.notes] == [3, 9] and plan.notes[0].key in plan.notes[0].body
+    assert [note.line for note in plan.notes] == [3, 9, 1] and plan.notes[0].key in plan.notes[0].body
+    assert Publication.loads(plan.dumps()) == plan
+
+
+def test_every_located_unresolved_item_is_annotated_and_becomes_a_review_note() -> None:
+    conflict = Unresolved("conflict", "numpy: a requires numpy<2, b requires numpy>=2", "pyproject.toml", 7,
+                          subject="numpy")  # fmt: skip
+    items = (
+        conflict,
+        Unresolved("not-landed", "kept by an override", "pyproject.vllm.toml", 12, subject="torch"),
+        Unresolved("verify", "smoke failed", ".github/upgrade-deps.toml", 4, blocking=False, subject="smoke"),
+        Unresolved("container", "not UTF-8 text", "Dockerfile", blocking=False),  # the file as a whole
+        Unresolved("sandbox", "no sandbox here"),  # nowhere to put it
+    )
+    result = UpgradeResult(
+        request=Request((), "a==2"), outcome="not-landed", date="2026-01-01", unresolved=items
+    )
+    plan = make_plan(result, audit_only=False, pushed=False, branch="feature")
+    assert [(a["path"], a["start_line"], a["annotation_level"], a["title"]) for a in plan.annotations] == [
+        ("pyproject.toml", 7, "failure", "conflict: numpy"),
+        ("pyproject.vllm.toml", 12, "failure", "not-landed: torch"),
+        (".github/upgrade-deps.toml", 4, "warning", "verify: smoke"),
+        ("Dockerfile", 1, "warning", "container"),
+    ]
+    notes = [(n.path, n.line, n.kind) for n in plan.notes]
+    assert notes == [("pyproject.toml", 7, "unresolved"), ("pyproject.vllm.toml", 12, "unresolved"),
+                     (".github/upgrade-deps.toml", 4, "unresolved")]  # fmt: skip
+    assert "numpy: a requires `numpy<2`" in plan.notes[0].body and plan.notes[0].key in plan.notes[0].body
+    # The key names the item, not its wording: the same conflict worded anew is recognised.
+    reworded = replace(result, unresolved=(replace(conflict, message="numpy: worded anew"),))
+    again = make_plan(reworded, audit_only=False, pushed=False, branch="feature")
+    assert again.notes[0].key == plan.notes[0].key and again.notes[0].body != plan.notes[0].body
     assert Publication.loads(plan.dumps()) == plan
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from bot.model import Finding, FixResult, Hunk, Request, Rewrite, UpgradeResult
+from bot.model import Finding, FixResult, Hunk, Request, Rewrite, Unresolved, UpgradeResult
 from bot.service.github import CheckOutput, GitHub
 from bot.service.jobs import JobStore
 from bot.service.jobspec import JobTarget
@@ -162,3 +163,37 @@ async def test_unpushed_fixes_become_suggested_changes_once(
         "\n\n````suggestion\nargs = ServerArgs('m', tensor_parallel_size=2)\n"
         "more = ServerArgs('n', tensor_parallel_size=4)  # ```\n````\n"
     )
+
+
+async def test_unresolved_items_on_diff_lines_are_commented_once_across_runs(
+    fake: FakeGitHub, github: GitHub, tmp_path: Path
+) -> None:
+    work, bare = bare_from(tmp_path, "origin")
+    git(work, "checkout", "-q", "-b", "dependabot/sglang")
+    manifest = work / "pyproject.toml"
+    manifest.write_text(manifest.read_text().replace('"sglang==0.5.9"', '"sglang==0.5.10"'))
+    commit_all(work, "Bump sglang from 0.5.9 to 0.5.10")
+    git(work, "push", "-q", "origin", "dependabot/sglang")
+    repo = Repo("o/r", bare)
+    fake.repos["o/r"] = repo
+    fake.add_pull("o/r", 4, head="dependabot/sglang", base="main", author="dependabot[bot]")
+    pin = manifest.read_text().splitlines().index('    "sglang==0.5.10",') + 1
+    conflict = Unresolved("conflict", "transformers: sglang 0.5.10 requires transformers>=4.57",
+                          "pyproject.toml", pin, subject="transformers")  # fmt: skip
+    elsewhere = Unresolved("not-landed", "kept by an override", "pyproject.vllm.toml", 3, subject="torch")
+    result = UpgradeResult(request=Request((), "sglang==0.5.10"), outcome="not-landed", date="2026-01-01",
+                           unresolved=(conflict, elsewhere))  # fmt: skip
+    head = repo.ref("dependabot/sglang") or ""
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    await publisher(github, store, 1).review(4, head, make_plan(result, audit_only=False, pushed=False,
+                                                               branch="dependabot/sglang"))  # fmt: skip
+    [review] = fake.reviews
+    assert [(c["path"], c["line"]) for c in review["comments"]] == [("pyproject.toml", pin)]
+    assert "where the upgrade needs a person" in review["body"]
+    assert "`transformers>=4.57`" in review["comments"][0]["body"]
+
+    # A re-run (another job) finds the same conflict, worded anew: it is not commented again.
+    reworded = replace(result, unresolved=(replace(conflict, message="transformers: reworded"), elsewhere))
+    plan = make_plan(reworded, audit_only=False, pushed=False, branch="dependabot/sglang")
+    await publisher(github, store, 2).review(4, head, plan)
+    assert len(fake.reviews) == 1

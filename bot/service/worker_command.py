@@ -1,0 +1,97 @@
+"""`upgrade-deps worker`: job workers on any machine, against the PostgreSQL job store; drains on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import signal
+import sys
+from argparse import Namespace
+from typing import NoReturn
+
+import aiohttp
+
+from bot.errors import StoreError, UpgradeDepsError
+from bot.service import store as job_store
+from bot.service.github import GitHub
+from bot.service.logs import configure
+from bot.service.workerproc import working, yield_cpu
+from bot.settings import Settings, SettingsError, from_process, hand_over, taken_over, without_secrets
+
+log = logging.getLogger("upgrade-deps.worker")
+
+
+def _reexec(settings: Settings, args: Namespace) -> NoReturn:
+    """Become a process (same pid) whose environment and command line hold no secret (as `serve` does)."""
+    fd = hand_over(settings)
+    argv = [sys.executable, "-m", "bot.cli", "worker", "--settings-fd", str(fd)]
+    if args.concurrency is not None:
+        argv += ["--concurrency", str(args.concurrency)]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Our own interpreter and module, a fixed command line; the secrets follow through the descriptor.
+    os.execve(sys.executable, argv, without_secrets())  # noqa: S606 - no shell wanted
+
+
+async def work(settings: Settings) -> int:
+    """Run jobs until SIGTERM or SIGINT; then drain (a second signal stops at once)."""
+    async with aiohttp.ClientSession() as session:
+        github = GitHub(
+            session, app_id=settings.app_id, private_key=settings.private_key, api_url=settings.api_url
+        )
+        try:
+            app = await github.app()
+        except UpgradeDepsError as exc:
+            print(f"upgrade-deps worker: cannot read the app from {settings.api_url}: {exc}", file=sys.stderr)
+            return 1
+    try:
+        migrated = job_store.prepare(settings)
+    except StoreError as exc:
+        print(f"upgrade-deps worker: {exc}", file=sys.stderr)
+        return 1
+    if migrated:
+        log.info("%s", migrated)
+    signals = asyncio.Queue[int]()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, signals.put_nowait, sig)
+    async with working(settings, app) as pool:
+        print(f"upgrade-deps worker: running up to {settings.workers} job(s) at a time", flush=True)
+        await signals.get()
+        print(f"upgrade-deps worker: draining: {pool.running} job(s) running, no new one starts;"
+              " signal again to stop now", flush=True)  # fmt: skip
+        drain = asyncio.create_task(pool.drain())
+        again = asyncio.create_task(signals.get())
+        await asyncio.wait({drain, again}, return_when=asyncio.FIRST_COMPLETED)
+        again.cancel()
+        if not drain.done():
+            print("upgrade-deps worker: stopping now; the jobs cut short are queued again", flush=True)
+            drain.cancel()
+    return 0
+
+
+def main(args: Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        if args.settings_fd is None:
+            _reexec(from_process(role="worker"), args)
+        settings = taken_over(args.settings_fd)
+    except SettingsError as exc:
+        for problem in exc.problems:
+            print(f"upgrade-deps worker: {problem}", file=sys.stderr)
+        return 2
+    if not settings.db_url:
+        print("upgrade-deps worker: needs the PostgreSQL job store (UPGRADE_DEPS_DB=postgresql://...);"
+              " with SQLite, `upgrade-deps serve` runs the jobs itself", file=sys.stderr)  # fmt: skip
+        return 2
+    configure(fmt=settings.log_format, level=settings.log_level,
+              secrets=(settings.webhook_secret, settings.private_key, settings.status_token))  # fmt: skip
+    if args.concurrency is not None:
+        settings = dataclasses.replace(settings, workers=args.concurrency)
+    yield_cpu()
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(work(settings))
+    return 0
