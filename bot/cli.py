@@ -15,6 +15,7 @@ COMMANDS = {
     "worker": "bot.service.worker_command:main",
     "db": "bot.service.db_command:main",
     "audit": "bot.audit.audit_command:main",
+    "fix": "bot.fix.fix_command:main",
     "checklists": "checklists.checklists_command:main",
     "app-manifest": "bot.service.app_manifest:main",
 }
@@ -76,6 +77,7 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run.add_argument("--config", type=Path, metavar="FILE",
                      help="configuration file (default: REPO/.github/upgrade-deps.toml)")  # fmt: skip
     run.add_argument("--no-commit", action="store_true", help="leave the changes uncommitted")
+    run.add_argument("--no-fix", action="store_true", help="report the audit's findings, fix nothing")
     run.add_argument("--uv-timeout", type=float, default=600.0, metavar="SECONDS",
                      help="seconds each uv call may take (default: 600)")  # fmt: skip
     run.add_argument("--no-release-notes", action="store_true",
@@ -169,6 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="a package and the two versions to compare, e.g. peft==0.17.0..0.18.1",
     )  # fmt: skip
 
+    fix = sub.add_parser(
+        "fix", help="apply the mechanical fixes and audit again (work tree only)",
+        description="Apply the mechanical fixes the audit proves (the compat deprecation pass, proven API "
+        "moves and keyword renames) to the work tree, without committing, and audit again.",
+    )  # fmt: skip
+    fix.add_argument("--repo", type=Path, metavar="DIR", help=REPO_HELP)
+    fix.add_argument("--config", type=Path, metavar="FILE",
+                     help="configuration file (default: REPO/.github/upgrade-deps.toml)")  # fmt: skip
+    fix.add_argument("changes", nargs="+", metavar="PKG==OLD..NEW",
+                     help="a package and the two versions to compare, e.g. peft==0.17.0..0.18.1")  # fmt: skip
+
     manifest = sub.add_parser(
         "app-manifest", help="print the JSON of GitHub's app manifest flow (app.yaml)",
         description="Print the JSON that GitHub's app manifest flow takes, from the packaged app.yaml.",
@@ -198,8 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
 # `run`'s own options, and whether each takes a value. `--allow-downgrade` and `--image-tag` are
 # request words (they keep their place in a comment's syntax) that argparse documents and hands back.
 RUN_OPTIONS = {
-    "--repo": True, "--config": True, "--no-commit": False, "--uv-timeout": True, "--sandbox": True,
-    "--format": True, "--allow-downgrade": False, "--image-tag": True, "--no-release-notes": False,
+    "--repo": True, "--config": True, "--no-commit": False, "--no-fix": False, "--uv-timeout": True,
+    "--sandbox": True, "--format": True, "--allow-downgrade": False, "--image-tag": True,
+    "--no-release-notes": False,
     "-h": False,
 }  # fmt: skip
 

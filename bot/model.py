@@ -164,6 +164,9 @@ class Finding:
     old_signature: str | None = None
     new_signature: str | None = None
     catalog_entry: str | None = None
+    # Proven by the audit, so a fix may apply it: (old path, the one new public path) of a `moved`
+    # symbol, or (old, new name) of a keyword the new version still maps or only renamed.
+    replacement: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,7 @@ class PackageAudit:
     moves: tuple[tuple[str, str], ...] = ()
     guards: tuple[GuardStatus, ...] = ()
     error: str | None = None  # why the package could not be audited
+    roots: tuple[str, ...] = ()  # the import names of the package it searched for
 
     @property
     def breaking(self) -> tuple[Finding, ...]:
@@ -284,6 +288,42 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Hunk:
+    """Lines `start`..`end` (1-based, inclusive; `end` = `start` - 1 inserts before `start`) of `file`
+    as the fix rewrites them: what a suggested change on GitHub proposes."""
+
+    file: str
+    start: int
+    end: int
+    text: str  # the replacement lines, each ending in a newline ("" deletes them)
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """One change a fix made, for the commit message and the summary (worded by the templates)."""
+
+    file: str
+    line: int  # in the file before the fix
+    action: Literal["fallback", "polyfill", "all", "stub", "import", "keyword"]
+    subject: str  # what went or changed: the names a fallback bound, a polyfill, a module, an old path
+    detail: str = ""  # the versions a fallback covered, or the new path or keyword name
+
+
+@dataclass(frozen=True)
+class FixResult:
+    """One mechanical fix: the compat deprecation pass or the proven API moves of one package."""
+
+    package: str
+    kind: Literal["compat", "api"]
+    version: str  # the new version it follows
+    rewrites: tuple[Rewrite, ...]
+    hunks: tuple[Hunk, ...] = ()
+    plain_shims: tuple[str, ...] = ()  # shim files the pass left as plain re-exports
+    commit: str | None = None  # its subject, once committed
+    reverted: str | None = None  # why it was dropped (a verification command it broke)
+
+
+@dataclass(frozen=True)
 class Commit:
     """A commit the pipeline made."""
 
@@ -346,4 +386,5 @@ class UpgradeResult:
     error: str | None = None  # the refusal or failure message, when the run stopped early
     audit: AuditReport | None = None  # step 6 per package (moves, guards, notes) for the summary
     checklists: tuple[ChecklistReport, ...] = ()  # step 0.5 per checklist
+    fixes: tuple[FixResult, ...] = ()  # the mechanical fixes, applied, suggested or reverted
     release_notes: tuple[PackageNotes, ...] = ()  # per changed package, requested and focused first

@@ -35,7 +35,8 @@ def test_every_option_of_every_command_has_help() -> None:
     parsers = _parsers(cli.build_parser())
     assert sorted(parsers) == [
         "upgrade-deps", "upgrade-deps app-manifest", "upgrade-deps audit", "upgrade-deps checklists",
-        "upgrade-deps checklists validate", "upgrade-deps db", "upgrade-deps db migrate", "upgrade-deps run",
+        "upgrade-deps checklists validate", "upgrade-deps db", "upgrade-deps db migrate", "upgrade-deps fix",
+        "upgrade-deps run",
         "upgrade-deps serve", "upgrade-deps worker",
     ]  # fmt: skip
     for prog, parser in parsers.items():

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from bot.audit.apimodel import ApiModel
 from bot.audit.binding import POSITIONAL, Binding, bind
 from bot.audit.messages import message
-from bot.audit.removals import dropped_import, gone_to
+from bot.audit.removals import dropped_import, gone_to, sole_home
 from bot.audit.symbols import Param, SymbolInfo
 from bot.audit.usage import Use
 from bot.model import Finding
 
 CatalogLookup = Callable[[str], str | None]
-Said = tuple[str, str, str]  # (kind, severity, message) of one finding at a call
+Said = tuple[str, str, str, tuple[str, str] | None]  # (kind, severity, message, proven replacement) at a call
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,9 @@ class _Site:
     old_info: SymbolInfo | None
     new_info: SymbolInfo | None
 
-    def finding(self, symbol: str, kind: str, severity: str, text: str) -> Finding:
+    def finding(
+        self, symbol: str, kind: str, severity: str, text: str, replacement: tuple[str, str] | None = None
+    ) -> Finding:
         use, old_info, new_info = self.use, self.old_info, self.new_info
         return Finding(
             file=use.file,
@@ -51,6 +53,7 @@ class _Site:
             old_signature=old_info.signature() or None if old_info else None,
             new_signature=new_info.signature() or None if new_info else None,
             catalog_entry=self.catalog(symbol),
+            replacement=replacement,
         )
 
 
@@ -117,6 +120,18 @@ def _renamed(old: tuple[Param, ...], new: tuple[Param, ...], name: str) -> str |
     return None
 
 
+def _only_renamed(old: tuple[Param, ...], new: tuple[Param, ...], name: str) -> bool:
+    """The two signatures differ by exactly the name of parameter `name`: same kinds, same defaults."""
+    if len(old) != len(new):
+        return False
+    differ = [(a, b) for a, b in zip(old, new, strict=True) if a != b]
+    return (
+        len(differ) == 1
+        and differ[0][0].name == name
+        and (differ[0][0].kind, differ[0][0].default) == (differ[0][1].kind, differ[0][1].default)
+    )
+
+
 def _handled_by_decorator(info: SymbolInfo, name: str) -> bool:
     """A decorator that names the keyword (transformers' `@deprecate_kwarg("old", ...)`) still maps it."""
     quoted = (f"'{name}'", f'"{name}"')
@@ -178,7 +193,9 @@ def _missing_finding(
         kind, symbol=shown, target=home, package=versions.package, new=versions.new, use_kind=use.kind
     )
     gone = _Site(use, versions, site.catalog, site.old_info, None)
-    return [gone.finding(shown, kind, "error", text)]
+    proven = sole_home(removed, old, new) if home and use.kind == "import" and shown == removed else None
+    proven_move = (removed, home) if home is not None and proven == home else None
+    return [gone.finding(shown, kind, "error", text, proven_move)]
 
 
 def _lost_bases(site: _Site) -> list[Finding]:
@@ -218,10 +235,10 @@ def _call_findings(site: _Site, *, old_model: ApiModel) -> list[Finding]:
     catch_all = next((p.name for p in new_params if p.kind == "variadic keyword"), "kwargs")
     for name in sorted(after.via_kwargs - before.via_kwargs):
         text = message("keyword-removed", severity="warning", name=name, catch_all=catch_all, **common)
-        out.append(("keyword-removed", "warning", text))
+        out.append(("keyword-removed", "warning", text, None))
     if after.fits and not use.star_kwargs and not use.star_args:
         out += _changed_defaults(old_params, new_params, after, common)
-    return [site.finding(shown, kind, severity, text) for kind, severity, text in out]
+    return [site.finding(shown, kind, severity, text, proven) for kind, severity, text, proven in out]
 
 
 def _binding_problems(
@@ -247,17 +264,20 @@ def _binding_problems(
                     by_keyword=True,
                     **common,
                 )
-                out.append(("parameter-kind-changed", "error", text))
+                out.append(("parameter-kind-changed", "error", text, None))
             elif _handled_by_decorator(new_info, problem.name):
                 renamed = _renamed(old_params, new_params, problem.name)
                 text = message("keyword-deprecated", name=problem.name, renamed=renamed, **common)
-                out.append(("keyword-deprecated", "warning", text))
+                proven = (problem.name, renamed) if renamed else None
+                out.append(("keyword-deprecated", "warning", text, proven))
             else:
                 renamed = _renamed(old_params, new_params, problem.name)
                 text = message(
                     "keyword-removed", severity="error", name=problem.name, renamed=renamed, **common
                 )
-                out.append(("keyword-removed", "error", text))
+                only = renamed is not None and _only_renamed(old_params, new_params, problem.name)
+                proven = (problem.name, renamed) if only and renamed else None
+                out.append(("keyword-removed", "error", text, proven))
         elif problem.kind == "too-many-positional":
             old_positional = [p for p in old_params if p.kind in POSITIONAL]
             shifted = old_positional[problem.index] if problem.index < len(old_positional) else None
@@ -272,14 +292,14 @@ def _binding_problems(
                     by_keyword=False,
                     **common,
                 )
-                out.append(("parameter-kind-changed", "error", text))
+                out.append(("parameter-kind-changed", "error", text, None))
             else:
                 limit = sum(p.kind in POSITIONAL for p in new_params)
                 text = message("too-many-positional", limit=limit, given=use.positional, **common)
-                out.append(("too-many-positional", "error", text))
+                out.append(("too-many-positional", "error", text, None))
         elif problem.name not in explained:
             text = message("new-required", name=problem.name, **common)
-            out.append(("new-required", "error", text))
+            out.append(("new-required", "error", text, None))
     return out
 
 
@@ -299,4 +319,4 @@ def _changed_defaults(
     ]
     if not changed:
         return []
-    return [("default-changed", "info", message("default-changed", changed=changed, **common))]
+    return [("default-changed", "info", message("default-changed", changed=changed, **common), None)]

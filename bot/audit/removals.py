@@ -37,6 +37,28 @@ def _new_home(removed: str, old_info: SymbolInfo, old: ApiModel, new: ApiModel) 
     return None
 
 
+def sole_home(removed: str, old: ApiModel, new: ApiModel) -> str | None:
+    """The one public path of the new version where `removed` lives now (same kind, same signature),
+    or None when there is none or more than one: only then may a fix rewrite the import to it."""
+    parent, _, name = removed.rpartition(".")
+    old_info = old.lookup(removed)
+    if old_info.status != "found" or old.lookup(parent).kind != "module":
+        return None
+    if old_info.kind == "module":
+        candidates = new.locate_module(name)
+    else:
+        modules = {*new.locate(name), *new.locate_bindings(name)}
+        candidates = [f"{new.root_of(removed)}.{name}"] + [f"{module}.{name}" for module in modules]
+    found = set()
+    for candidate in candidates:
+        if candidate == removed or publicness(candidate)[0]:
+            continue
+        info = new.lookup(candidate)
+        if info.status == "found" and info.kind == old_info.kind and info.params == old_info.params:
+            found.add(candidate)
+    return found.pop() if len(found) == 1 else None
+
+
 def gone_to(symbol: str, old: ApiModel, new: ApiModel) -> tuple[str, str | None]:
     """(what the new version lacks, its new location or None) for a `symbol` it cannot find.
 

@@ -115,7 +115,13 @@ def audit_package(
     findings += check_shims(repo, config.compat.shims, context, config_file=config.source)
     findings.sort(key=lambda f: (f.file, f.line, f.column, f.kind))
     return PackageAudit(
-        versions.package, versions.old, versions.new, tuple(findings), tuple(moves), tuple(guards)
+        versions.package,
+        versions.old,
+        versions.new,
+        tuple(findings),
+        tuple(moves),
+        tuple(guards),
+        roots=tuple(sorted(roots)),
     )
 
 

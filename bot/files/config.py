@@ -73,6 +73,15 @@ class CompatConfig:
 
 
 @dataclass(frozen=True)
+class FixConfig:
+    """`[fix]`: which mechanical fixes run, and whether they are pushed or only suggested."""
+
+    compat: bool | None = None  # None: on when any `[[compat.shim]]` is configured
+    api: bool = True
+    mode: str = "push"  # "push" | "suggest"
+
+
+@dataclass(frozen=True)
 class PolicyPair:
     when: str
     require: str
@@ -96,8 +105,14 @@ class Config:
     verify: tuple[VerifyCommand, ...] = ()
     compat: CompatConfig = CompatConfig()
     policy: PolicyConfig = PolicyConfig()
+    fix: FixConfig = FixConfig()
     bots: tuple[str, ...] = DEFAULT_BOTS
     source: str | None = None  # the file it came from, for messages
+
+    @property
+    def fix_compat(self) -> bool:
+        """Whether the deprecation pass runs (by default wherever a shim is configured)."""
+        return bool(self.compat.shims) if self.fix.compat is None else self.fix.compat
 
     def families(self) -> dict[str, tuple[str, ...]]:
         """Family name -> member packages."""
@@ -129,7 +144,7 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH, text: s
     `text`, the file the mapping was read from, gives each `[[container]]` and `[[verify]]` its line.
     """
     root = Reader(data, where="", display=display)
-    root.only("variant", "package", "checklists", "container", "verify", "compat", "policy", "bots")
+    root.only("variant", "package", "checklists", "container", "verify", "compat", "policy", "fix", "bots")
     variants = _variants(root, display)
     packages = _packages(root)
     checklists = root.table("checklists")
@@ -144,6 +159,7 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH, text: s
     )
     compat = _compat(root.table("compat"))
     policy = _policy(root.table("policy"))
+    fix = _fix(root.table("fix"))
     bots = root.table("bots")
     bots.only("authors")
     return Config(
@@ -158,6 +174,7 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH, text: s
         verify=verify,
         compat=compat,
         policy=policy,
+        fix=fix,
         bots=bots.strings("authors") or DEFAULT_BOTS,
         source=display,
     )
@@ -241,6 +258,15 @@ def _compat(compat: Reader) -> CompatConfig:
             )
         )
     return CompatConfig(window=int(window), shims=tuple(shims))
+
+
+def _fix(fix: Reader) -> FixConfig:
+    fix.only("compat", "api", "mode")
+    compat = fix.boolean("compat", True) if "compat" in fix.data else None
+    mode = fix.string("mode") or "push"
+    if mode not in ("push", "suggest"):
+        raise fix.fail("mode", f'expected "push" or "suggest", got {mode!r}')
+    return FixConfig(compat=compat, api=fix.boolean("api", True), mode=mode)
 
 
 def _policy(policy: Reader) -> PolicyConfig:

@@ -65,3 +65,6 @@ async def audit(ctx: Context) -> None:
         )
     ctx.audit = report
     ctx.sections["audit"] = Section("done")
+    from bot.pipeline.fix_steps import fix
+
+    await fix(ctx)

@@ -19,6 +19,7 @@ from bot.model import (
     ChecklistReport,
     ContainerChange,
     Extra,
+    FixResult,
     PackageNotes,
     Release,
     Request,
@@ -101,6 +102,7 @@ class RunOptions:
     # Where `isolation` refuses repository code, the head's own lock changes are still audited
     # against this commit (a bot pull request's base); the run ends refused.
     static_base: str | None = None
+    fix: bool = True  # False (`--no-fix`): the audit reports, nothing is fixed
     # Release notes of the changed packages are looked up through this (None: not looked up).
     release_notes: ReleaseSource | None = None
 
@@ -144,6 +146,8 @@ class Context:
     validated: set[str] = field(default_factory=set)  # packages whose checklists step 0.5 has seen
     checklists: tuple[ChecklistReport, ...] = ()
     audit: AuditReport | None = None
+    fix_mode: str = "push"  # "push", "suggest" (only computed, for suggested changes) or "off"
+    fixes: list[FixResult] = field(default_factory=list)
     changes: tuple[VersionChange, ...] = ()
     resolutions: list[Resolution] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
@@ -197,5 +201,6 @@ class Context:
             checklists=self.checklists,
             verify=self.verify,
             sections=dict(self.sections),
+            fixes=tuple(self.fixes),
             release_notes=self.release_notes,
         )

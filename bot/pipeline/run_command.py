@@ -78,7 +78,9 @@ def main(args: argparse.Namespace) -> int:
         runtime = Runtime(environ, isolation, uv_timeout=args.uv_timeout)
         # A laptop has no installation token: release bodies come from GitHub's public API, anonymously.
         notes = None if args.no_release_notes else PublicReleases()
-        options = RunOptions(config_path=args.config, commit=not args.no_commit, release_notes=notes)
+        options = RunOptions(
+            config_path=args.config, commit=not args.no_commit, release_notes=notes, fix=not args.no_fix
+        )
         return await run_upgrade(repo, request, runtime=runtime, options=options, progress=progress)
 
     try:

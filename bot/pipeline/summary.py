@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.audit.messages import audit_section as render_audit
 from bot.errors import OUTCOMES
 from bot.model import Section, UpgradeResult
-from bot.text.render import render
+from bot.text.render import render, render_trimmed
 from checklists.report import render_markdown
 
 SECTIONS = ("checklists", "pins", "lock", "notes", "containers", "audit", "verify")
@@ -19,6 +19,11 @@ def render_summary(result: UpgradeResult) -> str:
         audit_section = render_audit(result.audit).strip()
     if result.checklists:
         checklist_section = render_markdown(result.checklists).strip()
+    fix_section = (
+        render_trimmed("fix-section.md.j2", fixes=result.fixes, commits=result.commits).strip()
+        if result.fixes
+        else ""
+    )
     return render(
         "upgrade-summary.md.j2",
         r=result,
@@ -26,4 +31,5 @@ def render_summary(result: UpgradeResult) -> str:
         sections=sections,
         audit_section=audit_section,
         checklist_section=checklist_section,
+        fix_section=fix_section,
     )

@@ -118,6 +118,7 @@ async def _prepare(
         cache_dir=runtime.cache_dir or default_cache_dir(runtime.environ),
         isolation=runtime.isolation,
         extras=extras,
+        fix_mode=config.fix.mode if options.fix else "off",
         observer=runtime.observer,
         notes_source=options.release_notes,
         originals={name: manifest.text for name, manifest in manifests.items()},

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.errors import OUTCOMES
-from bot.model import Request, UpgradeResult
+from bot.model import Finding, FixResult, Hunk, Request, UpgradeResult
 from bot.pipeline.summary import render_summary
 from bot.service.botlabel import LabelledUpdate
 from bot.text.render import render
@@ -35,6 +37,7 @@ class LineNote:
     line: int
     key: str  # identifies the finding across runs, hidden in the comment
     body: str
+    start_line: int | None = None  # a suggested change spanning lines start_line..line
     kind: str = "finding"  # or "unresolved": something a person must decide, at the line that blocks it
 
 
@@ -102,13 +105,41 @@ def finding_key(path: str, line: int, package: str, symbol: str, kind: str) -> s
     return f"<!-- upgrade-deps:finding {json.dumps([path, line, package, symbol, kind])} -->"
 
 
+def suggested(result: UpgradeResult) -> list[tuple[FixResult, Hunk]]:
+    """The rewrites of fixes the bot did not push (a fork, or `[fix] mode = "suggest"`)."""
+    return [(fix, h) for fix in result.fixes if fix.commit is None and not fix.reverted for h in fix.hunks]
+
+
+def _suggestion(fix: FixResult, hunk: Hunk) -> LineNote:
+    """A suggested change replacing the hunk's lines; the fence outgrows any backtick run in the code."""
+    digest = hashlib.sha256(hunk.text.encode()).hexdigest()[:16]
+    key = f"<!-- upgrade-deps:suggestion {json.dumps([hunk.file, hunk.start, hunk.end, digest])} -->"
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", hunk.text)), default=0))
+    body = render("github-review-suggestion.md.j2", marker=key, fix=fix, fence=fence, text=hunk.text)
+    start = hunk.start if hunk.start < hunk.end else None
+    return LineNote(path=hunk.file, line=hunk.end, key=key, body=body, start_line=start)
+
+
+# A finding a suggested change fixes is not posted beside it.
+FIXABLE = ("moved", "keyword-deprecated", "keyword-removed", "compat-removable", "stub-missing")
+
+
+def _covered(finding: Finding, hunks: list[Hunk]) -> bool:
+    return finding.kind in FIXABLE and any(
+        h.file == finding.file and h.start <= finding.line <= h.end for h in hunks
+    )
+
+
 def unresolved_key(path: str, line: int, kind: str, subject: str) -> str:
     """What an unresolved item is, not how it reads: a re-run finds the comment it already posted."""
     return f"<!-- upgrade-deps:unresolved {json.dumps([path, line, kind, subject])} -->"
 
 
 def _notes(result: UpgradeResult) -> tuple[LineNote, ...]:
-    """Every finding and every unresolved item with a line: review comments where the line is in the diff."""
+    """Every suggested change, every finding no suggestion fixes, and every unresolved item with a
+    line: review comments where the line is in the diff."""
+    suggestions = suggested(result)
+    hunks = [h for _, h in suggestions]
     findings = [
         LineNote(
             path=f.file, line=f.line,
@@ -116,6 +147,7 @@ def _notes(result: UpgradeResult) -> tuple[LineNote, ...]:
             body=render("github-review-comment.md.j2", marker=key, f=f),
         )
         for f in result.findings
+        if not _covered(f, hunks)
     ]  # fmt: skip
     unresolved = [
         LineNote(
@@ -126,7 +158,7 @@ def _notes(result: UpgradeResult) -> tuple[LineNote, ...]:
         for u in result.unresolved
         if u.file and u.line
     ]  # fmt: skip
-    return (*findings, *unresolved)
+    return (*(_suggestion(fix, h) for fix, h in suggestions), *findings, *unresolved)
 
 
 def make_plan(
@@ -143,6 +175,7 @@ def make_plan(
         pushed=pushed,
         branch=branch,
         bot=bot,
+        suggested=len(suggested(result)),
     )
     return Publication(
         outcome=result.outcome,

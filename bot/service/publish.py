@@ -9,7 +9,7 @@ from bot.errors import OUTCOMES
 from bot.service.github import CheckOutput, GitHub
 from bot.service.jobspec import JobTarget
 from bot.service.ledger import CheckRun, Ledger
-from bot.service.publication import SUMMARY_MARKER, Publication, bound, commentable_lines
+from bot.service.publication import SUMMARY_MARKER, LineNote, Publication, bound, commentable_lines
 from bot.text.render import render
 
 CHECK_NAME = "upgrade-deps"
@@ -188,8 +188,8 @@ class Publisher:
         posted = "\n".join(
             await self.github.review_comment_bodies(*self._args(), number, author=self.bot_login)
         )
-        chosen = [n for n in plan.notes if n.line in lines.get(n.path, set()) and n.key not in posted]
-        comments = [{"path": n.path, "line": n.line, "side": "RIGHT", "body": n.body} for n in chosen]
+        chosen = [n for n in plan.notes if _on_diff(n, lines.get(n.path, set())) and n.key not in posted]
+        comments = [_comment(n) for n in chosen]
         review_id = None
         if comments:
             items = sum(1 for n in chosen if n.kind == "unresolved")
@@ -198,3 +198,15 @@ class Publisher:
                 *self._args(), number, commit=head_sha, body=body, comments=comments
             )
         self.ledger.set_review_done(review_id)
+
+
+def _on_diff(note: LineNote, lines: set[int]) -> bool:
+    """Every line the note covers is on the diff (a suggestion spans several)."""
+    return all(n in lines for n in range(note.start_line or note.line, note.line + 1))
+
+
+def _comment(note: LineNote) -> dict[str, Any]:
+    comment: dict[str, Any] = {"path": note.path, "line": note.line, "side": "RIGHT", "body": note.body}
+    if note.start_line is not None:
+        comment.update(start_line=note.start_line, start_side="RIGHT")
+    return comment

@@ -38,8 +38,8 @@ def pr_comment(repo: Repo, body: str, number: int) -> dict[str, Any]:
     return data
 
 
-def origin(fake: FakeGitHub, tmp: Path, name: str = "Codertocat/Hello-World") -> Repo:
-    _, bare = bare_from(tmp, name.replace("/", "_"))
+def origin(fake: FakeGitHub, tmp: Path, name: str = "Codertocat/Hello-World", *, fixes: bool = False) -> Repo:
+    _, bare = bare_from(tmp, name.replace("/", "_"), fixes=fixes)
     repo = Repo(name, bare)
     fake.repos[name] = repo
     return repo
@@ -57,14 +57,20 @@ def pushed_once(log: list[tuple[str, str]]) -> bool:
 
 
 def same_repo_pull(
-    fake: FakeGitHub, tmp: Path, *, role: str, touch_engine: bool = False, breaking_calls: int = 0
+    fake: FakeGitHub,
+    tmp: Path,
+    *,
+    role: str,
+    touch_engine: bool = False,
+    breaking_calls: int = 0,
+    fixes: bool = False,
 ) -> Repo:
     """Pull request #1 from branch `feature` of the repository itself; the commenter has `role`.
 
     With `touch_engine`, the PR changes the line of src/app/engine.py that sglang 0.5.10 breaks;
     `breaking_calls` more such calls are on main (annotations only: not in the PR's diff).
     """
-    repo = origin(fake, tmp, "all-contributors/all-contributors-bot")
+    repo = origin(fake, tmp, "all-contributors/all-contributors-bot", fixes=fixes)
     if breaking_calls:
         work = tmp / "main-work"
         git(tmp, "clone", "-q", str(repo.bare), str(work))

@@ -186,7 +186,10 @@ def test_run_on_the_example_renders_the_summary_from_the_wheel(installed: Instal
     assert "- Created from the template" in done.stdout
     assert "## Affected Files" in checklist.read_text()
     assert 'verification command "smoke" failed; the upgrade landed but needs a look' in done.stdout
-    assert git(repo, "log", "--format=%s", "-n", "3").splitlines() == [
+    assert "### Mechanical Fixes" in done.stdout  # a command that failed before judges no fix
+    assert git(repo, "log", "--format=%s", "-n", "5").splitlines() == [
+        "sglang: follow API moves in 0.5.10",
+        "sglang: prune compat for 0.5.10",
         "Re-lock sglang, vllm after the upgrade",
         "Pin sglang 0.5.10, transformers 4.57.1",
         "Update API checklists of transformers to the code's real imports",
@@ -201,15 +204,19 @@ def test_audit_and_checklists_run_from_the_wheel(installed: Installed, tmp_path:
     audit = call([command, "audit", "--repo", repo, "sglang==0.5.9..0.5.10"], cwd=cwd, env=env)
     assert audit.returncode == 1, audit.stdout + audit.stderr
     assert (
-        "src/app/engine.py:5:12: error: " in audit.stdout and "1 error, 0 warnings, 0 notes" in audit.stdout
+        "src/app/engine.py:5:12: error: " in audit.stdout and "1 error, 2 warnings, 0 notes" in audit.stdout
     )
+    fixed = call([command, "fix", "--repo", repo, "sglang==0.5.9..0.5.10"], cwd=cwd, env=env)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr  # nothing is left that no fix proves
+    assert "  src/app/engine.py:5: keyword tp_size= -> tensor_parallel_size=\n" in fixed.stdout
+    assert "tensor_parallel_size=2" in (repo / "src/app/engine.py").read_text()
     checklists = call([command, "checklists", "validate", "--repo", repo], cwd=cwd, env=env)
     assert checklists.returncode == 1, checklists.stdout + checklists.stderr  # vllm and others have none
     assert (
         "Checklist validation for sglang (.agents/skills/upgrade-deps/checklists/sglang.md):\n- No changes"
         in (checklists.stdout)
     )
-    assert "Traceback" not in usage.stderr + audit.stderr + checklists.stderr
+    assert "Traceback" not in usage.stderr + audit.stderr + fixed.stderr + checklists.stderr
 
 
 def test_app_manifest_reads_the_manifest_inside_the_wheel(installed: Installed) -> None:

@@ -49,8 +49,9 @@ async def test_local_run(tmp_path: Path, project_root: Path, listener: Listener)
             [sys.executable, "-m", "bot.cli", "run", "--repo", str(repo), *REQUEST.split()],
             env=env, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
-        # Landed, and the audit finds breaking call sites, as it does without the attack.
-        assert done.returncode == 3, done.stderr
+        # Landed, its breaking call site fixed (the verification commands ran again after each fix),
+        # as it does without the attack.
+        assert done.returncode == 0, done.stderr
         assert "unsandboxed" not in done.stderr
         assert bystander.poll() is None  # its SIGTERM never reached a process outside
     finally:

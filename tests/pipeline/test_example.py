@@ -20,21 +20,39 @@ def run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_the_example_upgrade_lands_and_prints_the_summary(project_root: Path, tmp_path: Path) -> None:
     repo = copy_example(project_root, tmp_path / "example")
     done = run(repo, "sglang==0.5.10", "transformers==4.57.1")
-    assert done.returncode == 3, done.stdout + done.stderr  # landed, with a breaking call site
+    assert done.returncode == 0, done.stdout + done.stderr  # landed: the one breaking call site is fixed
     assert "| `sglang` | `0.5.9` | `0.5.10` | sglang |" in done.stdout
     assert "| `transformers` | `4.56.0` | `4.57.1` | sglang, vllm |" in done.stdout
     assert "| `numpy` (transitive) | `2.2.6` | `2.3.5` | sglang, vllm |" in done.stdout
     assert (repo / "upgrade-summary.md").read_text() in done.stdout
+    assert "- [src/app/engine.py:5] keyword `tp_size=` → `tensor_parallel_size=`" in done.stdout
     assert (
-        "- [src/app/engine.py:5] error: `sglang.srt.server_args.ServerArgs` no longer accepts the keyword "
-        "`tp_size` in sglang 0.5.10 (renamed to `tensor_parallel_size`?)." in done.stdout
+        "| removed the fallback branch for `ServerArgs` | `src/app/_compat.py`:5 | `<= 0.5.8` |"
+        in done.stdout
     )
+    shim = (repo / "src/app/_compat.py").read_text().splitlines()
+    assert shim[1:4] == ["", "from sglang.srt.server_args import ServerArgs", ""]
     assert "- Removed 1 stale entry: `src/app/old_tokenizer.py`" in done.stdout
-    assert git(repo, "log", "--format=%s", "-n", "3").splitlines() == [
+    assert git(repo, "log", "--format=%s", "-n", "5").splitlines() == [
+        "sglang: follow API moves in 0.5.10",
+        "sglang: prune compat for 0.5.10",
         "Re-lock sglang, vllm after the upgrade",
         "Pin sglang 0.5.10, transformers 4.57.1",
         "Update API checklists of transformers to the code's real imports",
     ]
+
+
+def test_no_fix_leaves_the_findings_to_a_person(project_root: Path, tmp_path: Path) -> None:
+    repo = copy_example(project_root, tmp_path / "example")
+    done = run(repo, "--no-fix", "sglang==0.5.10")
+    assert done.returncode == 3, done.stdout + done.stderr  # landed, with a breaking call site
+    assert (
+        "- [src/app/engine.py:5] error: `sglang.srt.server_args.ServerArgs` no longer accepts the keyword "
+        "`tp_size` in sglang 0.5.10 (renamed to `tensor_parallel_size`?)." in done.stdout
+    )
+    assert "Mechanical Fixes" not in done.stdout
+    assert "[`src/app/_compat.py`:5] fallback for sglang `<=` 0.5.8 can be removed" in done.stdout
+    assert not [s for s in git(repo, "log", "--format=%s").splitlines() if s.startswith("sglang:")]
 
 
 def test_an_explicit_config_file_replaces_the_repositorys(project_root: Path, tmp_path: Path) -> None:

@@ -30,13 +30,15 @@ RESULT = UpgradeResult(
                 Unresolved("not-landed", f"kept {EVIL}", "pyproject.toml", 7, subject="sglang")),
 )  # fmt: skip
 LABELS = (LabelledUpdate("alpha", "1.0", "1.1"), LabelledUpdate(EVIL, None, "2"))
-SUMMARY = {"r": RESULT, "outcome": OUTCOMES["breaking"], "branch": "feature", "bot": None}
+SUMMARY = {"r": RESULT, "outcome": OUTCOMES["breaking"], "branch": "feature", "bot": None, "suggested": 0}
 CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "check-progress-lock": ("github-check-progress.txt.j2", {"step": "lock vllm"}),
     "check-progress-push": ("github-check-progress.txt.j2", {"step": "push"}),
     "check-running": ("github-check-running.md.j2", {"request": EVIL}),
     "check-summary": ("github-check-summary.md.j2", {**SUMMARY, "audit_only": False, "pushed": True}),
     "check-summary-fork": ("github-check-summary.md.j2", {**SUMMARY, "audit_only": True, "pushed": False}),
+    "check-summary-suggested": ("github-check-summary.md.j2", {**SUMMARY, "audit_only": True, "pushed": False,
+                                                                "suggested": 2}),
     "check-summary-bot": ("github-check-summary.md.j2", {**SUMMARY, "audit_only": False, "pushed": True,
                                                           "bot": BotLabel("renovate[bot]", LABELS)}),
     "check-superseded": ("github-check-superseded.md.j2", {"sha": "0123456789abcdef"}),

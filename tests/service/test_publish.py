@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from bot.model import Finding, Request, Unresolved, UpgradeResult
+from bot.model import Finding, FixResult, Hunk, Request, Rewrite, Unresolved, UpgradeResult
 from bot.service.github import CheckOutput, GitHub
 from bot.service.jobs import JobStore
 from bot.service.jobspec import JobTarget
 from bot.service.ledger import CheckRun
-from bot.service.publication import make_plan
+from bot.service.publication import Publication, make_plan
 from bot.service.publish import Publisher
 from tests.fakegithub.server import FakeGitHub, Repo
 from tests.support.gitrepos import bare_from, commit_all
@@ -122,6 +122,47 @@ async def test_a_reply_posted_before_a_crash_is_found_by_its_marker(
     assert "USAGE" in mine["body"] and mine["edits"] == 1 and "another job's" in other["body"]
     await publisher(github, store, 3).reply(5, "help", "github-reply-help.md.j2", usage="USAGE")
     assert len(fake.comments_on(5)) == 3  # no intent recorded: a job's first reply is created
+
+
+async def test_unpushed_fixes_become_suggested_changes_once(
+    fake: FakeGitHub, github: GitHub, tmp_path: Path
+) -> None:
+    work, bare = bare_from(tmp_path, "origin")
+    git(work, "checkout", "-q", "-b", "feature")
+    engine = work / "src/app/engine.py"
+    engine.write_text(
+        engine.read_text() + "\n\nargs = ServerArgs('m', tp_size=2)\nmore = ServerArgs('n', tp_size=4)\n"
+    )
+    commit_all(work, "use ServerArgs")
+    git(work, "push", "-q", "origin", "feature")
+    repo = Repo("o/r", bare)
+    fake.repos["o/r"] = repo
+    fake.add_pull("o/r", 3, head="feature", base="main", author="someone")
+    last = len(engine.read_text().splitlines())
+    span = Hunk("src/app/engine.py", last - 1, last, "args = ServerArgs('m', tensor_parallel_size=2)\n"
+                "more = ServerArgs('n', tensor_parallel_size=4)  # ```\n")  # fmt: skip
+    outside = Hunk("src/app/tokenize.py", 5, 5, "    return AutoTokenizer.from_pretrained(name)\n")
+    fix = FixResult("sglang", "api", "0.5.10", (Rewrite("src/app/engine.py", 5, "keyword", "tp_size",
+                    "tensor_parallel_size"),), hunks=(span, outside))  # fmt: skip
+    result = UpgradeResult(request=Request((), "sglang==0.5.10"), outcome="breaking", date="2026-01-01",
+                           findings=(finding(last),), fixes=(fix,))  # fmt: skip
+    plan = make_plan(result, audit_only=True, pushed=False, branch="feature")
+    assert "- Suggested changes: 2, as review suggestions on the lines of the diff" in plan.summary
+    assert "**Suggested, not pushed** (sglang 0.5.10):" in plan.text  # every rewrite, on the diff or not
+    assert Publication.loads(plan.dumps()) == plan
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    for job in (1, 2):  # a re-run finds its suggestion on GitHub and posts nothing twice
+        target = JobTarget(7, "o/r", repo.clone_url, "main")
+        publisher = Publisher(github=github, ledger=store.ledger(job), target=target,
+                              bot_login="upgrade-deps[bot]", job_ref=f"{job}-a")  # fmt: skip
+        await publisher.review(3, repo.ref("feature") or "", plan)
+    [review] = fake.reviews
+    [comment] = review["comments"]  # the finding the suggestion fixes is not posted beside it
+    assert (comment["start_line"], comment["line"], comment["side"]) == (last - 1, last, "RIGHT")
+    assert comment["body"].endswith(
+        "\n\n````suggestion\nargs = ServerArgs('m', tensor_parallel_size=2)\n"
+        "more = ServerArgs('n', tensor_parallel_size=4)  # ```\n````\n"
+    )
 
 
 async def test_unresolved_items_on_diff_lines_are_commented_once_across_runs(

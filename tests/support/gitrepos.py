@@ -25,9 +25,10 @@ def with_bare(work: Path, tmp: Path, name: str) -> Path:
     return bare
 
 
-def bare_from(tmp: Path, name: str) -> tuple[Path, Path]:
-    """The bundled example committed on main in a work tree, and its bare remote."""
-    work = copy_example(ROOT, tmp / f"{name}-work")
+def bare_from(tmp: Path, name: str, *, fixes: bool = False) -> tuple[Path, Path]:
+    """The bundled example committed on main in a work tree, and its bare remote; without `fixes`
+    it has no compat shim and its `[fix]` is off, so its one breaking call site stays a finding."""
+    work = copy_example(ROOT, tmp / f"{name}-work", fixes=fixes)
     return work, with_bare(work, tmp, name)
 
 

@@ -150,9 +150,28 @@ def snapshot(repo: Path) -> dict[str, bytes]:
     return {name: (repo / name).read_bytes() for name in names}
 
 
-def copy_example(project_root: Path, dest: Path) -> Path:
-    """A committed copy of the bundled example repository at `dest`."""
+SHIM_CONFIG = "\n# Step 10:"  # where the example's config starts its compat shim
+SHIM_ROW = "| `src/app/_compat.py` | `ServerArgs` |\n"
+
+
+def _findings_only(dest: Path) -> None:
+    """The example without its compat shim and with `[fix]` off: the service tests follow its one
+    breaking call site through check runs, annotations and reviews, which a fix would remove."""
+    settings = dest / ".github" / "upgrade-deps.toml"
+    text = settings.read_text(encoding="utf-8")
+    assert SHIM_CONFIG in text  # the example's layout this relies on
+    settings.write_text(text[: text.index(SHIM_CONFIG)] + "\n[fix]\napi = false\n", encoding="utf-8")
+    checklist = dest / ".agents/skills/upgrade-deps/checklists/sglang.md"
+    checklist.write_text(checklist.read_text(encoding="utf-8").replace(SHIM_ROW, ""), encoding="utf-8")
+    (dest / "src/app/_compat.py").unlink()
+    shutil.rmtree(dest / "tests")
+
+
+def copy_example(project_root: Path, dest: Path, *, fixes: bool = True) -> Path:
+    """A committed copy of the bundled example repository at `dest` (without `fixes`: findings only)."""
     shutil.copytree(project_root / "examples" / "dual-backend", dest)
+    if not fixes:
+        _findings_only(dest)
     git(dest, "init", "-q", "-b", "main")
     git(dest, "add", "-A")
     git(dest, "commit", "-qm", "example")
