@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from checklists.model import TIERS, Checklist, cells
+from checklists.document import TIERS, Checklist, cells
 
 _TIER_TITLES = {
     "primary": "Primary (most likely to break)",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.files.config import Config
-from checklists.model import Checklist
+from checklists.document import Checklist
 from checklists.roots import inferred_roots
 
 DEFAULT_DIRS = (".github/upgrade-deps/checklists", ".agents/skills/upgrade-deps/checklists")

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from packaging.utils import canonicalize_name
 
-from checklists.model import Checklist
+from checklists.document import Checklist
 
 # Directories upstream repositories keep their package in (`src/peft/`, `python/sglang/`): a path
 # starts with the package only after them.

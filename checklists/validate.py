@@ -13,9 +13,9 @@ from bot.files.python_sources import python_files
 from bot.model import ChecklistProblem, ChecklistReport
 from bot.text.render import environment
 from checklists.discover import Imported, discover
+from checklists.document import Checklist, Row, parse_checklist
 from checklists.edit import NewEntry, NewRow, apply_edits
 from checklists.locate import ImportNames, checklist_path, import_names
-from checklists.model import Checklist, Row, parse_checklist
 
 Write = Callable[[str, str], None]
 # Rows documenting use without an import: AReaL writes "HTTP-only", "indirect", "(metadata only)".

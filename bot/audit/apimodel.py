@@ -236,7 +236,7 @@ class ApiModel:
         """`from x import *` chains: follow only the ones that lead to a module defining `name`.
 
         Trying every wildcard would load most of a package like transformers (hundreds of
-        `from .model import *`); the definitions index says which chain can hold the name.
+        `from .document import *`); the definitions index says which chain can hold the name.
         """
         homes = self.locate(name)
         for wildcard in wildcards:

@@ -25,8 +25,8 @@ from bot.files.lockfile import Lock
 from bot.files.python_sources import python_files
 from bot.files.repofiles import UnsafePathError
 from bot.model import AuditReport, Finding, GuardStatus, LockedPackage, PackageAudit, VersionChange
+from checklists.document import Checklist, parse_checklist
 from checklists.locate import checklist_path, import_names
-from checklists.model import Checklist, parse_checklist
 
 
 def _sort_key(version: str) -> tuple[int, Version | str]:

@@ -12,7 +12,7 @@ from bot.audit.compare import Versions
 from bot.audit.messages import message
 from bot.files.python_sources import parse_file
 from bot.model import Finding
-from checklists.model import Checklist, Entry
+from checklists.document import Checklist, Entry
 
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(\(\))?$")
 _METHOD = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+", re.I)

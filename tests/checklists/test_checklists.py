@@ -11,8 +11,8 @@ import pytest
 from bot.files.config import parse_config
 from bot.model import ChecklistProblem
 from checklists.checklists_command import main
+from checklists.document import parse_checklist
 from checklists.edit import apply_edits
-from checklists.model import parse_checklist
 from checklists.report import render_markdown
 from checklists.validate import new_checklist, validate_checklists
 from tests.support.golden import assert_golden

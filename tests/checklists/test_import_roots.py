@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.files.config import parse_config
+from checklists.document import parse_checklist
 from checklists.locate import import_names
-from checklists.model import parse_checklist
 from checklists.validate import validate_checklists
 
 PATH = ".agents/skills/upgrade-deps/checklists/megatron-core.md"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.files.config import parse_config
-from checklists.model import parse_checklist
+from checklists.document import parse_checklist
 from checklists.validate import validate_checklists
 
 # The shape of AReaL's vllm and transformers checklists: a fourth tier of files elsewhere in the
