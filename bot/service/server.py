@@ -15,20 +15,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
-import aiohttp
 import orjson
 from aiohttp import web
 from gidgethub.sansio import Event
 
-from bot.errors import PayloadError, StoreError, UpgradeDepsError
+from bot.errors import PayloadError, StoreError
 from bot.service import jobspec
 from bot.service import store as job_store
 from bot.service.delivery_log import Delivered, describe, log_delivery
-from bot.service.github import GitHub
 from bot.service.inbox import NewJob
 from bot.service.logs import configure
 from bot.service.metrics import Metrics, Stopwatch, prepare_directory
 from bot.service.operator_pages import OperatorPages, add_routes, pages_of
+from bot.service.startup import ready
 from bot.service.status_page import StatusPage
 from bot.service.store import Deliveries
 from bot.service.workerproc import WorkerProcess
@@ -255,21 +254,9 @@ async def serve(settings: Settings, host: str, port: int) -> int:
     if (metrics_dir := multiprocess_dir(settings.environ)) is not None:
         prepare_directory(metrics_dir)  # before the first metric: counts of an earlier run start again
     metrics = Metrics()
-    async with aiohttp.ClientSession() as session:
-        github = GitHub(session, app_id=settings.app_id, private_key=settings.private_key,
-                        api_url=settings.api_url, metrics=metrics)  # fmt: skip
-        try:
-            app_info = await github.app()
-        except UpgradeDepsError as exc:
-            print(f"upgrade-deps serve: cannot read the app from {settings.api_url}: {exc}", file=sys.stderr)
-            return 1
-    try:
-        migrated = job_store.prepare(settings)
-    except StoreError as exc:
-        print(f"upgrade-deps serve: {exc}", file=sys.stderr)
+    app_info = await ready(settings, role="serve", log=log, metrics=metrics)
+    if app_info is None:
         return 1
-    if migrated:
-        log.info("%s", migrated)
     # SQLite: both files and their tables exist before anyone uses them
     store = job_store.open_intake(settings)
     workers = WorkerProcess(settings, app_info) if settings.workers else None

@@ -12,12 +12,8 @@ import sys
 from argparse import Namespace
 from typing import NoReturn
 
-import aiohttp
-
-from bot.errors import StoreError, UpgradeDepsError
-from bot.service import store as job_store
-from bot.service.github import GitHub
 from bot.service.logs import configure
+from bot.service.startup import ready
 from bot.service.workerproc import working, yield_cpu
 from bot.settings import Settings, SettingsError, from_process, hand_over, taken_over, without_secrets
 
@@ -38,22 +34,9 @@ def _reexec(settings: Settings, args: Namespace) -> NoReturn:
 
 async def work(settings: Settings) -> int:
     """Run jobs until SIGTERM or SIGINT; then drain (a second signal stops at once)."""
-    async with aiohttp.ClientSession() as session:
-        github = GitHub(
-            session, app_id=settings.app_id, private_key=settings.private_key, api_url=settings.api_url
-        )
-        try:
-            app = await github.app()
-        except UpgradeDepsError as exc:
-            print(f"upgrade-deps worker: cannot read the app from {settings.api_url}: {exc}", file=sys.stderr)
-            return 1
-    try:
-        migrated = job_store.prepare(settings)
-    except StoreError as exc:
-        print(f"upgrade-deps worker: {exc}", file=sys.stderr)
+    app = await ready(settings, role="worker", log=log)
+    if app is None:
         return 1
-    if migrated:
-        log.info("%s", migrated)
     signals = asyncio.Queue[int]()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
