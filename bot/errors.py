@@ -61,6 +61,10 @@ class ToolError(UpgradeDepsError):
     kind = "tool"
 
 
+class CopyError(ToolError):
+    """A copy of the tracked tree beside the repository could not be made (the parent refuses)."""
+
+
 class GitHubError(ToolError):
     """GitHub refused a request that retrying will not fix; the message names the call, never a token."""
 

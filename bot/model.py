@@ -64,6 +64,7 @@ class Extra:
     path: Path
     why: str  # where it comes from, for the error message: "pyproject.toml [tool.uv.sources] lib"
     writable: bool = False
+    absolute: bool = False  # named by an absolute path (or file:// URL), not relative to the manifest
 
 
 @dataclass(frozen=True)

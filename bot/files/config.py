@@ -95,6 +95,14 @@ class PolicyConfig:
 
 
 @dataclass(frozen=True)
+class LockConfig:
+    """`[lock]`: whether variants are locked at the same time, each in a copy beside the repository."""
+
+    parallel: bool = True
+    copy_limit_mb: float = 500.0  # a tracked tree larger than this is locked one variant after the other
+
+
+@dataclass(frozen=True)
 class Config:
     """The repository's settings; every field has the default the README documents."""
 
@@ -106,6 +114,7 @@ class Config:
     compat: CompatConfig = CompatConfig()
     policy: PolicyConfig = PolicyConfig()
     fix: FixConfig = FixConfig()
+    lock: LockConfig = LockConfig()
     bots: tuple[str, ...] = DEFAULT_BOTS
     source: str | None = None  # the file it came from, for messages
 
@@ -144,7 +153,9 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH, text: s
     `text`, the file the mapping was read from, gives each `[[container]]` and `[[verify]]` its line.
     """
     root = Reader(data, where="", display=display)
-    root.only("variant", "package", "checklists", "container", "verify", "compat", "policy", "fix", "bots")
+    root.only(
+        "variant", "package", "checklists", "container", "verify", "compat", "policy", "fix", "lock", "bots"
+    )
     variants = _variants(root, display)
     packages = _packages(root)
     checklists = root.table("checklists")
@@ -160,6 +171,8 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH, text: s
     compat = _compat(root.table("compat"))
     policy = _policy(root.table("policy"))
     fix = _fix(root.table("fix"))
+    lock = root.table("lock")
+    lock.only("parallel", "copy_limit_mb")
     bots = root.table("bots")
     bots.only("authors")
     return Config(
@@ -175,6 +188,10 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH, text: s
         compat=compat,
         policy=policy,
         fix=fix,
+        lock=LockConfig(
+            parallel=lock.boolean("parallel", LockConfig.parallel),
+            copy_limit_mb=lock.number("copy_limit_mb", LockConfig.copy_limit_mb),
+        ),
         bots=bots.strings("authors") or DEFAULT_BOTS,
         source=display,
     )

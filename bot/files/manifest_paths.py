@@ -26,6 +26,10 @@ def _local(value: object, folder: Path) -> Path | None:
     return folder / value
 
 
+def _absolute(value: str) -> bool:
+    return value.startswith("file://") or PurePosixPath(value).is_absolute()
+
+
 def _requirements(doc: Mapping[str, Any]) -> Iterator[str]:
     project = doc.get("project", {})
     yield from project.get("dependencies", [])
@@ -53,11 +57,12 @@ def manifest_paths(repo: Path, display: str, manifest: Manifest) -> Iterator[Ext
     for name, entry in _sources(uv):
         if isinstance(entry.get("path"), str):
             # A path dependency is built where it is: its backend may write there (egg-info, build/).
-            yield Extra(folder / entry["path"], f"{display} [tool.uv.sources] {name}", writable=True)
+            yield Extra(folder / entry["path"], f"{display} [tool.uv.sources] {name}", writable=True,
+                        absolute=_absolute(entry["path"]))  # fmt: skip
     links = uv.get("find-links", [])
     for link in [links] if isinstance(links, str) else links:
         if (path := _local(link, folder)) is not None:
-            yield Extra(path, f"{display} [tool.uv] find-links")
+            yield Extra(path, f"{display} [tool.uv] find-links", absolute=_absolute(link))
     indexes = [("index-url", uv.get("index-url"))]
     extra = uv.get("extra-index-url", [])
     indexes += [("extra-index-url", url) for url in ([extra] if isinstance(extra, str) else extra)]
@@ -66,14 +71,14 @@ def manifest_paths(repo: Path, display: str, manifest: Manifest) -> Iterator[Ext
     for key, url in indexes:
         if isinstance(url, str) and url.startswith("file://") and (path := _local(url, folder)) is not None:
             # A local index's pages link to files beside them (`…/simple/` and `…/files/`): its parent.
-            yield Extra(path.parent, f"{display} [tool.uv] {key}")
+            yield Extra(path.parent, f"{display} [tool.uv] {key}", absolute=True)
     for text in _requirements(doc):
         try:
             url = parse_requirement(text).url if isinstance(text, str) else None
         except InvalidRequirement:
             continue
         if url and url.startswith("file://") and (path := _local(url, folder)) is not None:
-            yield Extra(path, f"{display} dependency {text!r}", writable=True)
+            yield Extra(path, f"{display} dependency {text!r}", writable=True, absolute=True)
 
 
 def outside_paths(repo: Path, manifests: Mapping[str, Manifest]) -> tuple[Extra, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 from bot.files.lockdiff import diff_locks
 from bot.files.lockfile import read_lock
@@ -11,6 +12,8 @@ from bot.pipeline.blockers import check_landed, report_failure
 from bot.pipeline.conflicts import MAX_ROUNDS, Diagnosis, LockProblem, diagnose
 from bot.pipeline.context import Context, timed
 from bot.pipeline.impact import PinTarget
+from bot.pipeline.lock_jobs import lock_variants
+from bot.pipeline.parallel import sync
 from bot.text.render import render
 from bot.text.wording import say
 
@@ -29,17 +32,17 @@ async def lock_all(ctx: Context, targets: list[PinTarget]) -> bool:
         if not any(d.url for d in target.declarations) and manifest.source_of(target.item.name) is None:
             pinned.append(f"{target.item.name}=={target.item.version}")
     protected = frozenset(target.item.name for target in targets)
-    failed = []
-    for variant in ctx.variants:
-        if variant.name not in pins:
-            continue
-        await ctx.progress(f"lock {variant.name}")
-        ctx.files.remember(variant.lock)
-        items = [t.item for t in targets if t.variant == variant.name]
+    names = [v.name for v in ctx.variants if v.name in pins]
+    for name in names:
+        ctx.files.remember(ctx.variant(name).lock)
+
+    async def job(sink: Context, name: str, root: Path) -> bool:
+        items = [t.item for t in targets if t.variant == name]
         with timed(ctx.observer, "lock"):  # each variant's lock, its conflict rounds included
-            locked = await _lock_variant(ctx, variant.name, pins[variant.name], items, protected)
-        if not locked:
-            failed.append(variant.name)
+            return await _lock_variant(sink, name, pins[name], items, protected, root=root)
+
+    outcomes = await lock_variants(ctx, names, job)
+    failed = [name for name, locked in zip(names, outcomes, strict=True) if not locked]
     ctx.sections["lock"] = Section("done")
     if failed:
         return False
@@ -58,12 +61,22 @@ async def lock_all(ctx: Context, targets: list[PinTarget]) -> bool:
 
 
 async def _lock_variant(
-    ctx: Context, name: str, pins: list[str], items: list[Requested], protected: frozenset[str]
+    ctx: Context, name: str, pins: list[str], items: list[Requested], protected: frozenset[str], *, root: Path
 ) -> bool:
+    """Lock one variant in `root`, moving our own blocking pins for at most MAX_ROUNDS more attempts.
+
+    In a copy, each attempt starts from the repository's manifest (the rounds edit it there), and the
+    new lock is copied back.
+    """
     variant = ctx.variant(name)
+    copied = root != ctx.repo
     for round_ in range(MAX_ROUNDS + 1):
-        attempt = await ctx.locker.lock(variant, pins=pins)
+        if copied:
+            sync(ctx.repo, root, [variant.manifest])
+        attempt = await ctx.locker.lock(variant, pins=pins, root=root if copied else None)
         if attempt.returncode == 0:
+            if copied:
+                sync(root, ctx.repo, [variant.lock])
             return True
         problem = LockProblem(
             variant, ctx.manifests[name], tuple(pins), protected, attempt.output, ctx.roots(name),

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.errors import ManifestError, UpgradeDepsError
-from bot.files import repofiles
+from bot.files import repofiles, siblings
 from bot.files.config import Config, discover_variants, load_config
 from bot.files.lockfile import read_lock
 from bot.files.manifest import Manifest
@@ -92,8 +92,10 @@ async def _prepare(
 ) -> Context:  # fmt: skip
     env = child_env(runtime.environ)
     git_dir = await gitrepo.git_dir(repo, env=env)
-    # A run killed in the middle of a swap left the originals here: put them back first.
+    # A run killed in the middle of a swap left the originals here: put them back first, and remove
+    # the copies beside the repository it locked other variants in.
     restore_swap(repo, git_dir / SWAP_DIR)
+    siblings.remove_stale(repo)
     await gitrepo.ensure_clean(repo, env=env, ignore=(SUMMARY,))
     config = load_config(repo, options.config_path)
     variants = discover_variants(repo, config)

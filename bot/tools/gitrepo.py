@@ -96,6 +96,14 @@ async def ensure_clean(path: Path, *, env: Mapping[str, str], ignore: Sequence[s
         raise DirtyTreeError(f"the work tree has uncommitted changes ({listed}); commit or stash them first")
 
 
+async def tracked_files(path: Path, *, env: Mapping[str, str]) -> list[str]:
+    """Every path git tracks in the work tree at `path` (as the index names them)."""
+    done = await run(["git", *LOCAL_OPTIONS, "ls-files", "-z"], cwd=path, env=env, timeout=GIT_TIMEOUT)
+    if done.returncode != 0:
+        raise ToolError(f"{path}: git ls-files failed: {done.output.strip()}")
+    return [name for name in done.output.split("\0") if name]
+
+
 async def file_at(path: Path, commit: str, relative: str, *, env: Mapping[str, str]) -> str | None:
     """`relative` as committed in `commit`, or None when it is not there (or the commit is unknown)."""
     argv = ["git", *LOCAL_OPTIONS, "show", f"{commit}:{relative}"]

@@ -1,0 +1,67 @@
+"""Locks a run's variants: at the same time, each beside the repository, where that gives the same bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from bot.errors import CopyError
+from bot.pipeline.context import Context
+from bot.pipeline.parallel import Copies, plan_copies, run_in_copies
+from bot.pipeline.progress import announced
+from bot.tools import gitrepo
+
+# Locks one variant (`name`) in `root` (the repository, or its copy), reporting into `sink`.
+VariantJob = Callable[[Context, str, Path], Awaitable[bool]]
+
+
+def _sink(ctx: Context) -> Context:
+    """The run's context with lists of its own for what one variant's locking reports: parallel
+    variants report in the variants' order, not in the order they finish."""
+    return replace(ctx, unresolved=[], warnings=[], resolutions=[], snapshots=[])
+
+
+def _merge(ctx: Context, sink: Context) -> None:
+    ctx.unresolved += sink.unresolved
+    ctx.warnings += sink.warnings
+    ctx.resolutions += sink.resolutions
+    ctx.snapshots += sink.snapshots
+
+
+async def _copies(ctx: Context, names: Sequence[str]) -> Copies | str:
+    """The copies the variants `names` lock in, or why they lock one after the other."""
+    if not ctx.config.lock.parallel:
+        return "[lock] parallel = false"
+    variants = [ctx.variant(name) for name in names]
+    files = [path for v in variants for path in (v.manifest, v.lock)]
+    if len(set(files)) < len(files):
+        return "the variants share a manifest or lock file"
+    tracked = await gitrepo.tracked_files(ctx.repo, env=ctx.locker.env)
+    copies = plan_copies(ctx.repo, names, tracked, ctx.extras, limit_mb=ctx.config.lock.copy_limit_mb)
+    return copies.refusal or copies
+
+
+async def lock_variants(ctx: Context, names: Sequence[str], job: VariantJob) -> list[bool]:
+    """`job` for every variant in `names`; what each reports lands in `ctx` in the order of `names`."""
+    sinks = {name: _sink(ctx) for name in names}
+
+    async def one(name: str, root: Path) -> bool:
+        async with announced(ctx.progress, f"lock {name}"):
+            return await job(sinks[name], name, root)
+
+    plan = await _copies(ctx, names) if len(names) > 1 else ""
+    outcomes: list[bool] | None = None
+    if isinstance(plan, Copies):
+        await ctx.progress(f"lock {', '.join(names)} in parallel")
+        try:
+            outcomes = await run_in_copies(ctx.repo, names, one, copies=plan)
+        except CopyError as exc:
+            plan = str(exc)
+    if outcomes is None:
+        if plan:
+            await ctx.progress(f"lock one variant after the other: {plan}")
+        outcomes = [await one(name, ctx.repo) for name in names]
+    for name in names:
+        _merge(ctx, sinks[name])
+    return outcomes
