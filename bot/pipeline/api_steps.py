@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot.model import Section
 from bot.pipeline.context import Context, timed
+from bot.pipeline.progress import announced
 from bot.text.render import render
 
 
@@ -32,11 +33,11 @@ async def validate(ctx: Context, packages: Sequence[str], *, reason: str) -> Non
     from bot.audit.roots import distribution_roots
     from checklists.validate import validate_checklists
 
-    await ctx.progress("checklists")
-    roots = await distribution_roots(ctx.repo, ctx.baseline, wanted, cache_dir=ctx.cache_dir)
-    reports = validate_checklists(
-        ctx.repo, ctx.config, wanted, fix=True, distribution=roots, write=ctx.files.write
-    )
+    async with announced(ctx.progress, "checklists"):
+        roots = await distribution_roots(ctx.repo, ctx.baseline, wanted, cache_dir=ctx.cache_dir)
+        reports = validate_checklists(
+            ctx.repo, ctx.config, wanted, fix=True, distribution=roots, write=ctx.files.write
+        )
     ctx.validated.update(wanted)
     ctx.checklists += tuple(reports)
     fixed = [r for r in reports if r.fixed]
@@ -58,11 +59,11 @@ async def audit(ctx: Context) -> None:
     await validate(ctx, [c.package for c in changed if not c.requested], reason="transitive")
     from bot.audit.runner import run_audit
 
-    await ctx.progress("audit")
-    with timed(ctx.observer, "audit"):
-        report = await run_audit(
-            ctx.repo, ctx.config, ctx.changes, ctx.baseline, ctx.new_locks, cache_dir=ctx.cache_dir
-        )
+    async with announced(ctx.progress, "audit"):
+        with timed(ctx.observer, "audit"):
+            report = await run_audit(
+                ctx.repo, ctx.config, ctx.changes, ctx.baseline, ctx.new_locks, cache_dir=ctx.cache_dir
+            )
     ctx.audit = report
     ctx.sections["audit"] = Section("done")
     from bot.pipeline.fix_steps import fix

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot.model import Section
 from bot.pipeline.context import Context
+from bot.pipeline.progress import announced
 
 
 def needs_network(ctx: Context) -> bool:
@@ -96,10 +97,10 @@ async def _verify(ctx: Context) -> None:
     if not ctx.config.verify:
         ctx.sections["verify"] = Section("done")
         return
-    await ctx.progress("verify")
-    ctx.verify = await run_verify(
-        ctx.repo, ctx.config, ctx.locked, environ=ctx.environ, trusted=ctx.trusted, isolation=ctx.isolation,
-        extras=ctx.extras,
-    )  # fmt: skip
+    async with announced(ctx.progress, "verify"):
+        ctx.verify = await run_verify(
+            ctx.repo, ctx.config, ctx.locked, environ=ctx.environ, trusted=ctx.trusted,
+            isolation=ctx.isolation, extras=ctx.extras,
+        )  # fmt: skip
     ctx.unresolved += verify_unresolved(ctx.verify, ctx.config)
     ctx.sections["verify"] = Section("done")

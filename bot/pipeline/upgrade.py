@@ -22,6 +22,7 @@ from bot.pipeline.context import Context, Progress, RunOptions, Runtime
 from bot.pipeline.locking import lock_all
 from bot.pipeline.pins import plan_and_pin
 from bot.pipeline.policy import check_request
+from bot.pipeline.progress import announced
 from bot.pipeline.stages import run_stages
 from bot.pipeline.static_audit import audit_lock_changes
 from bot.settings import default_cache_dir
@@ -70,9 +71,9 @@ async def run_upgrade(
         files.restore()
         return result
     if options.commit:
-        await ctx.progress("commit")
         try:
-            result = replace(result, commits=_commit(ctx))
+            async with announced(ctx.progress, "commit"):
+                result = replace(result, commits=_commit(ctx))
         except UpgradeDepsError as exc:
             files.restore()
             return replace(result, outcome=exc.kind, error=str(exc))
@@ -163,8 +164,8 @@ async def _run_steps(ctx: Context) -> UpgradeResult:
         api_steps.validate(ctx, [item.name for item in ctx.request.items], reason="requested")
     )
     try:
-        await ctx.progress("pins")
-        targets = plan_and_pin(ctx)
+        async with announced(ctx.progress, "pins"):
+            targets = plan_and_pin(ctx)
         ctx.sections["pins"] = Section("done")
         locked = bool(targets) and await lock_all(ctx, targets)
     except BaseException:

@@ -34,6 +34,13 @@ SUMMARY = {"r": RESULT, "outcome": OUTCOMES["breaking"], "branch": "feature", "b
 CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "check-progress-lock": ("github-check-progress.txt.j2", {"step": "lock vllm"}),
     "check-progress-push": ("github-check-progress.txt.j2", {"step": "push"}),
+    "check-progress-parallel": ("github-check-progress.txt.j2", {"step": "lock default, vllm in parallel"}),
+    "check-progress-locked": ("github-check-progress.txt.j2", {"step": "lock vllm 11.2 s"}),
+    "check-progress-still": ("github-check-progress.txt.j2", {"step": "audit still running (10 s)"}),
+    "check-progress-fallback": (
+        "github-check-progress.txt.j2",
+        {"step": "lock one variant after the other: [lock] parallel = false"},
+    ),
     "check-running": ("github-check-running.md.j2", {"request": EVIL}),
     "check-summary": ("github-check-summary.md.j2", {**SUMMARY, "audit_only": False, "pushed": True}),
     "check-summary-fork": ("github-check-summary.md.j2", {**SUMMARY, "audit_only": True, "pushed": False}),
