@@ -22,6 +22,7 @@ from bot.pipeline.context import Context, Progress, RunOptions, Runtime
 from bot.pipeline.locking import lock_all
 from bot.pipeline.pins import plan_and_pin
 from bot.pipeline.policy import check_request
+from bot.pipeline.prefetch import prefetch_old
 from bot.pipeline.progress import announced
 from bot.pipeline.stages import run_stages
 from bot.pipeline.static_audit import audit_lock_changes
@@ -163,17 +164,24 @@ async def _run_steps(ctx: Context) -> UpgradeResult:
     validation = asyncio.ensure_future(
         api_steps.validate(ctx, [item.name for item in ctx.request.items], reason="requested")
     )
+    # So do the downloads of the old versions the audit compares with: the baseline locks name them.
+    prefetch = asyncio.ensure_future(prefetch_old(ctx))
     try:
         async with announced(ctx.progress, "pins"):
             targets = plan_and_pin(ctx)
         ctx.sections["pins"] = Section("done")
         locked = bool(targets) and await lock_all(ctx, targets)
     except BaseException:
-        validation.cancel()
-        with contextlib.suppress(asyncio.CancelledError, UpgradeDepsError):
-            await validation
+        for task in (validation, prefetch):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, UpgradeDepsError):
+                await task
         raise
     await validation
+    if not (targets and locked) or any(item.blocking for item in ctx.unresolved):
+        prefetch.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await prefetch
     if not targets:
         return ctx.result(outcome="nothing", date=_today())
     if not locked:

@@ -31,10 +31,13 @@ async def test_a_failed_step_reports_no_duration_and_stops_reminding() -> None:
     async def progress(step: str) -> None:
         seen.append(step)
 
-    with pytest.raises(RuntimeError):
+    async def failing() -> None:
         async with announced(progress, "audit", every=0.01):
             await asyncio.sleep(0.035)
             raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await failing()
     count = len(seen)
     await asyncio.sleep(0.05)
     assert len(seen) == count and not seen[-1].endswith(" s")
