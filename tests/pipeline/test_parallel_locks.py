@@ -244,3 +244,23 @@ def test_a_bad_lock_table_is_refused_naming_the_key(table: dict[str, object], pr
 def test_the_lock_table_defaults_to_parallel_copies_under_500_mb() -> None:
     assert parse_config({}).lock == LockConfig(parallel=True, copy_limit_mb=500.0)
     assert parse_config({"lock": {"parallel": False}}).lock.parallel is False
+
+
+@pytest.mark.asyncio
+async def test_a_sibling_path_taken_by_someone_else_locks_one_variant_after_the_other(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    repo = dual_repo(tmp_path)
+    taken = siblings.sibling_root(repo, "vllm")
+    taken.write_text("not ours")
+    seen: list[str] = []
+
+    async def progress(step: str) -> None:
+        seen.append(step)
+
+    result = await run_upgrade(
+        repo, parse_request(["transformers==4.57.1"]), runtime=Runtime(environ, isolation), progress=progress
+    )
+    assert result.outcome == "landed", result
+    assert f"lock one variant after the other: cannot copy the tree to {taken}: File exists" in seen
+    assert taken.read_text() == "not ours"
