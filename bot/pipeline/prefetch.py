@@ -1,12 +1,19 @@
-"""While uv locks: the old distributions the audit will read, fetched and unpacked into its cache."""
+"""Work that needs no new lock, started before uv runs: the checklist scan, the old distributions the
+audit compares with, and the index's yank data for the request."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections.abc import Mapping
+from typing import Any
 
 from bot.errors import UpgradeDepsError
 from bot.model import LockedPackage
+from bot.pipeline import api_steps
 from bot.pipeline.context import Context
+
+Yanked = Mapping[str, Mapping[str, str]]  # {package: {version: reason}}
 
 
 def old_entries(ctx: Context) -> list[LockedPackage]:
@@ -37,3 +44,58 @@ async def prefetch_old(ctx: Context) -> None:
     for entry in entries:
         with contextlib.suppress(UpgradeDepsError):
             await unpack_distribution(ctx.repo, entry, cache_dir=ctx.cache_dir, fetch=fetch_file)
+
+
+def remote_indexes(ctx: Context) -> bool:
+    """Whether a baseline lock names a remote index (the only place yank data comes from)."""
+    return any(
+        kind == "registry" and value.startswith(("http://", "https://"))
+        for lock in ctx.baseline.values()
+        for entries in lock.packages.values()
+        for entry in entries
+        for kind, value in entry.source
+    )
+
+
+async def yank_data(ctx: Context) -> Yanked:
+    """Which versions of each requested package the index its baseline lock names has yanked."""
+    if not remote_indexes(ctx):
+        return {}
+    import aiohttp
+
+    from bot.tools.yanks import yanked_for_request
+
+    async with aiohttp.ClientSession() as session:
+        return await yanked_for_request(session, ctx.request, ctx.baseline)
+
+
+class DuringLock:
+    """The background work of one run, started before the pins are written."""
+
+    def __init__(self, ctx: Context) -> None:
+        # Step 0.5 touches only checklist files and steps 1-3 only manifests and locks.
+        requested = [item.name for item in ctx.request.items]
+        self.validation = asyncio.ensure_future(api_steps.validate(ctx, requested, reason="requested"))
+        self.old = asyncio.ensure_future(prefetch_old(ctx))
+        self.yanked = asyncio.ensure_future(yank_data(ctx))
+
+    def _tasks(self) -> tuple[asyncio.Future[Any], ...]:
+        return (self.validation, self.old, self.yanked)
+
+    async def cancel(self) -> None:
+        """Stop all of it (the run failed): nothing keeps running after the run has ended."""
+        for task in self._tasks():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, UpgradeDepsError):
+                await task
+
+    async def finish(self, *, landed: bool) -> Yanked:
+        """Wait for the checklist scan (its errors are the run's), drop the rest unless the upgrade
+        landed, and return the yank data."""
+        await self.validation
+        if not landed:
+            await self.cancel()
+            return {}
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.old
+        return await self.yanked

@@ -6,33 +6,22 @@ from dataclasses import replace
 
 from bot.model import Section
 from bot.pipeline.context import Context
+from bot.pipeline.prefetch import Yanked
 from bot.pipeline.progress import announced
 
 
-def needs_network(ctx: Context) -> bool:
-    """Whether any later step talks HTTP: container rules, or locks that name a remote index."""
-    if ctx.config.containers:
-        return True
-    return any(
-        kind == "registry" and value.startswith(("http://", "https://"))
-        for lock in ctx.baseline.values()
-        for entries in lock.packages.values()
-        for entry in entries
-        for kind, value in entry.source
-    )
-
-
-async def run_stages(ctx: Context) -> None:
-    """Policy, containers and verification; aiohttp is imported only when something needs it."""
+async def run_stages(ctx: Context, *, yanked: Yanked) -> None:
+    """Policy, containers and verification; `yanked` is the index's yank data for the request (asked
+    while uv locked). aiohttp is imported only when a container rule needs a registry."""
     _policy(ctx)
-    if needs_network(ctx):
+    _warn_yanked(ctx, yanked)
+    if ctx.config.containers:
         import aiohttp
 
         async with aiohttp.ClientSession() as session:
-            await _yanked(ctx, session)
             await _containers(ctx, session)
     else:
-        # Proposals for FROM lines need no network, only tag checks do: they are made, not verified.
+        # Without rules nothing is proposed or checked, so no registry is asked.
         await _containers(ctx, None)
     await _verify(ctx)
 
@@ -52,12 +41,10 @@ def _policy(ctx: Context) -> None:
         ctx.unresolved.append(item)
 
 
-async def _yanked(ctx: Context, session: object) -> None:
+def _warn_yanked(ctx: Context, yanked: Yanked) -> None:
     """Yanked requested versions are warned about, from the index each baseline lock names."""
     from bot.pipeline.policy import check_request
-    from bot.tools.yanks import yanked_for_request
 
-    yanked = await yanked_for_request(session, ctx.request, ctx.baseline)  # type: ignore[arg-type]
     if any(yanked.values()):
         baseline = {name: lock.versions() for name, lock in ctx.baseline.items()}
         known = {w.message for w in ctx.warnings}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -22,7 +20,7 @@ from bot.pipeline.context import Context, Progress, RunOptions, Runtime
 from bot.pipeline.locking import lock_all
 from bot.pipeline.pins import plan_and_pin
 from bot.pipeline.policy import check_request
-from bot.pipeline.prefetch import prefetch_old
+from bot.pipeline.prefetch import DuringLock
 from bot.pipeline.progress import announced
 from bot.pipeline.stages import run_stages
 from bot.pipeline.static_audit import audit_lock_changes
@@ -159,36 +157,25 @@ def _focused(config: Config, manifests: Mapping[str, Manifest]) -> frozenset[str
 async def _run_steps(ctx: Context) -> UpgradeResult:
     baseline = {name: lock.versions() for name, lock in ctx.baseline.items()}
     ctx.warnings += check_request(ctx.request, baseline)  # refuses a downgrade before any edit
-    # Step 0.5 touches only checklist files and steps 1-3 only manifests and locks: the checklist
-    # scan runs while uv works instead of before it.
-    validation = asyncio.ensure_future(
-        api_steps.validate(ctx, [item.name for item in ctx.request.items], reason="requested")
-    )
-    # So do the downloads of the old versions the audit compares with: the baseline locks name them.
-    prefetch = asyncio.ensure_future(prefetch_old(ctx))
+    # What needs no new lock runs while uv works instead of before or after it.
+    background = DuringLock(ctx)
     try:
         async with announced(ctx.progress, "pins"):
             targets = plan_and_pin(ctx)
         ctx.sections["pins"] = Section("done")
         locked = bool(targets) and await lock_all(ctx, targets)
     except BaseException:
-        for task in (validation, prefetch):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, UpgradeDepsError):
-                await task
+        await background.cancel()
         raise
-    await validation
-    if not (targets and locked) or any(item.blocking for item in ctx.unresolved):
-        prefetch.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await prefetch
+    landed = bool(targets) and locked and not any(item.blocking for item in ctx.unresolved)
+    yanked = await background.finish(landed=landed)
     if not targets:
         return ctx.result(outcome="nothing", date=_today())
     if not locked:
         return ctx.result(outcome="not-landed", date=_today())
     if any(item.blocking for item in ctx.unresolved):
         return ctx.result(outcome="not-landed", date=_today())
-    await run_stages(ctx)
+    await run_stages(ctx, yanked=yanked)
     await api_steps.audit(ctx)
     ctx.release_notes = await release_notes.step(ctx, ctx.notes_source)
     return ctx.result(outcome=_outcome(ctx), date=_today())

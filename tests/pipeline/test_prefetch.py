@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from bot.pipeline.context import Runtime
 from bot.pipeline.request import parse_request
 from bot.pipeline.upgrade import run_upgrade
 from bot.tools.isolation import Isolation
-from tests.support.repos import copy_example, git
+from tests.support.repos import copy_example, dual_repo, git
 
 
 @pytest.mark.asyncio
@@ -36,3 +37,48 @@ async def test_the_old_distribution_is_in_the_audit_cache_before_the_audit_start
     assert result.outcome in ("landed", "breaking"), result.error
     old = [name for name in cached["audit"] if name.startswith("sglang-0.5.9-")]
     assert old, cached
+
+
+@pytest.mark.asyncio
+async def test_the_index_is_asked_about_yanked_versions_while_uv_locks(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    events: list[str] = []
+
+    async def page(request: web.Request) -> web.Response:
+        events.append(f"asked {request.match_info['name']}")
+        files = [{"filename": "transformers-4.57.1-py3-none-any.whl", "url": "x.whl", "hashes": {},
+                  "yanked": "broken tokenizer"}]  # fmt: skip
+        body = {"meta": {"api-version": "1.1"}, "name": "transformers", "files": files}
+        return web.json_response(body, content_type="application/vnd.pypi.simple.v1+json")
+
+    app = web.Application()
+    app.router.add_get("/simple/{name}/", page)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        index = f"http://127.0.0.1:{runner.addresses[0][1]}/simple"
+        repo = dual_repo(tmp_path)
+        # The baseline says the packages come from that index (uv itself still locks offline).
+        for name in ("uv.lock", "uv.vllm.lock"):
+            text = (repo / name).read_text()
+            (repo / name).write_text(text.replace('registry = "wheelhouse"', f'registry = "{index}"'))
+        git(repo, "commit", "-qam", "locks name a remote index")
+
+        async def progress(step: str) -> None:
+            events.append(step)
+
+        result = await run_upgrade(
+            repo, parse_request(["transformers==4.57.1"]), runtime=Runtime(environ, isolation),
+            progress=progress,
+        )  # fmt: skip
+    finally:
+        await runner.cleanup()
+    assert result.outcome == "landed", result
+    assert "transformers 4.57.1 is yanked from its index (broken tokenizer)" in [
+        w.message for w in result.warnings
+    ]
+    assert events.index("asked transformers") < next(
+        i for i, e in enumerate(events) if e.startswith("lock vllm ")
+    )
