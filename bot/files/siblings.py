@@ -55,24 +55,14 @@ def copy_refusal(
 
 
 def make_copy(repo: Path, name: str, tracked: Iterable[str]) -> Path:
-    """Copy the tracked files (as the work tree has them) into the sibling named `name`."""
-    root = start_copy(repo, name)
-    fill_copy(repo, root, tracked)
-    return root
+    """Copy the tracked files (as the work tree has them) into the sibling named `name`.
 
-
-def start_copy(repo: Path, name: str) -> Path:
-    """The sibling named `name`, empty but for the marker (a stale copy of ours is replaced);
-    OSError when the parent refuses."""
+    Links are copied as links; a stale copy of ours is replaced; OSError when the parent refuses.
+    """
     root = sibling_root(repo, name)
     remove_copy(root)
     root.mkdir()
     (root / MARKER).write_text(f"{repo}\n", encoding="utf-8")
-    return root
-
-
-def fill_copy(repo: Path, root: Path, tracked: Iterable[str]) -> None:
-    """Copy the tracked files into `root`; links are copied as links, never followed."""
     for relative in tracked:
         source, target = repo / relative, root / relative
         if not os.path.lexists(source):
@@ -85,6 +75,7 @@ def fill_copy(repo: Path, root: Path, tracked: Iterable[str]) -> None:
         else:
             shutil.copyfile(source, target)
             shutil.copymode(source, target)
+    return root
 
 
 def remove_copy(root: Path) -> bool:

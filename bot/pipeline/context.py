@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -157,6 +158,8 @@ class Context:
     observer: Observer = UNOBSERVED
     notes_source: ReleaseSource | None = None
     release_notes: tuple[PackageNotes, ...] = ()
+    # Set once every variant's uv is under way: the background work waits for it (bot/pipeline/prefetch.py).
+    uv_running: asyncio.Event = field(default_factory=asyncio.Event)
 
     def variant(self, name: str) -> Variant:
         return next(v for v in self.variants if v.name == name)

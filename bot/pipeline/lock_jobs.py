@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.errors import CopyError
 from bot.pipeline.context import Context
-from bot.pipeline.parallel import Copies, plan_copies, run_in_copies
+from bot.pipeline.parallel import Copies, copies_beside, plan_copies, run_jobs
 from bot.pipeline.progress import announced
 from bot.tools import gitrepo
 
@@ -53,14 +53,16 @@ async def lock_variants(ctx: Context, names: Sequence[str], job: VariantJob) -> 
     plan = await _copies(ctx, names) if len(names) > 1 else ""
     outcomes: list[bool] | None = None
     if isinstance(plan, Copies):
-        await ctx.progress(f"lock {', '.join(names)} in parallel")
         try:
-            outcomes = await run_in_copies(ctx.repo, names, one, copies=plan)
-        except CopyError as exc:
+            with copies_beside(ctx.repo, names, plan) as roots:
+                await ctx.progress(f"lock {', '.join(names)} in parallel")
+                outcomes = await run_jobs(roots, one, started=ctx.uv_running.set)
+        except CopyError as exc:  # raised before any job started
             plan = str(exc)
     if outcomes is None:
         if plan:
             await ctx.progress(f"lock one variant after the other: {plan}")
+        ctx.uv_running.set()  # the first uv starts before anything waiting for this runs
         outcomes = [await one(name, ctx.repo) for name in names]
     for name in names:
         _merge(ctx, sinks[name])

@@ -1,15 +1,20 @@
 """Runs independent lock jobs at the same time: the first in the repository, each other one in a copy
-of the tracked tree beside it; results come back in the jobs' order, whatever order they finish in."""
+of the tracked tree beside it; results come back in the jobs' order, whatever order they finish in.
+
+    with copies_beside(repo, names, plan_copies(...)) as roots:
+        results = await run_jobs(roots, job)
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from bot.errors import CopyError, ToolError
+from bot.errors import CopyError
 from bot.files import repofiles, siblings
 from bot.model import Extra
 
@@ -45,49 +50,40 @@ def sync(source: Path, target: Path, paths: Sequence[str]) -> None:
             repofiles.unlink(target, path)
 
 
-async def run_in_copies(repo: Path, names: Sequence[str], job: Job[T], *, copies: Copies) -> list[T]:
-    """`job(name, root)` for every name at once; `root` is `repo` for the first, a fresh copy for
-    the others. The first starts at once, each other one when a thread has filled its copy.
+@contextmanager
+def copies_beside(repo: Path, names: Sequence[str], copies: Copies) -> Iterator[dict[str, Path]]:
+    """{name: root} for every name: `repo` for the first, a fresh copy of the tracked tree beside it
+    for each other one; the copies are removed when the block ends, however it ends.
 
-    However the jobs end (failure, timeout, cancellation), every job has stopped, no thread is still
-    copying and every copy is gone before this returns or raises; the first failure is raised.
-    CopyError, before any job started, when a copy cannot be begun beside the repository; ToolError
-    when filling it fails.
+    CopyError when a copy cannot be made (the parent refuses it, the disk is full).
     """
-    roots: dict[str, Path] = {}
-    tasks: list[asyncio.Future[T]] = []
-    filling: list[asyncio.Future[None]] = []
+    roots: dict[str, Path] = {names[0]: repo}
     try:
         for name in names[1:]:
-            roots[name] = siblings.sibling_root(repo, name)
+            roots[name] = siblings.sibling_root(repo, name)  # removed below even when half made
             try:
-                siblings.start_copy(repo, name)
+                siblings.make_copy(repo, name, copies.tracked)
             except OSError as exc:
                 raise CopyError(f"cannot copy the tree to {roots[name]}: {exc.strerror}") from None
-        tasks.append(asyncio.ensure_future(job(names[0], repo)))
+        yield roots
+    finally:
         for name in names[1:]:
-            fill = asyncio.ensure_future(asyncio.to_thread(_fill, repo, roots[name], copies.tracked))
-            filling.append(fill)
-            tasks.append(asyncio.ensure_future(_after(fill, name, roots[name], job)))
+            if name in roots:
+                siblings.remove_copy(roots[name])
+
+
+async def run_jobs(
+    roots: Mapping[str, Path], job: Job[T], *, started: Callable[[], object] | None = None
+) -> list[T]:
+    """`job(name, root)` for every entry at once, results in `roots`' order; `started()` is called
+    once all are launched. However they end (failure, timeout, cancellation), every job has
+    stopped (its own cleanup done) before this returns or raises; the first failure is raised."""
+    tasks = [asyncio.ensure_future(job(name, root)) for name, root in roots.items()]
+    try:
+        if started is not None:
+            started()
         return list(await asyncio.gather(*tasks))
     finally:
         for task in tasks:
             task.cancel()
-        # Each job's own cleanup (a swap put back, uv's process group killed) runs, and each thread
-        # finishes its copy, before the copies go.
-        await asyncio.gather(*tasks, *filling, return_exceptions=True)
-        for root in roots.values():
-            siblings.remove_copy(root)
-
-
-def _fill(repo: Path, root: Path, tracked: Sequence[str]) -> None:
-    try:
-        siblings.fill_copy(repo, root, tracked)
-    except OSError as exc:  # a job may already run: the run fails (and is undone), no fallback
-        raise ToolError(f"cannot copy the tree to {root}: {exc.strerror or exc}") from None
-
-
-async def _after(fill: asyncio.Future[None], name: str, root: Path, job: Job[T]) -> T:
-    # shield: cancelling the job must not cancel the thread's future, which the cleanup awaits.
-    await asyncio.shield(fill)
-    return await job(name, root)
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from bot.errors import UpgradeDepsError
 from bot.model import LockedPackage
@@ -14,6 +14,7 @@ from bot.pipeline import api_steps
 from bot.pipeline.context import Context
 
 Yanked = Mapping[str, Mapping[str, str]]  # {package: {version: reason}}
+T = TypeVar("T")
 
 
 def old_entries(ctx: Context) -> list[LockedPackage]:
@@ -75,9 +76,19 @@ class DuringLock:
     def __init__(self, ctx: Context) -> None:
         # Step 0.5 touches only checklist files and steps 1-3 only manifests and locks.
         requested = [item.name for item in ctx.request.items]
-        self.validation = asyncio.ensure_future(api_steps.validate(ctx, requested, reason="requested"))
-        self.old = asyncio.ensure_future(prefetch_old(ctx))
-        self.yanked = asyncio.ensure_future(yank_data(ctx))
+        self.started = ctx.uv_running
+        self.validation = self._after_uv(lambda: api_steps.validate(ctx, requested, reason="requested"))
+        self.old = self._after_uv(lambda: prefetch_old(ctx))
+        self.yanked = self._after_uv(lambda: yank_data(ctx))
+
+    def _after_uv(self, work: Callable[[], Awaitable[T]]) -> asyncio.Future[T]:
+        return asyncio.ensure_future(self._later(work))
+
+    async def _later(self, work: Callable[[], Awaitable[T]]) -> T:
+        """`work` once uv runs: its Python work (scans, imports) must not hold up the pins and uv's
+        start on this one thread; it then runs while uv does."""
+        await self.started.wait()
+        return await work()
 
     def _tasks(self) -> tuple[asyncio.Future[Any], ...]:
         return (self.validation, self.old, self.yanked)
@@ -92,6 +103,7 @@ class DuringLock:
     async def finish(self, *, landed: bool) -> Yanked:
         """Wait for the checklist scan (its errors are the run's), drop the rest unless the upgrade
         landed, and return the yank data."""
+        self.started.set()  # no uv ran (nothing to pin): the checklist scan still runs
         await self.validation
         if not landed:
             await self.cancel()
