@@ -1,15 +1,18 @@
-"""Work that needs no new lock, started before uv runs: the checklist scan, the old distributions the
-audit compares with, and the index's yank data for the request."""
+"""Work that needs no new lock, done while uv runs: the checklist scan, the distributions the audit
+compares (the old ones from the baseline locks, the requested ones from the index), yank data."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any, TypeVar
 
+from packaging.version import Version
+
 from bot.errors import UpgradeDepsError
-from bot.model import LockedPackage
+from bot.model import LockedPackage, Requested
 from bot.pipeline import api_steps
 from bot.pipeline.context import Context
 
@@ -17,14 +20,21 @@ Yanked = Mapping[str, Mapping[str, str]]  # {package: {version: reason}}
 T = TypeVar("T")
 
 
-def old_entries(ctx: Context) -> list[LockedPackage]:
-    """The baseline locks' entries of each requested package the audit will look at (focused, not
-    `audit = false`), each version once, in the variants' order."""
-    found: dict[tuple[str, str], LockedPackage] = {}
+def _audited(ctx: Context) -> list[Requested]:
+    """The requested packages the audit will look at: focused, not `audit = false`."""
+    out = []
     for item in ctx.request.items:
         settings = ctx.config.packages.get(item.name)
-        if item.name not in ctx.focused or (settings is not None and not settings.audit):
-            continue
+        if item.name in ctx.focused and (settings is None or settings.audit):
+            out.append(item)
+    return out
+
+
+def old_entries(ctx: Context) -> list[LockedPackage]:
+    """The baseline locks' entries of each requested package the audit will look at, each version
+    once, in the variants' order."""
+    found: dict[tuple[str, str], LockedPackage] = {}
+    for item in _audited(ctx):
         for variant in ctx.variants:
             for entry in ctx.baseline[variant.name].packages.get(item.name, ()):
                 found.setdefault((entry.name, entry.version), entry)
@@ -45,6 +55,42 @@ async def prefetch_old(ctx: Context) -> None:
     for entry in entries:
         with contextlib.suppress(UpgradeDepsError):
             await unpack_distribution(ctx.repo, entry, cache_dir=ctx.cache_dir, fetch=fetch_file)
+
+
+async def prefetch_new(ctx: Context) -> None:
+    """The requested versions' pure wheels, from the remote index the baseline lock names for each.
+
+    The lock does not name them yet, but the index does, with their sha256: the audit's cache is
+    keyed by it, so the audit finds the file uv locks, or (another file) downloads its own.
+    """
+    from bot.audit.dist_lookup import from_simple_index
+    from bot.audit.distributions import unpack_distribution
+    from bot.audit.fetch import SIMPLE_ACCEPT, fetch_file, http_get
+
+    async def page(url: str) -> bytes:
+        return await http_get(url, accept=SIMPLE_ACCEPT)
+
+    for item in _audited(ctx):
+        for index in _remote_registries(ctx, item.name):
+            with contextlib.suppress(UpgradeDepsError):
+                found = await from_simple_index(index, item.name, item.version, get=page)
+                pure = [w for w in found.wheels if w[0].endswith("-none-any.whl") and w[1]] if found else []
+                if found and pure:
+                    # As uv writes it in the lock, so the cache key is the one the audit looks up.
+                    entry = replace(found, version=str(Version(item.version)), wheels=(pure[0],), sdist=None)
+                    await unpack_distribution(ctx.repo, entry, cache_dir=ctx.cache_dir, fetch=fetch_file)
+                    break
+
+
+def _remote_registries(ctx: Context, package: str) -> list[str]:
+    found = [
+        value
+        for lock in ctx.baseline.values()
+        for entry in lock.packages.get(package, ())
+        for kind, value in entry.source
+        if kind == "registry" and value.startswith(("http://", "https://"))
+    ]
+    return list(dict.fromkeys(found))
 
 
 def remote_indexes(ctx: Context) -> bool:
@@ -79,6 +125,7 @@ class DuringLock:
         self.started = ctx.uv_running
         self.validation = self._after_uv(lambda: api_steps.validate(ctx, requested, reason="requested"))
         self.old = self._after_uv(lambda: prefetch_old(ctx))
+        self.new = self._after_uv(lambda: prefetch_new(ctx))
         self.yanked = self._after_uv(lambda: yank_data(ctx))
 
     def _after_uv(self, work: Callable[[], Awaitable[T]]) -> asyncio.Future[T]:
@@ -91,7 +138,7 @@ class DuringLock:
         return await work()
 
     def _tasks(self) -> tuple[asyncio.Future[Any], ...]:
-        return (self.validation, self.old, self.yanked)
+        return (self.validation, self.old, self.new, self.yanked)
 
     async def cancel(self) -> None:
         """Stop all of it (the run failed): nothing keeps running after the run has ended."""
@@ -108,6 +155,7 @@ class DuringLock:
         if not landed:
             await self.cancel()
             return {}
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.old
+        for task in (self.old, self.new):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         return await self.yanked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,52 @@ async def test_the_index_is_asked_about_yanked_versions_while_uv_locks(
     assert events.index("asked transformers") < next(
         i for i, e in enumerate(events) if e.startswith("lock vllm ")
     )
+
+
+@pytest.mark.asyncio
+async def test_the_requested_version_is_fetched_from_the_index_while_uv_locks(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    repo = dual_repo(tmp_path)
+    wheel = "transformers-4.57.1-py3-none-any.whl"
+    data = (repo / "wheelhouse" / wheel).read_bytes()
+    served: list[str] = []
+
+    async def page(request: web.Request) -> web.Response:
+        files = [{"filename": wheel, "url": f"../../files/{wheel}",
+                  "hashes": {"sha256": hashlib.sha256(data).hexdigest()}}]  # fmt: skip
+        body = {"meta": {"api-version": "1.1"}, "name": "transformers", "files": files}
+        return web.json_response(body, content_type="application/vnd.pypi.simple.v1+json")
+
+    async def file(request: web.Request) -> web.Response:
+        served.append(request.match_info["name"])
+        return web.Response(body=data)
+
+    app = web.Application()
+    app.router.add_get("/simple/{name}/", page)
+    app.router.add_get("/files/{name}", file)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    cache = tmp_path / "cache"
+    cached: dict[str, list[str]] = {}
+
+    async def progress(step: str) -> None:
+        if step == "audit" and step not in cached:
+            folder = cache / "dist"
+            cached[step] = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        index = f"http://127.0.0.1:{runner.addresses[0][1]}/simple"
+        for name in ("uv.lock", "uv.vllm.lock"):
+            text = (repo / name).read_text()
+            (repo / name).write_text(text.replace('registry = "wheelhouse"', f'registry = "{index}"'))
+        git(repo, "commit", "-qam", "locks name a remote index")
+        runtime = Runtime(environ, isolation, cache_dir=cache)
+        request = parse_request(["transformers==4.57.1"])
+        result = await run_upgrade(repo, request, runtime=runtime, progress=progress)
+    finally:
+        await runner.cleanup()
+    assert result.outcome == "landed", result
+    assert served == [wheel]
+    assert [n for n in cached["audit"] if n.startswith("transformers-4.57.1-")], cached
