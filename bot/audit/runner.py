@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -14,7 +14,7 @@ from bot.audit.compare import Versions, compare_uses
 from bot.audit.compat import ShimContext, check_shims
 from bot.audit.distributions import Fetch, Unpacked, unpack_distribution
 from bot.audit.fetch import fetch_file
-from bot.audit.guards import find_guards, outcome
+from bot.audit.guards import Guard, find_guards, outcome
 from bot.audit.messages import message
 from bot.audit.strings import vanished_strings
 from bot.audit.usage import find_uses
@@ -70,6 +70,25 @@ class AuditScope:
     cache_dir: Path  # downloaded distributions and extracted APIs
     fetch: Fetch  # how archives the lock records by URL are downloaded
     files: tuple[str, ...]  # the repository's Python files
+    # Version guards found before the new locks existed: package -> (the import names searched, guards).
+    early_guards: Mapping[str, EarlyGuards] = field(default_factory=dict)
+
+
+EarlyGuards = tuple[frozenset[str], tuple[Guard, ...]]
+
+
+def package_roots(repo: Path, config: Config, package: str, top_level: tuple[str, ...]) -> frozenset[str]:
+    """The import names audited for `package`, given the top-level names its distribution ships."""
+    checklist = _checklist(repo, config, package)
+    names = import_names(package, config, checklist=checklist, distribution={package: top_level}).names
+    return frozenset(names)
+
+
+def guards_ahead(repo: Path, config: Config, package: str, top_level: tuple[str, ...]) -> EarlyGuards:
+    """The version guards on `package` in the repository, found before locking (they depend only
+    on the code); the audit uses them when it searches the same import names."""
+    roots = package_roots(repo, config, package, top_level)
+    return roots, tuple(find_guards(repo, package, roots, files=tuple(python_files(repo))))
 
 
 def audit_package(
@@ -83,14 +102,7 @@ def audit_package(
     repo, config, files = scope.repo, scope.config, scope.files
     floor = floor or versions.new
     checklist = _checklist(repo, config, versions.package)
-    roots = frozenset(
-        import_names(
-            versions.package,
-            config,
-            checklist=checklist,
-            distribution={versions.package: new_dist.top_level or old_dist.top_level},
-        ).names
-    )
+    roots = package_roots(repo, config, versions.package, new_dist.top_level or old_dist.top_level)
     old_api, new_api = (
         ApiModel(old_dist, cache_dir=scope.cache_dir),
         ApiModel(new_dist, cache_dir=scope.cache_dir),
@@ -130,7 +142,12 @@ def _guards(
 ) -> tuple[list[GuardStatus], list[Finding]]:
     """Every version guard on `package`, and a finding for each one the new floor makes dead."""
     guards, findings = [], []
-    for guard in find_guards(scope.repo, package, roots, files=scope.files):
+    early = scope.early_guards.get(package)
+    if early is not None and early[0] == roots:
+        found: Sequence[Guard] = early[1]
+    else:
+        found = find_guards(scope.repo, package, roots, files=scope.files)
+    for guard in found:
         result = outcome(guard, floor)
         guards.append(GuardStatus(guard.file, guard.line, guard.text, result is not None))
         if result is not None:
@@ -154,15 +171,17 @@ async def run_audit(  # noqa: PLR0913
     *,
     cache_dir: Path,
     fetch: Fetch = fetch_file,
+    early_guards: Mapping[str, EarlyGuards] | None = None,
 ) -> AuditReport:
     """Audit each changed focused package (not `audit = false`) against the repository's code.
 
     A package whose distributions cannot be obtained gets an `error` note in its section rather than
     failing the whole step; findings never come from guesses. Archives the lock records by URL are
     downloaded with `fetch` (aiohttp by default); find-links files are read from the repository.
+    `early_guards` are version guards found while uv locked (see `guards_ahead`).
     """
     files = await asyncio.to_thread(lambda: tuple(python_files(repo)))
-    scope = AuditScope(repo, config, cache_dir, fetch, files)
+    scope = AuditScope(repo, config, cache_dir, fetch, files, early_guards or {})
     results: list[PackageAudit] = []
     for change in changes:
         settings = config.packages.get(change.package)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from bot.model import Section
 from bot.pipeline.context import Context, timed
 from bot.pipeline.progress import announced
 from bot.text.render import render
+
+if TYPE_CHECKING:
+    from bot.audit.runner import EarlyGuards
 
 
 def _checklists_present(ctx: Context) -> bool:
@@ -49,8 +53,9 @@ async def validate(ctx: Context, packages: Sequence[str], *, reason: str) -> Non
     ctx.sections["checklists"] = Section("done")
 
 
-async def audit(ctx: Context) -> None:
-    """Step 6 for every focused package whose resolved version changed."""
+async def audit(ctx: Context, *, guards: Mapping[str, EarlyGuards] | None = None) -> None:
+    """Step 6 for every focused package whose resolved version changed (`guards`: version guards
+    found while uv locked)."""
     changed = [c for c in ctx.changes if c.focused]
     if not changed:
         ctx.sections["audit"] = Section("done")
@@ -62,8 +67,9 @@ async def audit(ctx: Context) -> None:
     async with announced(ctx.progress, "audit"):
         with timed(ctx.observer, "audit"):
             report = await run_audit(
-                ctx.repo, ctx.config, ctx.changes, ctx.baseline, ctx.new_locks, cache_dir=ctx.cache_dir
-            )
+                ctx.repo, ctx.config, ctx.changes, ctx.baseline, ctx.new_locks, cache_dir=ctx.cache_dir,
+                early_guards=guards,
+            )  # fmt: skip
     ctx.audit = report
     ctx.sections["audit"] = Section("done")
     from bot.pipeline.fix_steps import fix

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from packaging.version import Version
 
@@ -15,6 +15,9 @@ from bot.errors import UpgradeDepsError
 from bot.model import LockedPackage, Requested
 from bot.pipeline import api_steps
 from bot.pipeline.context import Context
+
+if TYPE_CHECKING:
+    from bot.audit.runner import EarlyGuards
 
 Yanked = Mapping[str, Mapping[str, str]]  # {package: {version: reason}}
 T = TypeVar("T")
@@ -41,20 +44,29 @@ def old_entries(ctx: Context) -> list[LockedPackage]:
     return list(found.values())
 
 
-async def prefetch_old(ctx: Context) -> None:
-    """Unpack every old distribution the audit will want; the audit finds them in its cache.
+async def prefetch_old(ctx: Context) -> dict[str, EarlyGuards]:
+    """Unpack every old distribution the audit will want (the audit finds them in its cache), and
+    find the version guards on each requested package, which depend only on the code.
 
     Nothing here decides anything: a distribution that cannot be had now is the audit's to report.
     """
     entries = old_entries(ctx)
     if not entries:
-        return
+        return {}
     from bot.audit.distributions import unpack_distribution
     from bot.audit.fetch import fetch_file
+    from bot.audit.runner import guards_ahead
 
+    guards: dict[str, EarlyGuards] = {}
     for entry in entries:
         with contextlib.suppress(UpgradeDepsError):
-            await unpack_distribution(ctx.repo, entry, cache_dir=ctx.cache_dir, fetch=fetch_file)
+            unpacked = await unpack_distribution(ctx.repo, entry, cache_dir=ctx.cache_dir, fetch=fetch_file)
+            if entry.name not in guards and unpacked.top_level:
+                # A thread: the scan parses the repository's code while the loop waits on uv.
+                guards[entry.name] = await asyncio.to_thread(
+                    guards_ahead, ctx.repo, ctx.config, entry.name, unpacked.top_level
+                )
+    return guards
 
 
 async def prefetch_new(ctx: Context) -> None:
@@ -147,15 +159,17 @@ class DuringLock:
             with contextlib.suppress(asyncio.CancelledError, UpgradeDepsError):
                 await task
 
-    async def finish(self, *, landed: bool) -> Yanked:
+    async def finish(self, *, landed: bool) -> tuple[Yanked, dict[str, EarlyGuards]]:
         """Wait for the checklist scan (its errors are the run's), drop the rest unless the upgrade
-        landed, and return the yank data."""
+        landed, and return the yank data and the version guards found."""
         self.started.set()  # no uv ran (nothing to pin): the checklist scan still runs
         await self.validation
         if not landed:
             await self.cancel()
-            return {}
-        for task in (self.old, self.new):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        return await self.yanked
+            return {}, {}
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.new
+        guards = {}
+        with contextlib.suppress(asyncio.CancelledError):
+            guards = await self.old
+        return await self.yanked, guards

@@ -168,7 +168,7 @@ async def _run_steps(ctx: Context) -> UpgradeResult:
         await background.cancel()
         raise
     landed = bool(targets) and locked and not any(item.blocking for item in ctx.unresolved)
-    yanked = await background.finish(landed=landed)
+    yanked, guards = await background.finish(landed=landed)
     if not targets:
         return ctx.result(outcome="nothing", date=_today())
     if not locked:
@@ -176,7 +176,7 @@ async def _run_steps(ctx: Context) -> UpgradeResult:
     if any(item.blocking for item in ctx.unresolved):
         return ctx.result(outcome="not-landed", date=_today())
     await run_stages(ctx, yanked=yanked)
-    await api_steps.audit(ctx)
+    await api_steps.audit(ctx, guards=guards)
     ctx.release_notes = await release_notes.step(ctx, ctx.notes_source)
     return ctx.result(outcome=_outcome(ctx), date=_today())
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.pipeline.context import Runtime
+from bot.pipeline.context import RunOptions, Runtime
 from bot.pipeline.request import parse_request
 from bot.pipeline.upgrade import run_upgrade
 from bot.tools.isolation import Isolation
@@ -132,3 +132,34 @@ async def test_the_requested_version_is_fetched_from_the_index_while_uv_locks(
     assert result.outcome == "landed", result
     assert served == [wheel]
     assert [n for n in cached["audit"] if n.startswith("transformers-4.57.1-")], cached
+
+
+GUARDED = """\
+import sglang
+
+if sglang.__version__ < "0.5.10":
+    LEGACY = True
+"""
+
+
+@pytest.mark.asyncio
+async def test_version_guards_are_found_while_uv_locks(
+    project_root: Path, tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    repo = copy_example(project_root, tmp_path / "example")
+    (repo / "src" / "app" / "guarded.py").write_text(GUARDED)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a version guard")
+
+    async def progress(step: str) -> None:
+        if step == "audit":
+            # Had the scan waited for the audit, it would not find the guard any more.
+            (repo / "src" / "app" / "guarded.py").write_text("import sglang\n")
+
+    # No fixes: their re-audit after editing the code scans again, as it must.
+    runtime, options = Runtime(environ, isolation, cache_dir=tmp_path / "c"), RunOptions(fix=False)
+    request = parse_request(["sglang==0.5.10"])
+    result = await run_upgrade(repo, request, runtime=runtime, options=options, progress=progress)
+    assert result.audit is not None
+    guards = [g for p in result.audit.packages for g in p.guards]
+    assert [(g.file, g.line) for g in guards] == [("src/app/guarded.py", 3)]
