@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -264,3 +266,35 @@ async def test_a_sibling_path_taken_by_someone_else_locks_one_variant_after_the_
     assert result.outcome == "landed", result
     assert f"lock one variant after the other: cannot copy the tree to {taken}: File exists" in seen
     assert taken.read_text() == "not ours"
+
+
+@pytest.mark.asyncio
+async def test_parallel_variants_report_in_the_variants_order_not_the_order_they_finish(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    # Both variants cannot take transformers 4.57.1 (legacy-kernels caps numpy below what it needs);
+    # the default variant's path dependency takes a second to build, so the vllm variant fails first.
+    write_backend_package(tmp_path / "slow", "slowlib", "1.0", hook="import time\ntime.sleep(1)")
+    extra = '    "legacy-kernels",\n    "slowlib",\n]\n'
+    sources = '\n[tool.uv.sources]\nslowlib = { path = "../slow" }\n'
+    sglang = SGLANG_MANIFEST.replace('    "peft>=0.17.0",\n]\n', '    "peft>=0.17.0",\n' + extra) + sources
+    vllm = VLLM_MANIFEST.replace(
+        '    "peft>=0.17.0",\n]\n', '    "peft>=0.17.0",\n    "legacy-kernels",\n]\n'
+    )
+    repo = dual_repo(tmp_path, **{"pyproject.toml": sglang, "pyproject.vllm.toml": vllm})
+    # uv would reuse the metadata it built for the baseline: a newer pyproject.toml makes it build again.
+    later = time.time() + 10
+    os.utime(tmp_path / "slow" / "pyproject.toml", (later, later))
+    finished: list[str] = []
+
+    async def progress(step: str) -> None:
+        if step.startswith("lock ") and step.endswith(" s"):
+            finished.append(step.split()[1])
+
+    result = await run_upgrade(
+        repo, parse_request(["transformers==4.57.1"]), runtime=Runtime(environ, isolation), progress=progress
+    )
+    assert result.outcome == "not-landed"
+    conflicts = [u.message.split(":")[0] for u in result.unresolved if u.kind == "conflict"]
+    assert finished == ["vllm", "default"]  # the premise: they finish in the other order
+    assert conflicts == ["variant default", "variant vllm"], (conflicts, finished)
