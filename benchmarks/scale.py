@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.load import SECRET, start, stop, wait_ready  # noqa: E402
-from benchmarks.loadgen import Figures, cpu_ticks, figures, load  # noqa: E402
+from benchmarks.loadgen import Figures, cpu_ticks, figures, load, process_cpu  # noqa: E402
 from bot.service.inbox import NewJob  # noqa: E402
 from bot.service.jobs import Job  # noqa: E402
 from bot.service.pgconn import Database  # noqa: E402
@@ -52,7 +52,8 @@ def jobs_in(url: str, prefix: str) -> int:
     return int(row[0]) if row else 0
 
 
-async def intake(cluster: Cluster, work: Path, rate: float, duration: float) -> Figures:
+async def intake(cluster: Cluster, work: Path, rate: float, duration: float) -> tuple[Figures, str]:
+    """The run's figures, and the CPU each side spent per accepted delivery."""
     url = cluster.create_database()
     migrate(Database(url), at_start=True)
     private, public = key_pair()
@@ -76,14 +77,20 @@ async def intake(cluster: Cluster, work: Path, rate: float, duration: float) -> 
             raise
         body = (FIXTURES / "pull_request.opened.json").read_bytes()
         begin, ticks = time.perf_counter(), cpu_ticks()
+        cpu = (process_cpu(server.pid), process_cpu(cluster.pid(), children=True), process_cpu(os.getpid()))
         sent, accepted, latencies = await load(f"http://127.0.0.1:{port}/webhook", [body], secret=SECRET,
                                                prefix="pg", rate=rate, duration=duration)  # fmt: skip
         elapsed = time.perf_counter() - begin
+        spent = (process_cpu(server.pid) - cpu[0], process_cpu(cluster.pid(), children=True) - cpu[1],
+                 process_cpu(os.getpid()) - cpu[2])  # fmt: skip
     finally:
         if server is not None:
             await stop(server)
         await stop(fake)
-    return figures("pg-intake", sent, accepted, latencies, elapsed, jobs_in(url, "pg"), ticks)
+    each = [f"{name} {seconds * 1e3 / max(accepted, 1):.2f}" for name, seconds in
+            zip(("serve", "PostgreSQL", "load generator"), spent, strict=True)]  # fmt: skip
+    found = figures("pg-intake", sent, accepted, latencies, elapsed, jobs_in(url, "pg"), ticks)
+    return found, "CPU ms per delivery: " + ", ".join(each)
 
 
 async def listening(port: int, process: asyncio.subprocess.Process, timeout: float = 60) -> None:  # noqa: ASYNC109
@@ -186,11 +193,14 @@ async def main() -> None:
     parser.add_argument("--cost", type=float, default=0.25, help="CPU seconds per job")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}", flush=True)
-    with running_cluster() as cluster, tempfile.TemporaryDirectory(prefix="upgrade-deps-scale-") as tmp:
+    # fsync on: a 202 means the row is on disk, as on a production server
+    durable = running_cluster(durable=True)
+    with durable as cluster, tempfile.TemporaryDirectory(prefix="upgrade-deps-scale-") as tmp:
         print(f"work directory {tmp}", flush=True)
         if args.only in (None, "intake"):
             print(f"intake: {args.rate:.0f} deliveries/s for {args.duration:.0f} s", flush=True)
-            print((await intake(cluster, Path(tmp), args.rate, args.duration)).line(), flush=True)
+            found, cpu = await intake(cluster, Path(tmp), args.rate, args.duration)
+            print(found.line(), cpu, sep="\n  ", flush=True)
         if args.only in (None, "throughput"):
             rounds = calibrate(args.cost)
             print(f"throughput: {args.jobs} jobs of {args.cost} s CPU ({rounds} sha256 rounds)", flush=True)
