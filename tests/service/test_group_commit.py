@@ -6,9 +6,9 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+from bot.service.group_commit import GroupCommit
 from bot.service.inbox import Inbox, NewJob, inbox_path
 from bot.service.jobs import JobStore
-from bot.service.server import GroupCommit
 
 
 async def test_locked_database_is_retried_without_blocking(tmp_path: Path) -> None:
