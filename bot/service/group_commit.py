@@ -5,16 +5,27 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-from bot.errors import StoreError
+from bot.errors import StoreError, StoreUnavailableError
 from bot.service.inbox import NewJob
 from bot.service.store import Deliveries
 
 Batch = list[tuple[NewJob, asyncio.Future[int | None]]]
 RETRY_LOCKED = 0.002  # seconds before trying a write again that found the database locked
+# Seconds a delivery waits for its commit on a store across the network. GitHub gives up on a
+# delivery after 10 s; a database that has not answered for this long is as good as gone, and a
+# prompt 503 lets the operator redeliver (a commit that lands after it makes the redelivery a
+# duplicate the store recognises, never a second job).
+COMMIT_WAIT = 2.0
 
 
 def _locked(exc: Exception) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+def _consume(future: asyncio.Future[int | None]) -> None:
+    """An outcome nobody waits for any more (its request was answered 503) is not an error to log."""
+    if not future.cancelled():
+        future.exception()
 
 
 class GroupCommit:
@@ -23,8 +34,9 @@ class GroupCommit:
     Each request still waits for its own row to be committed before it is acknowledged.
     """
 
-    def __init__(self, store: Deliveries) -> None:
+    def __init__(self, store: Deliveries, *, wait: float = COMMIT_WAIT) -> None:
         self.store = store
+        self.wait = wait
         self._pending: Batch = []
         self._retrying = False
         self.locked = 0  # writes that found the database locked and were retried (see /healthz)
@@ -32,19 +44,31 @@ class GroupCommit:
         # time: deliveries arriving meanwhile make the next batch.
         self.threaded = bool(getattr(store, "threaded", False))
         self._writing: asyncio.Task[None] | None = None
+        self._writing_since = 0.0
 
     async def add(self, job: NewJob) -> int | None:
-        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if self.threaded and self._writing is not None and loop.time() - self._writing_since > self.wait:
+            # The write under way has not come back in `wait`: answer now rather than queue behind it.
+            raise StoreUnavailableError(f"the job store has not answered for {self.wait:g} s")
+        future: asyncio.Future[int | None] = loop.create_future()
         if not self._pending and not self._retrying and self._writing is None:
-            asyncio.get_running_loop().call_soon(self._flush)
+            loop.call_soon(self._flush)
         self._pending.append((job, future))
-        return await future
+        if not self.threaded:
+            return await future
+        future.add_done_callback(_consume)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.wait)
+        except TimeoutError:
+            raise StoreUnavailableError(f"the job store did not commit within {self.wait:g} s") from None
 
     def _flush(self) -> None:
         batch, self._pending, self._retrying = self._pending, [], False
         if not batch:
             return
         if self.threaded:
+            self._writing_since = asyncio.get_running_loop().time()
             self._writing = asyncio.create_task(self._write(batch), name="deliveries-commit")
             return
         try:

@@ -146,11 +146,15 @@ def make_app(hooks: Hooks) -> web.Application:
         locked = hooks.commits.locked if hooks.commits else 0
         try:
             if hooks.commits is not None and hooks.commits.threaded:
-                counts = await asyncio.to_thread(hooks.store.counts)
+                # A database that hangs takes the replica out of the load balancer as one that is gone.
+                counts = await asyncio.wait_for(asyncio.to_thread(hooks.store.counts), hooks.commits.wait)
             else:
                 counts = hooks.store.counts()
         except StoreError as exc:
             return web.json_response({"ok": False, "error": str(exc)}, status=503)
+        except TimeoutError:
+            error = f"the job store did not answer within {hooks.commits.wait if hooks.commits else 0:g} s"
+            return web.json_response({"ok": False, "error": error}, status=503)
         return web.json_response({"ok": True, "jobs": counts, "locked_retries": locked})
 
     app.router.add_post("/webhook", webhook)
