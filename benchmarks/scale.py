@@ -64,7 +64,8 @@ async def intake(cluster: Cluster, work: Path, rate: float, duration: float) -> 
     fake = await start(*fake_argv, env=dict(os.environ), log=work / "fake.log")
     env = {"PATH": os.environ["PATH"], "HOME": str(work), "GITHUB_APP_ID": "4242",
            "GITHUB_PRIVATE_KEY": private, "GITHUB_WEBHOOK_SECRET": SECRET,
-           "GITHUB_API_URL": f"http://127.0.0.1:{fake_port}", "UPGRADE_DEPS_DB": url}  # fmt: skip
+           "GITHUB_API_URL": f"http://127.0.0.1:{fake_port}", "UPGRADE_DEPS_DB": url,
+           "UPGRADE_DEPS_METRICS_DIR": str(work / "metrics")}  # fmt: skip
     server = None
     try:
         await listening(fake_port, fake)  # the fake answers /app only signed: wait for its port instead
