@@ -205,6 +205,7 @@ async def serve(settings: Settings, host: str, port: int) -> int:
         if workers is not None:
             await workers.stop()
         store.close()
+        pages.close()
     return 0
 
 
