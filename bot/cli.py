@@ -118,6 +118,13 @@ def _add_roles(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     worker.add_argument(
         "--concurrency", type=_count(1), metavar="N", help="jobs at a time (default: UPGRADE_DEPS_WORKERS)"
     )
+    worker.add_argument(
+        "--metrics-port", type=_count(1), metavar="PORT",
+        help="serve this worker's Prometheus metrics (jobs, steps, GitHub requests) at /metrics on PORT"
+        " (default: none; the queue's gauges are on serve's /metrics)",
+    )  # fmt: skip
+    worker.add_argument("--metrics-host", default="127.0.0.1",
+                        help="address --metrics-port listens on (default: 127.0.0.1)")  # fmt: skip
     worker.add_argument("--settings-fd", type=int, help=argparse.SUPPRESS)
 
     db = sub.add_parser(
