@@ -46,26 +46,43 @@ class Database:
     Calls are synchronous: each is one short round trip, made between two awaits of the event
     loop, so a transaction never interleaves with another task's statements on the same connection
     (the webhook server makes its calls on a thread instead, one at a time).
+
+    With `background=True` (a worker's store, called on its event loop) a connection that was lost
+    is not opened again by the next call, which could wait the whole connect timeout with the loop
+    stopped: calls fail at once until `available()`, made on a thread, has reconnected.
     """
 
     rowid = "seq"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, background: bool = False) -> None:
         self.url = url
         self.where = where(url)
+        self.background = background
         self._conn: psycopg.Connection[Row] | None = None
         self._opening = threading.Lock()
+        self._lost = False  # opened once, broken since
 
     def connection(self) -> psycopg.Connection[Row]:
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.broken:
+            return conn
+        if self.background and (self._lost or conn is not None):
+            self._lost = True
+            raise StoreUnavailableError(f"lost the job store ({self.where}); reconnecting")
+        return self._open()
+
+    def _open(self) -> psycopg.Connection[Row]:
         with self._opening:
             if self._conn is not None and not self._conn.closed and not self._conn.broken:
                 return self._conn
             try:
                 self._conn = psycopg.connect(self.url, **options(self.url))
             except UNREACHABLE as exc:
+                self._lost = True
                 raise StoreUnavailableError(
                     f"the job store ({self.where}) cannot be reached: {_first_line(exc)}"
                 ) from None
+            self._lost = False
             return self._conn
 
     @contextlib.contextmanager
@@ -104,8 +121,13 @@ class Database:
             yield
 
     def available(self) -> bool:
-        """Whether the database answers now (a fresh connection is tried when the last one broke)."""
+        """Whether the database answers now (a fresh connection is tried when the last one broke).
+
+        It may wait the connect timeout: the worker pool calls it on a thread.
+        """
         try:
+            if self.background and self._lost:
+                self._open()
             self.one("SELECT 1")
         except StoreUnavailableError:
             return False

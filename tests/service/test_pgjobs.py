@@ -15,7 +15,7 @@ from bot.service.pgconn import Database
 from bot.service.pgintake import PgIntake, clock
 from bot.service.pgjobs import PgJobStore
 from bot.service.pgschema import LATEST, migrate
-from tests.support.postgres import running_cluster
+from tests.support.postgres import connections, cut_connections, running_cluster
 
 
 def test_a_killed_workers_job_goes_to_another_once_its_lease_runs_out(pg_url: str) -> None:
@@ -135,6 +135,21 @@ def test_a_database_that_goes_away_is_unavailable_then_reconnected() -> None:
         assert intake.add_many([NewJob("during", "o/r#1", "command", "{}")]) != [None]  # redelivered: stored
         job = store.claim()
         assert job is not None and job.delivery == "before"
+
+
+def test_a_workers_lost_connection_is_opened_again_only_by_the_probe(pg_url: str) -> None:
+    db = Database(pg_url, background=True)
+    assert db.one("SELECT 1") == (1,)
+    assert cut_connections(pg_url) == 1
+    with pytest.raises(StoreUnavailableError, match="lost the job store"):
+        db.one("SELECT 1")
+    # The calls a worker makes on its event loop fail at once: none of them waits to connect.
+    with pytest.raises(StoreUnavailableError, match="reconnecting"):
+        db.one("SELECT 1")
+    assert connections(pg_url) == 0
+    assert db.available()  # what the pool calls on a thread
+    assert db.one("SELECT 1") == (1,) and connections(pg_url) == 1
+    db.close()
 
 
 def test_migrations_are_idempotent_and_refuse_a_newer_schema(pg_url: str) -> None:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import psycopg
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -29,6 +28,7 @@ from tests.fakegithub.loopback import APP_ID
 from tests.fakegithub.server import FakeGitHub
 from tests.support.appkeys import key_pair
 from tests.support.http import free_port, serving
+from tests.support.postgres import connections
 from tests.support.webhooks import SECRET, headers, payload
 
 COMMAND = payload("issue_comment.created.with-installation")
@@ -226,17 +226,7 @@ async def test_serve_on_postgresql_closes_every_connection_it_opened_when_it_sto
         for page in ("healthz", "metrics"):  # the intake's reader, the queue gauges' own connection
             async with session.get(f"http://127.0.0.1:{port}/{page}") as response:
                 assert response.status == 200
-    assert _connections(pg_url) == 2
+    assert connections(pg_url) == 2
     os.kill(os.getpid(), signal.SIGTERM)
     assert await asyncio.wait_for(server, 60) == 0
-    assert _connections(pg_url) == 0
-
-
-def _connections(url: str) -> int:
-    """The job store's connections to the database of `url` (a backend leaves pg_stat_activity at once)."""
-    with psycopg.connect(url) as conn:
-        row = conn.execute(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = 'upgrade-deps'"
-            " AND datname = current_database()"
-        ).fetchone()
-    return int(row[0]) if row else 0
+    assert connections(pg_url) == 0

@@ -20,7 +20,7 @@ from bot.service.pgjobs import PgJobStore
 from bot.service.pgschema import migrate
 from bot.service.worker import MAX_DELAY, WorkerPool, backoff
 from bot.tools.isolation import Isolation
-from tests.support.postgres import running_cluster
+from tests.support.postgres import cut_connections, running_cluster
 from tests.support.repos import dual_repo, git, snapshot
 
 
@@ -220,3 +220,31 @@ async def test_a_worker_that_cannot_renew_stops_its_job_before_the_lease_runs_ou
         await asyncio.wait_for(stopped.wait(), 60)
         assert pool.running == 0
         await pool.stop()
+
+
+async def test_a_worker_whose_connection_drops_reconnects_and_keeps_its_running_job(pg_url: str) -> None:
+    store = PgJobStore(pg_url, lease=1.5)  # renewed every 0.5 s; stopped after 1 s without renewal
+    store.add(delivery="d", subject="s", kind="command", spec="{}")
+    started, finish, cancelled = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def runner(job: Job) -> None:
+        started.set()
+        try:
+            await finish.wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    pool = WorkerPool(store, runner, size=1)
+    pool.start()
+    await asyncio.wait_for(started.wait(), 60)
+    assert cut_connections(pg_url) == 1
+    await asyncio.sleep(2.5)  # past the whole lease: only renewals on a new connection kept it
+    assert not cancelled.is_set() and pool.running == 1
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT state, lease_owner FROM jobs").fetchone() == ("running", store.owner)
+    finish.set()
+    await pool.drain()
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT state FROM jobs").fetchone() == ("done",)
+    store.close()

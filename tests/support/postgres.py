@@ -97,3 +97,23 @@ def running_cluster(*, durable: bool = False) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.remove()
+
+
+# The job store's connections (every one it opens carries this application_name).
+OURS = "application_name = 'upgrade-deps' AND datname = current_database()"
+
+
+def connections(url: str) -> int:
+    """How many connections the job store holds to the database of `url`."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(f"SELECT COUNT(*) FROM pg_stat_activity WHERE {OURS}").fetchone()  # noqa: S608
+    return int(row[0]) if row else 0
+
+
+def cut_connections(url: str) -> int:
+    """End the job store's connections to the database of `url`, as a network that drops them does."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            f"SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE {OURS}"  # noqa: S608
+        ).fetchone()
+    return int(row[0]) if row else 0
