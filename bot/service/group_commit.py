@@ -46,10 +46,15 @@ class GroupCommit:
         self._writing: asyncio.Task[None] | None = None
         self._writing_since = 0.0
 
+    @property
+    def stalled(self) -> bool:
+        """Whether the write under way has not come back within `wait`: the database does not answer."""
+        return (self.threaded and self._writing is not None
+                and asyncio.get_running_loop().time() - self._writing_since > self.wait)  # fmt: skip
+
     async def add(self, job: NewJob) -> int | None:
         loop = asyncio.get_running_loop()
-        if self.threaded and self._writing is not None and loop.time() - self._writing_since > self.wait:
-            # The write under way has not come back in `wait`: answer now rather than queue behind it.
+        if self.stalled:  # answer now rather than queue behind it
             raise StoreUnavailableError(f"the job store has not answered for {self.wait:g} s")
         future: asyncio.Future[int | None] = loop.create_future()
         if not self._pending and not self._retrying and self._writing is None:

@@ -19,7 +19,7 @@ import orjson
 from aiohttp import web
 from gidgethub.sansio import Event
 
-from bot.errors import PayloadError, StoreError
+from bot.errors import PayloadError, StoreError, StoreUnavailableError
 from bot.service import jobspec
 from bot.service import store as job_store
 from bot.service.delivery_log import Delivered, describe, log_delivery
@@ -133,6 +133,27 @@ async def _persist(
     return web.json_response({"jobs": created, "redelivery": not created}, status=202)
 
 
+async def health(hooks: Hooks) -> web.Response:
+    """/healthz: the jobs by state, or 503 when the job store is gone or does not answer."""
+    commits = hooks.commits
+    locked = commits.locked if commits else 0
+    try:
+        if commits is not None and commits.stalled:
+            # No query to add behind the stuck write (each would hold a thread until it answers).
+            raise StoreUnavailableError(f"the job store has not answered for {commits.wait:g} s")
+        if commits is not None and commits.threaded:
+            # A database that hangs takes the replica out of the load balancer as one that is gone.
+            counts = await asyncio.wait_for(asyncio.to_thread(hooks.store.counts), commits.wait)
+        else:
+            counts = hooks.store.counts()
+    except StoreError as exc:
+        return web.json_response({"ok": False, "error": str(exc)}, status=503)
+    except TimeoutError:
+        error = f"the job store did not answer within {commits.wait if commits else 0:g} s"
+        return web.json_response({"ok": False, "error": error}, status=503)
+    return web.json_response({"ok": True, "jobs": counts, "locked_retries": locked})
+
+
 def make_app(hooks: Hooks) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
 
@@ -143,19 +164,7 @@ def make_app(hooks: Hooks) -> web.Application:
         return response
 
     async def healthz(_: web.Request) -> web.Response:
-        locked = hooks.commits.locked if hooks.commits else 0
-        try:
-            if hooks.commits is not None and hooks.commits.threaded:
-                # A database that hangs takes the replica out of the load balancer as one that is gone.
-                counts = await asyncio.wait_for(asyncio.to_thread(hooks.store.counts), hooks.commits.wait)
-            else:
-                counts = hooks.store.counts()
-        except StoreError as exc:
-            return web.json_response({"ok": False, "error": str(exc)}, status=503)
-        except TimeoutError:
-            error = f"the job store did not answer within {hooks.commits.wait if hooks.commits else 0:g} s"
-            return web.json_response({"ok": False, "error": error}, status=503)
-        return web.json_response({"ok": True, "jobs": counts, "locked_retries": locked})
+        return await health(hooks)
 
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)

@@ -102,12 +102,17 @@ async def test_a_replica_whose_database_hangs_answers_503_to_deliveries_and_prob
             other.execute("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE")
             loop = asyncio.get_running_loop()
             began = loop.time()
+            async with session.get(f"{url}/healthz") as health:  # its count waits on the lock
+                assert health.status == 503
+                assert "did not answer within 0.3 s" in (await health.json())["error"]
             signed = headers("issue_comment", body)
             async with session.post(f"{url}/webhook", data=body, headers=signed) as got:
                 assert got.status == 503
-            async with session.get(f"{url}/healthz") as health:
-                assert health.status == 503
-                assert "did not answer within 0.3 s" in (await health.json())["error"]
             assert loop.time() - began < 1.5  # neither waited for the database
+            began = loop.time()
+            async with session.get(f"{url}/healthz") as health:  # a write is stuck: no query at all
+                assert health.status == 503
+                assert "has not answered for 0.3 s" in (await health.json())["error"]
+            assert loop.time() - began < 0.2
             other.rollback()
     intake.close()
