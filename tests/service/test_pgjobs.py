@@ -195,3 +195,20 @@ def test_the_status_page_and_queue_gauges_read_the_postgresql_store(pg_url: str)
     assert recent[1].timing == Timing(started=12.0) and recent[0].timing is None
     view.close()
     store.close()
+
+
+def test_deliveries_keep_every_character_an_array_would_escape(pg_url: str) -> None:
+    # The batch goes to the database as arrays, sent in binary: no quoting of their elements.
+    odd = 'a "quoted" {brace}, back\\slash\\\\, NULL, ünïcödé ✓, tab\tnewline\n'
+    store = PgJobStore(pg_url, lease=30)
+    ids = PgIntake(pg_url).add_many([NewJob(f"d-{odd}", f"o/r#{odd}", "command", odd, None),
+                                     NewJob("NULL", "o/r#2", "command", "{}", f"key {odd}")])  # fmt: skip
+    assert ids == [1, 2]
+    first, second = store.get(1), store.get(2)
+    assert first is not None
+    assert (first.delivery, first.subject, first.spec) == (f"d-{odd}", f"o/r#{odd}", odd)
+    assert second is not None and second.delivery == "NULL"
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute("SELECT coalesce_key FROM jobs ORDER BY id").fetchall()
+    assert rows == [(None,), (f"key {odd}",)]
+    store.close()
