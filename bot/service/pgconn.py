@@ -62,19 +62,22 @@ class Database:
         self._opening = threading.Lock()
         self._lost = False  # opened once, broken since
 
-    def connection(self) -> psycopg.Connection[Row]:
+    def _usable(self) -> psycopg.Connection[Row] | None:
         conn = self._conn
-        if conn is not None and not conn.closed and not conn.broken:
+        return conn if conn is not None and not conn.closed and not conn.broken else None
+
+    def connection(self) -> psycopg.Connection[Row]:
+        if (conn := self._usable()) is not None:
             return conn
-        if self.background and (self._lost or conn is not None):
+        if self.background and (self._lost or self._conn is not None):
             self._lost = True
             raise StoreUnavailableError(f"lost the job store ({self.where}); reconnecting")
         return self._open()
 
     def _open(self) -> psycopg.Connection[Row]:
         with self._opening:
-            if self._conn is not None and not self._conn.closed and not self._conn.broken:
-                return self._conn
+            if (conn := self._usable()) is not None:
+                return conn
             try:
                 self._conn = psycopg.connect(self.url, **options(self.url))
             except UNREACHABLE as exc:
@@ -93,6 +96,7 @@ class Database:
         except UNREACHABLE as exc:
             if self._conn is not None:
                 self._conn.close()
+                self._lost = True
             raise StoreUnavailableError(f"lost the job store ({self.where}): {_first_line(exc)}") from None
         except psycopg.Error as exc:
             raise StoreError(
@@ -126,7 +130,7 @@ class Database:
         It may wait the connect timeout: the worker pool calls it on a thread.
         """
         try:
-            if self.background and self._lost:
+            if self.background and self._usable() is None:
                 self._open()
             self.one("SELECT 1")
         except StoreUnavailableError:

@@ -149,6 +149,10 @@ def test_a_workers_lost_connection_is_opened_again_only_by_the_probe(pg_url: str
     assert connections(pg_url) == 0
     assert db.available()  # what the pool calls on a thread
     assert db.one("SELECT 1") == (1,) and connections(pg_url) == 1
+    assert cut_connections(pg_url) == 1
+    with pytest.raises(StoreUnavailableError, match="lost the job store"):
+        db.one("SELECT 1")
+    assert db.available()  # the first probe after the loss reconnects
     db.close()
 
 
