@@ -34,9 +34,15 @@ def where(url: str) -> str:
 
 
 def options(url: str) -> dict[str, Any]:
-    """How every connection is opened: bounded waits, dead peers noticed, statements bounded."""
+    """How every connection is opened: bounded waits, dead peers noticed, statements bounded.
+
+    Keepalives notice a dead peer on an idle connection; tcp_user_timeout (25 s, what the
+    keepalives take) also on one waiting for its answer, which TCP would otherwise retransmit
+    for about 15 minutes before giving up, with the caller waiting all that time.
+    """
     return {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT, "keepalives": 1, "keepalives_idle": 10,
-            "keepalives_interval": 5, "keepalives_count": 3, "application_name": "upgrade-deps",
+            "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 25_000,
+            "application_name": "upgrade-deps",
             "options": "-c statement_timeout=30000 -c idle_in_transaction_session_timeout=60000"}  # fmt: skip
 
 

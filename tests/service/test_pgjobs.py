@@ -216,3 +216,16 @@ def test_deliveries_keep_every_character_an_array_would_escape(pg_url: str) -> N
         rows = conn.execute("SELECT coalesce_key FROM jobs ORDER BY id").fetchall()
     assert rows == [(None,), (f"key {odd}",)]
     store.close()
+
+
+def test_every_connection_bounds_how_long_a_dead_peer_can_keep_it_waiting(pg_url: str) -> None:
+    db = Database(pg_url)
+    given = db.connection().info.get_parameters()
+    # Idle: keepalives after 10 s, 3 probes 5 s apart; waiting for an answer: 25 s unacknowledged.
+    assert {key: given.get(key) for key in ("connect_timeout", "keepalives_idle", "keepalives_interval",
+                                            "keepalives_count", "tcp_user_timeout")} == {
+        "connect_timeout": "5", "keepalives_idle": "10", "keepalives_interval": "5",
+        "keepalives_count": "3", "tcp_user_timeout": "25000",
+    }  # fmt: skip
+    assert db.one("SHOW statement_timeout") == ("30s",)
+    db.close()
