@@ -6,7 +6,8 @@ from functools import partial
 
 from bot.files.lockdiff import diff_locks
 from bot.files.lockfile import read_lock
-from bot.model import Requested, Resolution, Section, Warning_
+from bot.files.units import in_lock_order
+from bot.model import Requested, Resolution, Section, Variant, Warning_
 from bot.pipeline.blockers import check_landed, report_failure
 from bot.pipeline.conflicts import MAX_ROUNDS, Diagnosis, LockProblem, diagnose
 from bot.pipeline.context import Context, timed
@@ -16,30 +17,25 @@ from bot.text.wording import say
 
 
 async def lock_all(ctx: Context, targets: list[PinTarget]) -> bool:
-    """Lock every variant a target touches; False when a variant could not be locked.
+    """Lock every unit a target touches, and every unit reaching one by a path dependency; False
+    when a unit could not be locked.
 
-    A variant that fails does not stop the others: each variant's conflicts are reported.
+    A unit that fails does not stop the others: each unit's conflicts are reported.
     """
     pins: dict[str, list[str]] = {}
     for target in targets:
         pinned = pins.setdefault(target.variant, [])
         # A URL or [tool.uv.sources] pin decides the version itself; asking uv for another one would
         # only fail. Lock without it and let the landed check name the declaration that kept it.
-        manifest = ctx.manifests[target.variant]
-        if not any(d.url for d in target.declarations) and manifest.source_of(target.item.name) is None:
+        unit = ctx.variant(target.variant)
+        sourced = any(ctx.manifest_at(path).source_of(target.item.name) for path in unit.manifests)
+        if not any(d.url for d in target.declarations) and not sourced:
             pinned.append(f"{target.item.name}=={target.item.version}")
     protected = frozenset(target.item.name for target in targets)
-    failed = []
-    for variant in ctx.variants:
-        if variant.name not in pins:
-            continue
-        await ctx.progress(f"lock {variant.name}")
-        ctx.files.remember(variant.lock)
-        items = [t.item for t in targets if t.variant == variant.name]
-        with timed(ctx.observer, "lock"):  # each variant's lock, its conflict rounds included
-            locked = await _lock_variant(ctx, variant.name, pins[variant.name], items, protected)
-        if not locked:
-            failed.append(variant.name)
+    order = in_lock_order(ctx.variants, list(pins))
+    for unit in order:
+        pins.setdefault(unit.name, [])  # reached by path: locked again for the other unit's new pins
+    failed = await _lock_units(ctx, order, pins, targets, protected)
     ctx.sections["lock"] = Section("done")
     if failed:
         return False
@@ -55,6 +51,25 @@ async def lock_all(ctx: Context, targets: list[PinTarget]) -> bool:
         names = [v.name for v in ctx.variants if v.lock in locks]
         ctx.snapshot(partial(render, "commit-locks.txt.j2", variants=names, changes=ctx.changes), locks)
     return True
+
+
+async def _lock_units(
+    ctx: Context, order: list[Variant], pins: dict[str, list[str]], targets: list[PinTarget],
+    protected: frozenset[str],
+) -> list[str]:  # fmt: skip
+    """Lock each unit once, in `order` (a unit after those it reaches by path); the names that failed.
+
+    One after the other: units that reach no other could run side by side."""
+    failed = []
+    for unit in order:
+        await ctx.progress(f"lock {unit.name}")
+        ctx.files.remember(unit.lock)
+        items = [t.item for t in targets if t.variant == unit.name]
+        with timed(ctx.observer, "lock"):  # each unit's lock, its conflict rounds included
+            locked = await _lock_variant(ctx, unit.name, pins[unit.name], items, protected)
+        if not locked:
+            failed.append(unit.name)
+    return failed
 
 
 async def _lock_variant(

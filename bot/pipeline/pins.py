@@ -18,11 +18,11 @@ from bot.text.wording import say
 def plan_and_pin(ctx: Context) -> list[PinTarget]:
     """Step 0's impact matrix and step 1's edits; returns the (package, variant) targets."""
     impacts = {
-        item.name: impact_of(item.name, ctx.variants, ctx.manifests, ctx.baseline)
+        item.name: impact_of(item.name, ctx.variants, ctx.manifests, ctx.baseline, ctx.unit_members())
         for item in ctx.request.items
     }
     absent = [
-        absent_message(item, ctx.manifests, ctx.baseline)
+        absent_message(item, ctx.all_manifests(), ctx.baseline)
         for item in ctx.request.items
         if impacts[item.name].scope == "absent"
     ]
@@ -67,13 +67,14 @@ def _url_pins(ctx: Context, targets: list[PinTarget]) -> None:
 
 
 def _edit(ctx: Context, targets: list[PinTarget]) -> list[Declaration]:
+    """Each target's declarations, in every manifest that holds them (a workspace's members too)."""
     edited: list[Declaration] = []
     for target in targets:
-        manifest = ctx.manifests[target.variant]
-        text, changed = manifest.rewrite(
-            target.item.name, partial(bump_specifier, version=target.item.version)
-        )
-        if changed:
-            ctx.write_manifest(target.variant, text)
-            edited += changed
+        for path in dict.fromkeys(d.manifest for d in target.declarations):
+            text, changed = ctx.manifest_at(path).rewrite(
+                target.item.name, partial(bump_specifier, version=target.item.version)
+            )
+            if changed:
+                ctx.write_manifest_at(path, text)
+                edited += changed
     return edited

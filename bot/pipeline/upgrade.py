@@ -11,11 +11,12 @@ from pathlib import Path
 
 from bot.errors import ManifestError, UpgradeDepsError
 from bot.files import repofiles
-from bot.files.config import Config, discover_variants, load_config
+from bot.files.config import Config, load_config
 from bot.files.lockfile import read_lock
 from bot.files.manifest import Manifest
 from bot.files.manifest_paths import outside_paths
 from bot.files.transaction import FileTransaction
+from bot.files.units import discover_units
 from bot.model import Commit, Request, Section, UpgradeResult, Variant
 from bot.pipeline import api_steps, release_notes
 from bot.pipeline.context import Context, Progress, RunOptions, Runtime
@@ -96,10 +97,11 @@ async def _prepare(
     restore_swap(repo, git_dir / SWAP_DIR)
     await gitrepo.ensure_clean(repo, env=env, ignore=(SUMMARY,))
     config = load_config(repo, options.config_path)
-    variants = discover_variants(repo, config)
+    variants = discover_units(repo, config)
     manifests = _manifests(repo, variants)
+    members = _members(repo, variants)
     baseline = {variant.name: read_lock(repo, variant.lock) for variant in variants}
-    extras = outside_paths(repo, manifests)
+    extras = outside_paths(repo, {**manifests, **members})
     locker = Locker(repo, env=env, timeout=runtime.uv_timeout, git_dir=git_dir, isolation=runtime.isolation,
                     extras=extras)  # fmt: skip
     return Context(
@@ -109,7 +111,7 @@ async def _prepare(
         variants=variants,
         manifests=manifests,
         baseline=baseline,
-        focused=_focused(config, manifests),
+        focused=_focused(config, {**manifests, **members}),
         locker=locker,
         files=files,
         progress=progress,
@@ -122,6 +124,7 @@ async def _prepare(
         observer=runtime.observer,
         notes_source=options.release_notes,
         originals={name: manifest.text for name, manifest in manifests.items()},
+        members=members,
     )
 
 
@@ -133,6 +136,13 @@ def _manifests(repo: Path, variants: Sequence[Variant]) -> dict[str, Manifest]:
         text = repofiles.read_text(repo, variant.manifest)
         manifests[variant.name] = Manifest(text, display=variant.manifest)
     return manifests
+
+
+def _members(repo: Path, variants: Sequence[Variant]) -> dict[str, Manifest]:
+    """Workspace members' manifests that are not a unit's own manifest, by path."""
+    own = {variant.manifest for variant in variants}
+    paths = dict.fromkeys(path for variant in variants for path in variant.members if path not in own)
+    return {path: Manifest(repofiles.read_text(repo, path), display=path) for path in paths}
 
 
 async def _static(ctx: Context, base: str) -> UpgradeResult:
