@@ -70,13 +70,25 @@ def workspace_members(repo: Path, manifest: str) -> tuple[str, ...]:
     return tuple(path for path in manifests if repofiles.is_file(repo, path))
 
 
-def _locked_projects(repo: Path) -> Iterator[str]:
-    """Directories below the root that hold both a `pyproject.toml` and a `uv.lock`, in path order."""
+def _projects(repo: Path) -> Iterator[tuple[str, bool]]:
+    """Directories below the root that hold a `pyproject.toml`, in path order, and whether they
+    also hold a `uv.lock`."""
     for folder, dirs, files in os.walk(repo):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _PRUNED)
         relative = Path(folder).relative_to(repo).as_posix()
-        if relative != "." and "pyproject.toml" in files and "uv.lock" in files:
-            yield relative
+        if relative != "." and "pyproject.toml" in files:
+            yield relative, "uv.lock" in files
+
+
+def _held(units: Sequence[Variant]) -> set[str]:
+    return {PurePosixPath(path).parent.as_posix() for unit in units for path in unit.manifests}
+
+
+def unlocked_projects(repo: Path, units: Sequence[Variant]) -> tuple[str, ...]:
+    """Project directories no unit holds (no `uv.lock` of their own, no workspace's member): their
+    pins are nobody's to move, which the explanation of discovery says."""
+    held = _held(units)
+    return tuple(folder for folder, locked in _projects(repo) if folder not in held)
 
 
 def _root_variants(repo: Path) -> list[Variant]:
@@ -101,13 +113,11 @@ def discover_units(repo: Path, config: Config) -> tuple[Variant, ...]:
         units = _with_members(repo, config.variants)
     else:
         units = _with_members(repo, _root_variants(repo))
-        held = {PurePosixPath(path).parent.as_posix() for unit in units for path in unit.manifests}
-        for folder in _locked_projects(repo):
-            if folder in held:  # a workspace member: its root's lock holds it, uv ignores its own
+        for folder, locked in _projects(repo):
+            # A member's own lock is not its lock: uv locks it at its workspace's root.
+            if not locked or folder in _held(units):
                 continue
-            unit = _with_members(repo, [Variant(folder, f"{folder}/pyproject.toml", f"{folder}/uv.lock")])[0]
-            units.append(unit)
-            held |= {PurePosixPath(path).parent.as_posix() for path in unit.manifests}
+            units += _with_members(repo, [Variant(folder, f"{folder}/pyproject.toml", f"{folder}/uv.lock")])
     if not units:
         raise ConfigError(
             f"{repo.name or repo}: no pyproject.toml and no variants configured in {CONFIG_PATH}"
