@@ -3,6 +3,7 @@ and every lock is what uv makes of the manifests afterwards."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,21 @@ async def test_a_bot_pr_that_moved_one_member_is_completed(
     _edited_only(head, snapshot(repo), edits, {"uv.lock", "uv.gpu.lock"})
     check_lock(repo)
     check_lock(repo, manifest="pyproject.gpu.toml", lock_file="uv.gpu.lock")
+
+
+async def test_the_workspace_example_upgrades_as_the_readme_shows(
+    project_root: Path, tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    repo = tmp_path / "example"
+    shutil.copytree(project_root / "examples" / "workspace", repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "example")
+    before = snapshot(repo)
+    result = await _run(repo, ["transformers==4.57.1"], environ, isolation)
+    assert result.outcome == "landed", result
+    edits = {f"packages/{name}/pyproject.toml": (OLD, NEW) for name in ("core", "train")}
+    _edited_only(before, snapshot(repo), edits, {"uv.lock", "services/api/uv.lock"})
+    assert {c.package: c.variants for c in result.changes}["transformers"] == ("default", "services/api")
+    check_lock(repo)
+    check_lock(repo, "services/api")
