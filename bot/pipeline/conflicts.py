@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import tomlkit
 from packaging.version import InvalidVersion, Version
@@ -16,6 +17,7 @@ from bot.model import Declaration, Requires, Variant
 from bot.pipeline.derivation import Clause, clauses, requirers
 from bot.pipeline.scratch import Scratch, scratch_copy
 from bot.text.wording import say
+from bot.tools.proc import Completed
 from bot.tools.uv import Locker
 
 MAX_ROUNDS = 3  # pin moves per variant before a conflict is left to a person
@@ -58,6 +60,19 @@ class LockProblem:
     roots: frozenset[str]  # the repository's own projects, as uv names them
     locked: Mapping[str, tuple[str, ...]]  # what the variant's lock held before the run
     resolve: str = "least"  # `[policy] resolve`: how far a blocking pin moves
+    members: tuple[Manifest, ...] = ()  # the workspace members' manifests: their pins are ours too
+
+    @property
+    def manifests(self) -> tuple[Manifest, ...]:
+        return (self.manifest, *self.members)
+
+
+async def _trial(
+    trial: Scratch, problem: LockProblem, text_of: Callable[[Manifest], str], **options: Any
+) -> Completed:
+    """Lock with `text_of` applied to the unit's manifest and to each member's."""
+    members = {member.display: text_of(member) for member in problem.members}
+    return await trial.lock(text_of(problem.manifest), members=members, **options)
 
 
 def explain(output: str, roots: Collection[str]) -> str:
@@ -110,13 +125,15 @@ def _key(version: str) -> Version:
 
 
 def _blocking(
-    manifest: Manifest, protected: Collection[str], resolved: Mapping[str, tuple[str, ...]]
+    manifests: Collection[Manifest], protected: Collection[str], resolved: Mapping[str, tuple[str, ...]]
 ) -> dict[str, list[Declaration]]:
-    """Our own declarations that exclude what resolved once they were relaxed, by package."""
+    """Our own declarations (in any of the unit's manifests) that exclude what resolved once they
+    were relaxed, by package."""
     found: dict[str, list[Declaration]] = {}
-    for name in sorted(manifest.declared_names() - set(protected)):
+    names = set().union(*(manifest.declared_names() for manifest in manifests)) - set(protected)
+    for name in sorted(names):
         versions = resolved.get(name, ())
-        for declaration in manifest.declarations(name):
+        for declaration in (d for manifest in manifests for d in manifest.declarations(name)):
             if declaration.url or not declaration.specifier or not versions:
                 continue
             if not all(admits(declaration.specifier, v) for v in versions):
@@ -153,7 +170,7 @@ async def _requirements(trial: Scratch, problem: LockProblem, blocking: Collecti
     for name in blocking:
         cited = _cited(known, name)
         if not cited.requirements:
-            attempt = await trial.lock(_relaxed(problem.manifest, problem.protected | {name}))
+            attempt = await _trial(trial, problem, partial(_relaxed, protected=problem.protected | {name}))
             if attempt.returncode == 0:
                 continue
             cited = _cited(clauses(attempt.output, roots=problem.roots), name)
@@ -167,10 +184,10 @@ async def _least(
 ) -> dict[str, str]:
     """The least version of each moving package, not below what the lock held, that resolves with
     every other package where the relaxed resolution put it (uv's `lowest-direct` strategy)."""
-    manifest = problem.manifest
+    sourced = {name for m in problem.manifests for name in m.declared_names() if m.source_of(name)}
 
     def specifier_for(name: str, spec: str) -> str | None:
-        if name in problem.protected or manifest.source_of(name) is not None:
+        if name in problem.protected or name in sourced:
             return None
         if name in moving:
             floor = min(problem.locked.get(name, ()), key=_key, default=None)
@@ -178,7 +195,7 @@ async def _least(
         versions = resolved.get(name, ())
         return f"=={versions[0]}" if len(versions) == 1 else None
 
-    attempt = await trial.lock(_edited(manifest, specifier_for), resolution="lowest-direct")
+    attempt = await _trial(trial, problem, lambda m: _edited(m, specifier_for), resolution="lowest-direct")
     if attempt.returncode != 0:
         return {}
     found = trial.versions()
@@ -188,7 +205,7 @@ async def _least(
 async def _moves(
     trial: Scratch, problem: LockProblem, resolved: Mapping[str, tuple[str, ...]]
 ) -> tuple[PinMove, ...]:
-    blocking = _blocking(problem.manifest, problem.protected, resolved)
+    blocking = _blocking(problem.manifests, problem.protected, resolved)
     if not blocking:
         return ()
     needs = await _requirements(trial, problem, list(blocking))
@@ -212,7 +229,7 @@ async def _unavailable(trial: Scratch, problem: LockProblem, together: str) -> s
     if len(problem.pins) < 2:
         return together
     for pin in problem.pins:
-        attempt = await trial.lock(_only_requested(problem.manifest, [pin]), pins=[pin])
+        attempt = await _trial(trial, problem, partial(_only_requested, pins=[pin]), pins=[pin])
         if attempt.returncode != 0:
             return attempt.output
     return None
@@ -221,12 +238,12 @@ async def _unavailable(trial: Scratch, problem: LockProblem, together: str) -> s
 async def diagnose(repo: Path, problem: LockProblem, *, locker: Locker) -> Diagnosis:
     """Why the variant did not lock: only our pins (and how to move them), upstream, or unavailable."""
     with scratch_copy(repo, problem.variant, locker=locker, pins=problem.pins) as trial:
-        relaxed = await trial.lock(_relaxed(problem.manifest, problem.protected))
+        relaxed = await _trial(trial, problem, lambda m: _relaxed(m, problem.protected))
         if relaxed.returncode == 0:
             moves = await _moves(trial, problem, trial.versions())
             if moves:
                 return Diagnosis("own-pins", moves, explain(problem.failure, problem.roots))
-        alone = await trial.lock(_only_requested(problem.manifest, problem.pins))
+        alone = await _trial(trial, problem, lambda m: _only_requested(m, problem.pins))
         if alone.returncode != 0:
             unavailable = await _unavailable(trial, problem, alone.output)
             if unavailable is not None:

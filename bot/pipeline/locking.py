@@ -83,6 +83,7 @@ async def _lock_variant(
         problem = LockProblem(
             variant, ctx.manifests[name], tuple(pins), protected, attempt.output, ctx.roots(name),
             ctx.baseline[name].versions(), ctx.config.policy.resolve,
+            tuple(ctx.manifest_at(path) for path in variant.members),
         )  # fmt: skip
         diagnosis = await diagnose(ctx.repo, problem, locker=ctx.locker)
         if diagnosis.kind != "own-pins" or round_ == MAX_ROUNDS:
@@ -93,12 +94,12 @@ async def _lock_variant(
 
 
 def _move_pins(ctx: Context, name: str, diagnosis: Diagnosis) -> None:
-    manifest = ctx.manifests[name]
     for move in diagnosis.moves:
-        current = ctx.manifests[name]
+        path = move.declaration.manifest  # the unit's own manifest, or a workspace member's
+        current = ctx.manifest_at(path)
         old = move.old_specifier
         text, changed = current.rewrite(move.package, partial(_swap, old=old, new=move.new_specifier))
-        ctx.write_manifest(name, text)
+        ctx.write_manifest_at(path, text)
         because = "; ".join(say("conflicts", "requires", **vars(r)) for r in move.requirements)
         resolution = Resolution(
             package=move.package,
@@ -119,8 +120,8 @@ def _move_pins(ctx: Context, name: str, diagnosis: Diagnosis) -> None:
         if family is not None and family.family:
             message = say("conflicts", "co_upgrade", package=move.package, family=family.family, old=old,
                           new=move.new_specifier)  # fmt: skip
-            ctx.warnings.append(Warning_(message, file=manifest.display, line=move.declaration.line))
-        ctx.snapshot(partial(render, "commit-resolve.txt.j2", resolution=resolution), [manifest.display])
+            ctx.warnings.append(Warning_(message, file=path, line=move.declaration.line))
+        ctx.snapshot(partial(render, "commit-resolve.txt.j2", resolution=resolution), [path])
 
 
 def _swap(spec: str, *, old: str, new: str) -> str | None:

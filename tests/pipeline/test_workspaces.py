@@ -22,6 +22,7 @@ from tests.support.workspaces import (
     build,
     check_lock,
     gpu_workspace_files,
+    member,
     monorepo_files,
     workspace_files,
 )
@@ -215,3 +216,23 @@ async def test_the_workspace_example_upgrades_as_the_readme_shows(
     assert {c.package: c.variants for c in result.changes}["transformers"] == ("default", "services/api")
     check_lock(repo)
     check_lock(repo, "services/api")
+
+
+async def test_a_members_own_pin_that_blocks_is_moved_in_that_member(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    files = workspace_files()
+    files["packages/b/pyproject.toml"] = member("ws-b", ["transformers==4.56.0", "numpy==2.2.6"])
+    repo = build(tmp_path, files)
+    before = snapshot(repo)
+    result = await _run(repo, ["transformers==4.57.1@default"], environ, isolation)
+    assert result.outcome == "landed", result
+    (resolution,) = result.resolutions
+    assert (resolution.package, resolution.old_specifier, resolution.new_specifier) == (
+        "numpy", "==2.2.6", "==2.3.5"
+    )  # fmt: skip
+    assert [d.manifest for d in resolution.declarations] == ["packages/b/pyproject.toml"]
+    b = before["packages/b/pyproject.toml"].decode().replace(OLD, NEW).replace("numpy==2.2.6", "numpy==2.3.5")
+    assert (repo / "packages/b/pyproject.toml").read_text() == b
+    assert (repo / "pyproject.toml").read_bytes() == before["pyproject.toml"]
+    check_lock(repo)
