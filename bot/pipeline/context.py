@@ -18,6 +18,7 @@ from bot.model import (
     AuditReport,
     ChecklistReport,
     ContainerChange,
+    Declaration,
     Extra,
     FixResult,
     PackageNotes,
@@ -167,6 +168,14 @@ class Context:
         """The variant's manifest as the repository wrote it, before this run edited anything."""
         text = self.originals.get(variant, self.manifests[variant].text)
         return Manifest(text, display=self.variant(variant).manifest)
+
+    def declared_in_unit(self, variant: str, package: str) -> list[Declaration]:
+        """`package`'s declarations in the variant's manifest as written, then in its members'
+        (whose lines a run's edits never move)."""
+        found = self.declared(variant).declarations(package)
+        for path in self.variant(variant).members:
+            found += self.manifest_at(path).declarations(package)
+        return found
 
     def roots(self, variant: str) -> frozenset[str]:
         """The repository's own projects in a variant, as the resolver names them."""

@@ -236,3 +236,18 @@ async def test_a_members_own_pin_that_blocks_is_moved_in_that_member(
     assert (repo / "packages/b/pyproject.toml").read_text() == b
     assert (repo / "pyproject.toml").read_bytes() == before["pyproject.toml"]
     check_lock(repo)
+
+
+async def test_an_upstream_conflict_is_located_at_the_members_pin(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    files = workspace_files()
+    files["packages/b/pyproject.toml"] = member("ws-b", ["transformers==4.56.0", "legacy-kernels==1.0"])
+    repo = build(tmp_path, files)
+    before = snapshot(repo)
+    result = await _run(repo, ["transformers==4.57.1@default"], environ, isolation)
+    assert result.outcome == "not-landed", result
+    (conflict,) = [u for u in result.unresolved if u.kind == "conflict"]
+    # Located at the requested pin, in the first member that writes it.
+    assert (conflict.file, conflict.line) == ("packages/a/pyproject.toml", 7)
+    assert snapshot(repo) == before
