@@ -3,9 +3,11 @@ and every lock is what uv makes of the manifests afterwards."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from bot.files.config import Config
@@ -15,6 +17,7 @@ from bot.model import UpgradeResult
 from bot.pipeline.botpr import VariantFiles, derive_request
 from bot.pipeline.context import Runtime
 from bot.pipeline.request import parse_request
+from bot.pipeline.result_json import result_document
 from bot.pipeline.upgrade import run_upgrade
 from bot.tools.isolation import Isolation
 from tests.support.repos import git, snapshot
@@ -30,6 +33,7 @@ from tests.support.workspaces import (
 pytestmark = pytest.mark.asyncio
 
 OLD, NEW = '"transformers==4.56.0"', '"transformers==4.57.1"'
+SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "run-result.schema.json"
 MONO = ("packages/sage-kernel", "packages/sage-apps", "packages/sage-tools")
 
 
@@ -165,6 +169,12 @@ async def test_a_monorepo_locks_each_project_and_a_dependent_one_after_its_depen
     locks = [step for step in progress if step.startswith("lock")]
     assert locks.index("lock packages/sage-kernel") < locks.index("lock packages/sage-apps")
     assert {c.package: c.variants for c in result.changes}["transformers"] == MONO
+    document = json.loads(json.dumps(result_document(result, summary="upgrade-summary.md")))
+    jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text())).validate(document)
+    assert document["variants"][1] == {
+        "name": "packages/sage-apps", "manifest": "packages/sage-apps/pyproject.toml",
+        "lock": "packages/sage-apps/uv.lock", "members": [], "after": ["packages/sage-kernel"],
+    }  # fmt: skip
     for folder in MONO:
         check_lock(repo, folder)
         assert _versions(repo, f"{folder}/uv.lock", "transformers") == ("4.57.1",)
