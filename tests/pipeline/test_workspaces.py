@@ -20,11 +20,14 @@ from bot.pipeline.request import parse_request
 from bot.pipeline.result_json import result_document
 from bot.pipeline.upgrade import run_upgrade
 from bot.tools.isolation import Isolation
+from tests.support.audit_repo import MAIN, demo_specs
 from tests.support.repos import git, snapshot
+from tests.support.wheels import build_wheelhouse
 from tests.support.workspaces import (
     build,
     check_lock,
     gpu_workspace_files,
+    lock_in,
     member,
     monorepo_files,
     workspace_files,
@@ -261,3 +264,35 @@ async def test_an_upstream_conflict_is_located_at_the_members_pin(
     # Located at the requested pin, in the first member that writes it.
     assert (conflict.file, conflict.line) == ("packages/a/pyproject.toml", 7)
     assert snapshot(repo) == before
+
+
+async def test_the_audit_reads_call_sites_in_every_members_sources(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    root = '[project]\nname = "ws-root"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = []\n'
+    tail = (
+        '\n[tool.uv.workspace]\nmembers = ["packages/*"]\n'
+        + '\n[tool.uv]\nno-index = true\nfind-links = ["wheelhouse"]\n'
+    )
+    repo = tmp_path / "repo"
+    build_wheelhouse(demo_specs(), repo / "wheelhouse")
+    files = {
+        "pyproject.toml": root + tail,
+        "packages/svc/pyproject.toml": member("svc", ["demo-lib==1.0"]),
+        "packages/svc/app/__init__.py": "",
+        "packages/svc/app/main.py": MAIN,
+    }
+    for relative, text in files.items():
+        (repo / relative).parent.mkdir(parents=True, exist_ok=True)
+        (repo / relative).write_text(text, encoding="utf-8")
+    (repo / ".gitignore").write_text("upgrade-summary.md\n", encoding="utf-8")
+    lock_in(repo, ".")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "initial")
+    result = await _run(repo, ["demo-lib==2.0"], environ, isolation)
+    assert result.outcome == "breaking", result
+    files_found = {finding.file for finding in result.findings}
+    assert "packages/svc/app/main.py" in files_found, result.findings
+    assert (repo / "packages/svc/pyproject.toml").read_text().count('"demo-lib==2.0"') == 1
+    check_lock(repo)
