@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -18,10 +19,31 @@ from bot.model import Variant
 _PRUNED = frozenset({"node_modules", "__pycache__", "site-packages", "venv"})
 
 
-def _document(repo: Path, manifest: str) -> Mapping[str, Any]:
-    if not repofiles.is_file(repo, manifest):
-        raise ManifestError(f"{manifest}: manifest not found")
-    return parse_toml(repofiles.read_text(repo, manifest), display=manifest, error=ManifestError).unwrap()
+class _Documents:
+    """Each manifest's tables, parsed once per discovery (a manifest is read for its members, then
+    for its path sources) with tomllib: discovery only reads them, and every run pays for it, where
+    tomlkit, which keeps formatting for the rewrite, takes some 20 times longer on a large manifest."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        self._parsed: dict[str, Mapping[str, Any]] = {}
+
+    def __call__(self, manifest: str) -> Mapping[str, Any]:
+        if manifest not in self._parsed:
+            self._parsed[manifest] = self._read(manifest)
+        return self._parsed[manifest]
+
+    def _read(self, manifest: str) -> Mapping[str, Any]:
+        if not repofiles.is_file(self.repo, manifest):
+            raise ManifestError(f"{manifest}: manifest not found")
+        try:
+            text = repofiles.read_text(self.repo, manifest)
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            parse_toml(text, display=manifest, error=ManifestError)  # the usual message: file:line:col
+            raise ManifestError(f"{manifest}: invalid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ManifestError(f"{manifest}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def _strings(value: object, *, where: str) -> list[str]:
@@ -49,10 +71,10 @@ def _globbed(repo: Path, folder: PurePosixPath, pattern: str, *, where: str) -> 
     return found
 
 
-def workspace_members(repo: Path, manifest: str) -> tuple[str, ...]:
+def workspace_members(docs: _Documents, manifest: str) -> tuple[str, ...]:
     """The member manifests of the workspace `manifest` roots, by uv's rules: every directory the
     `members` globs match that holds a `pyproject.toml`, less those the `exclude` globs match."""
-    doc = _document(repo, manifest)
+    repo, doc = docs.repo, docs(manifest)
     workspace = doc.get("tool", {}).get("uv", {}).get("workspace")
     if workspace is None:
         return ()
@@ -102,32 +124,33 @@ def _root_variants(repo: Path) -> list[Variant]:
     return found
 
 
-def _with_members(repo: Path, units: Sequence[Variant]) -> list[Variant]:
-    return [replace(unit, members=workspace_members(repo, unit.manifest)) for unit in units]
+def _with_members(docs: _Documents, units: Sequence[Variant]) -> list[Variant]:
+    return [replace(unit, members=workspace_members(docs, unit.manifest)) for unit in units]
 
 
 def discover_units(repo: Path, config: Config) -> tuple[Variant, ...]:
     """The configured units, else the root's variants, then every locked project that no unit's
     workspace already holds; each with its workspace members and the units it locks after."""
+    docs = _Documents(repo)
     if config.variants is not None:
-        units = _with_members(repo, config.variants)
+        units = _with_members(docs, config.variants)
     else:
-        units = _with_members(repo, _root_variants(repo))
+        units = _with_members(docs, _root_variants(repo))
         for folder, locked in _projects(repo):
             # A member's own lock is not its lock: uv locks it at its workspace's root.
             if not locked or folder in _held(units):
                 continue
-            units += _with_members(repo, [Variant(folder, f"{folder}/pyproject.toml", f"{folder}/uv.lock")])
+            units += _with_members(docs, [Variant(folder, f"{folder}/pyproject.toml", f"{folder}/uv.lock")])
     if not units:
         raise ConfigError(
             f"{repo.name or repo}: no pyproject.toml and no variants configured in {CONFIG_PATH}"
         )
-    return tuple(_ordered(repo, units))
+    return tuple(_ordered(docs, units))
 
 
-def _path_sources(repo: Path, manifest: str) -> Iterator[str]:
+def _path_sources(docs: _Documents, manifest: str) -> Iterator[str]:
     """Root-relative directories `manifest`'s `[tool.uv.sources]` name by `path`."""
-    sources = _document(repo, manifest).get("tool", {}).get("uv", {}).get("sources", {})
+    sources = docs(manifest).get("tool", {}).get("uv", {}).get("sources", {})
     folder = PurePosixPath(manifest).parent
     for value in sources.values() if isinstance(sources, Mapping) else ():
         for entry in value if isinstance(value, list) else [value]:
@@ -136,7 +159,7 @@ def _path_sources(repo: Path, manifest: str) -> Iterator[str]:
                 yield os.path.normpath(folder / path).replace(os.sep, "/")
 
 
-def _ordered(repo: Path, units: list[Variant]) -> list[Variant]:
+def _ordered(docs: _Documents, units: list[Variant]) -> list[Variant]:
     """Each unit with the units it reaches by path, and every unit after those it reaches."""
     homes = {
         PurePosixPath(path).parent.as_posix(): unit.name
@@ -145,7 +168,7 @@ def _ordered(repo: Path, units: list[Variant]) -> list[Variant]:
     }
     reached: dict[str, tuple[str, ...]] = {}
     for unit in units:
-        names = [homes.get(path) for m in unit.manifests for path in _path_sources(repo, m)]
+        names = [homes.get(path) for m in unit.manifests for path in _path_sources(docs, m)]
         own = PurePosixPath(unit.manifest).parent.as_posix()
         reached[unit.name] = tuple(
             dict.fromkeys(n for n in names if n and n != unit.name and homes[own] != n)

@@ -135,3 +135,15 @@ def test_a_workspace_glob_leaving_the_repository_or_malformed_is_refused(
 def test_no_project_anywhere_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"no pyproject\.toml"):
         discover_units(tmp_path, Config())
+
+
+def test_a_manifest_that_is_not_toml_is_refused_by_its_path_and_line(tmp_path: Path) -> None:
+    repo = _tree(tmp_path, {
+        "pyproject.toml": _workspace('["packages/*"]'),
+        "uv.lock": "",
+        "packages/a/pyproject.toml": PROJECT.format(name="a"),
+        "tools/x/pyproject.toml": '[project]\nname = "x"\n[tool.uv.sources\n',
+        "tools/x/uv.lock": "",
+    })  # fmt: skip
+    with pytest.raises(ManifestError, match=r"tools/x/pyproject\.toml:3:\d+: invalid TOML"):
+        discover_units(repo, Config())
