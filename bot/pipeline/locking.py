@@ -32,6 +32,11 @@ async def lock_all(ctx: Context, targets: list[PinTarget]) -> bool:
         if not any(d.url for d in target.declarations) and not sourced:
             pinned.append(f"{target.item.name}=={target.item.version}")
     protected = frozenset(target.item.name for target in targets)
+    # A workspace member that two root variants share was edited for both, whichever was asked for.
+    edited = set(ctx.files.changed())
+    for unit in ctx.variants:
+        if edited & set(unit.manifests):
+            pins.setdefault(unit.name, [])
     order = in_lock_order(ctx.variants, list(pins))
     for unit in order:
         pins.setdefault(unit.name, [])  # reached by path: locked again for the other unit's new pins

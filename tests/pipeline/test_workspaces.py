@@ -296,3 +296,15 @@ async def test_the_audit_reads_call_sites_in_every_members_sources(
     assert "packages/svc/app/main.py" in files_found, result.findings
     assert (repo / "packages/svc/pyproject.toml").read_text().count('"demo-lib==2.0"') == 1
     check_lock(repo)
+
+
+async def test_a_member_shared_by_two_root_variants_relocks_both_when_one_is_named(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    repo = build(tmp_path, gpu_workspace_files(), variants=[("pyproject.gpu.toml", "uv.gpu.lock")])
+    result = await _run(repo, ["transformers==4.57.1@gpu"], environ, isolation)
+    assert result.outcome == "landed", result
+    assert NEW in (repo / "packages/a/pyproject.toml").read_text()
+    assert _versions(repo, "uv.lock", "transformers") == ("4.57.1",)  # the member's new pin, in both
+    check_lock(repo)
+    check_lock(repo, manifest="pyproject.gpu.toml", lock_file="uv.gpu.lock")
