@@ -308,3 +308,14 @@ async def test_a_member_shared_by_two_root_variants_relocks_both_when_one_is_nam
     assert _versions(repo, "uv.lock", "transformers") == ("4.57.1",)  # the member's new pin, in both
     check_lock(repo)
     check_lock(repo, manifest="pyproject.gpu.toml", lock_file="uv.gpu.lock")
+
+
+async def test_a_workspace_member_is_no_package_to_upgrade(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    repo = build(tmp_path, workspace_files())
+    before = snapshot(repo)
+    result = await _run(repo, ["ws-b==0.2.0"], environ, isolation)
+    assert result.outcome == "refused", result
+    assert "ws-b is the repository's own project (packages/b/pyproject.toml)" in str(result.error)
+    assert snapshot(repo) == before
