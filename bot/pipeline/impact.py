@@ -141,7 +141,7 @@ def plan_targets(
 def _chosen(item: Requested, variants: tuple[Variant, ...], impact: Impact) -> list[PinTarget]:
     if any(v.name == item.variant for v in variants):
         return [PinTarget(item, str(item.variant), impact.declarations[str(item.variant)])]
-    manifest = f"{item.variant}/pyproject.toml"
+    manifest = f"{str(item.variant).rstrip('/')}/pyproject.toml"
     holding = [v for v in variants if manifest in v.manifests]
     if not holding:
         names = sorted({v.name for v in variants})

@@ -131,7 +131,7 @@ async def test_a_workspace_member_is_chosen_by_its_directory(
 ) -> None:
     repo = build(tmp_path, workspace_files())
     before = snapshot(repo)
-    words = ["transformers==4.57.1@packages/a", "transformers==4.57.1@packages/b"]
+    words = ["transformers==4.57.1@packages/a", "transformers==4.57.1@packages/b/"]
     result = await _run(repo, words, environ, isolation)
     assert result.outcome == "landed", result
     edits = {"packages/a/pyproject.toml": (OLD, NEW), "packages/b/pyproject.toml": (OLD, NEW)}
