@@ -147,3 +147,12 @@ def test_a_manifest_that_is_not_toml_is_refused_by_its_path_and_line(tmp_path: P
     })  # fmt: skip
     with pytest.raises(ManifestError, match=r"tools/x/pyproject\.toml:3:\d+: invalid TOML"):
         discover_units(repo, Config())
+
+
+def test_a_member_glob_reaching_outside_through_a_symlink_is_refused(tmp_path: Path) -> None:
+    outside = _tree(tmp_path / "outside", {"pyproject.toml": PROJECT.format(name="stolen")})
+    repo = _tree(tmp_path / "repo", {"pyproject.toml": _workspace('["packages/*"]'), "uv.lock": ""})
+    (repo / "packages").mkdir()
+    (repo / "packages" / "evil").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(ManifestError, match="packages/evil, outside the repository"):
+        discover_units(repo, Config())
