@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import tomlkit
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from bot.files.manifest import Manifest, split_specifier
@@ -88,18 +90,53 @@ def _relaxed(manifest: Manifest, protected: Collection[str]) -> str:
 
 
 def _only_requested(manifest: Manifest, pins: Collection[str]) -> str:
-    """A manifest that asks for nothing but the requested pins, with the same index settings."""
+    """A manifest that asks for nothing but the requested pins, with the same index settings.
+
+    Whatever names what it drops goes too (default groups, conflicts, sources tied to an extra or a
+    group, workspace members), or uv refuses the scratch manifest itself and its error is taken for
+    the requested version's. Nothing of the repository is built: the project becomes virtual.
+    """
     doc = tomlkit.parse(manifest.text)
     project = doc.setdefault("project", tomlkit.table())
+    project.setdefault("name", "upgrade-deps-scratch")
+    if "version" not in project:
+        project["version"] = "0"
     project["dependencies"] = sorted(pins)
-    for key in ("optional-dependencies",):
+    for key in ("optional-dependencies", "dynamic"):
         project.pop(key, None)
-    doc.pop("dependency-groups", None)
+    for key in ("dependency-groups", "build-system"):
+        doc.pop(key, None)
     uv = doc.get("tool", {}).get("uv")
     if uv is not None:
-        for key in ("override-dependencies", "constraint-dependencies", "dev-dependencies"):
+        for key in _SCRATCH_DROPPED:
             uv.pop(key, None)
+        uv["package"] = False
+        _keep_sources(uv, {Requirement(pin).name for pin in pins})
     return tomlkit.dumps(doc)
+
+
+# [tool.uv] keys that name dependencies, groups, extras or members the scratch manifest no longer has.
+_SCRATCH_DROPPED = (
+    "override-dependencies", "constraint-dependencies", "build-constraint-dependencies", "dev-dependencies",
+    "default-groups", "dependency-groups", "conflicts", "workspace",
+)  # fmt: skip
+
+
+def _keep_sources(uv: Any, names: Collection[str]) -> None:
+    """Only the requested packages' sources, without the entries that apply to an extra or a group."""
+    sources = uv.get("sources")
+    if sources is None:
+        return
+    for name in list(sources):
+        entries = sources[name]
+        listed = entries if isinstance(entries, list) else [entries]
+        kept = [e for e in listed if not (isinstance(e, dict) and ("extra" in e or "group" in e))]
+        if canonicalize_name(name) not in {canonicalize_name(n) for n in names} or not kept:
+            del sources[name]
+        elif len(kept) != len(listed):
+            sources[name] = kept if len(kept) > 1 else kept[0]
+    if not sources:
+        del uv["sources"]
 
 
 def _key(version: str) -> Version:
