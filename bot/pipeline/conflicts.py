@@ -42,7 +42,7 @@ class PinMove:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    kind: Literal["own-pins", "upstream", "unavailable"]
+    kind: Literal["own-pins", "upstream", "unavailable", "failed"]
     moves: tuple[PinMove, ...]
     explanation: str  # who requires what, in one sentence
     output: str = ""  # uv's account of the clash, with our own pins relaxed where that failed too
@@ -77,6 +77,19 @@ def explain(output: str, roots: Collection[str]) -> str:
         if line.startswith(("error:", "×")):
             return line
     return output.strip().splitlines()[-1] if output.strip() else "uv gave no explanation"
+
+
+def lock_error(output: str) -> str:
+    """uv's error for a lock that failed for another reason than the resolution (a git fetch, a
+    build, the network): its first line and the innermost cause, which is what a person acts on."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    first = next((line for line in lines if line.startswith("error:")), None)
+    if first is None:
+        return explain(output, ())
+    causes = [line for line in lines[lines.index(first) + 1 :] if not line.startswith(("---", "hint:"))]
+    innermost = causes[-1].removeprefix("cause:").strip() if causes else ""
+    head = first.removeprefix("error:").strip()
+    return f"{head}: {innermost}" if innermost and innermost != head else head
 
 
 def _edited(manifest: Manifest, specifier_for: Callable[[str, str], str | None]) -> str:
@@ -257,6 +270,9 @@ async def _unavailable(trial: Scratch, problem: LockProblem, together: str) -> s
 
 async def diagnose(repo: Path, problem: LockProblem, *, locker: Locker) -> Diagnosis:
     """Why the variant did not lock: only our pins (and how to move them), upstream, or unavailable."""
+    if "No solution found" not in problem.failure:
+        # Not a resolution at all (a git source, a build, the network): no trial would tell more.
+        return Diagnosis("failed", (), lock_error(problem.failure), problem.failure)
     with scratch_copy(repo, problem.variant, locker=locker, pins=problem.pins) as trial:
         relaxed = await trial.lock(_relaxed(problem.manifest, problem.protected))
         if relaxed.returncode == 0:

@@ -278,3 +278,28 @@ async def test_an_unavailable_version_is_explained_by_its_own_cause_not_by_the_t
     for trial_only in ("default-groups", "Default group", "extra", "conflicts", "hatchling"):
         assert trial_only not in conflict.message, conflict.message
     assert snapshot(repo) == before
+
+
+async def test_a_lock_that_fails_for_no_version_reason_reports_uvs_own_error(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    # AReaL's shape: a source uv cannot fetch (there, a git repository on a host out of reach).
+    # That is no clash of versions, and no trial lock is needed to say what a person has to do.
+    helper = '[project]\nname = "helper"\nversion = "1.0"\n'
+    manifest = (
+        HEAD + 'dependencies = ["kernels==1.0", "helper"]\n' + OFFLINE
+        + '\n[tool.uv.sources]\nhelper = { path = "libs/helper" }\n'
+    )  # fmt: skip
+    wheels = [*STACK, WheelSpec("kernels", "1.0"), WheelSpec("kernels", "2.0")]
+    files = {"pyproject.toml": manifest, "libs/helper/pyproject.toml": helper}
+    repo = make_repo(tmp_path, files, wheels=wheels)
+    git(repo, "rm", "-rq", "libs")
+    git(repo, "commit", "-qm", "the helper is gone")
+    result = await upgrade(repo, ["kernels==2.0"], environ, isolation)
+    assert result.outcome == "not-landed"
+    [conflict] = [u for u in result.unresolved if u.kind == "conflict"]
+    assert conflict.message.startswith(
+        "variant default: uv could not lock it, for a reason other than versions: "
+    ), conflict.message
+    assert "helper" in conflict.message and "incompatible" not in conflict.message
+    assert "cannot be installed" not in conflict.message
