@@ -113,3 +113,19 @@ def test_a_moved_name_is_reported_at_its_new_public_location(tmp_path: Path) -> 
     assert (
         findings[0].message == "'pkg.utils.Engine' moved to 'pkg.engines.Engine' in pkg 2; update the import."
     )
+
+
+def test_a_name_gone_behind_an_import_fallback_is_a_warning_naming_the_fallback(tmp_path: Path) -> None:
+    # Dynamo's `_compat.py`: `try: from ...overrides import declare_late_resolution` with an
+    # `except ImportError:` importing the older name. Nothing breaks: the fallback now always runs.
+    old = _tree(tmp_path, "1", {"pkg/__init__.py": "def late(): ...\ndef early(): ...\n"})
+    new = _tree(tmp_path, "2", {"pkg/__init__.py": "def early(): ...\n"})
+    uses = [Use("m.py", 2, 5, "pkg.late", "import", fallback=3), Use("n.py", 1, 1, "pkg.late", "import")]
+    findings, _ = compare_uses(uses, old, new, Versions("pkg", "1", "2"), catalog=lambda s: None)
+    assert [(f.file, f.kind, f.severity) for f in findings] == [
+        ("m.py", "removed", "warning"), ("n.py", "removed", "error"),
+    ]  # fmt: skip
+    assert findings[0].message == (
+        "'pkg.late' no longer exists in pkg 2 (imported here); the except ImportError at line 3 now always "
+        "runs instead."
+    )
