@@ -315,7 +315,7 @@ class Rewrite:
 
     file: str
     line: int  # in the file before the fix
-    action: Literal["fallback", "polyfill", "all", "stub", "import", "keyword"]
+    action: Literal["fallback", "polyfill", "all", "unused", "stub", "import", "keyword"]
     subject: str  # what went or changed: the names a fallback bound, a polyfill, a module, an old path
     detail: str = ""  # the versions a fallback covered, or the new path or keyword name
 

@@ -97,7 +97,9 @@ def report_failure(ctx: Context, name: str, diagnosis: Diagnosis, items: Sequenc
     for package in packages:
         ctx.unresolved.append(_conflict(ctx, name, package, found, items))
     if not packages:
-        key = {"upstream": "upstream_unread", "unavailable": "unavailable"}.get(diagnosis.kind, "rounds")
+        key = {"upstream": "upstream_unread", "unavailable": "unavailable", "failed": "failed"}.get(
+            diagnosis.kind, "rounds"
+        )
         message = say("conflicts", key, variant=name, explanation=diagnosis.explanation, rounds=MAX_ROUNDS)
         asked = _requested(items, found, diagnosis.explanation)
         file, line = locate(ctx, name, asked.name) if asked else (ctx.variant(name).manifest, None)

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomlkit
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from bot.files.manifest import Manifest, split_specifier
@@ -42,7 +44,7 @@ class PinMove:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    kind: Literal["own-pins", "upstream", "unavailable"]
+    kind: Literal["own-pins", "upstream", "unavailable", "failed"]
     moves: tuple[PinMove, ...]
     explanation: str  # who requires what, in one sentence
     output: str = ""  # uv's account of the clash, with our own pins relaxed where that failed too
@@ -92,6 +94,19 @@ def explain(output: str, roots: Collection[str]) -> str:
     return output.strip().splitlines()[-1] if output.strip() else "uv gave no explanation"
 
 
+def lock_error(output: str) -> str:
+    """uv's error for a lock that failed for another reason than the resolution (a git fetch, a
+    build, the network): its first line and the innermost cause, which is what a person acts on."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    first = next((line for line in lines if line.startswith("error:")), None)
+    if first is None:
+        return explain(output, ())
+    causes = [line for line in lines[lines.index(first) + 1 :] if not line.startswith(("---", "hint:"))]
+    innermost = causes[-1].removeprefix("cause:").strip() if causes else ""
+    head = first.removeprefix("error:").strip()
+    return f"{head}: {innermost}" if innermost and innermost != head else head
+
+
 def _edited(manifest: Manifest, specifier_for: Callable[[str, str], str | None]) -> str:
     """The manifest's text with `specifier_for(name, old)` applied, leaving `manifest` itself as it is."""
     return Manifest(manifest.text, display=manifest.display).rewrite_each(specifier_for)[0]
@@ -103,18 +118,53 @@ def _relaxed(manifest: Manifest, protected: Collection[str]) -> str:
 
 
 def _only_requested(manifest: Manifest, pins: Collection[str]) -> str:
-    """A manifest that asks for nothing but the requested pins, with the same index settings."""
+    """A manifest that asks for nothing but the requested pins, with the same index settings.
+
+    Whatever names what it drops goes too (default groups, conflicts, sources tied to an extra or a
+    group, workspace members), or uv refuses the scratch manifest itself and its error is taken for
+    the requested version's. Nothing of the repository is built: the project becomes virtual.
+    """
     doc = tomlkit.parse(manifest.text)
     project = doc.setdefault("project", tomlkit.table())
+    project.setdefault("name", "upgrade-deps-scratch")
+    if "version" not in project:
+        project["version"] = "0"
     project["dependencies"] = sorted(pins)
-    for key in ("optional-dependencies",):
+    for key in ("optional-dependencies", "dynamic"):
         project.pop(key, None)
-    doc.pop("dependency-groups", None)
+    for key in ("dependency-groups", "build-system"):
+        doc.pop(key, None)
     uv = doc.get("tool", {}).get("uv")
     if uv is not None:
-        for key in ("override-dependencies", "constraint-dependencies", "dev-dependencies"):
+        for key in _SCRATCH_DROPPED:
             uv.pop(key, None)
+        uv["package"] = False
+        _keep_sources(uv, {Requirement(pin).name for pin in pins})
     return tomlkit.dumps(doc)
+
+
+# [tool.uv] keys that name dependencies, groups, extras or members the scratch manifest no longer has.
+_SCRATCH_DROPPED = (
+    "override-dependencies", "constraint-dependencies", "build-constraint-dependencies", "dev-dependencies",
+    "default-groups", "dependency-groups", "conflicts", "workspace",
+)  # fmt: skip
+
+
+def _keep_sources(uv: Any, names: Collection[str]) -> None:
+    """Only the requested packages' sources, without the entries that apply to an extra or a group."""
+    sources = uv.get("sources")
+    if sources is None:
+        return
+    for name in list(sources):
+        entries = sources[name]
+        listed = entries if isinstance(entries, list) else [entries]
+        kept = [e for e in listed if not (isinstance(e, dict) and ("extra" in e or "group" in e))]
+        if canonicalize_name(name) not in {canonicalize_name(n) for n in names} or not kept:
+            del sources[name]
+        elif len(kept) != len(listed):
+            sources[name] = kept if len(kept) > 1 else kept[0]
+    if not sources:
+        del uv["sources"]
 
 
 def _key(version: str) -> Version:
@@ -237,6 +287,9 @@ async def _unavailable(trial: Scratch, problem: LockProblem, together: str) -> s
 
 async def diagnose(repo: Path, problem: LockProblem, *, locker: Locker) -> Diagnosis:
     """Why the variant did not lock: only our pins (and how to move them), upstream, or unavailable."""
+    if "No solution found" not in problem.failure:
+        # Not a resolution at all (a git source, a build, the network): no trial would tell more.
+        return Diagnosis("failed", (), lock_error(problem.failure), problem.failure)
     with scratch_copy(repo, problem.variant, locker=locker, pins=problem.pins) as trial:
         relaxed = await _trial(trial, problem, lambda m: _relaxed(m, problem.protected))
         if relaxed.returncode == 0:

@@ -10,6 +10,7 @@ from bot.files.specifiers import bump_specifier
 from bot.model import Declaration, Unresolved, Warning_
 from bot.pipeline.context import Context
 from bot.pipeline.impact import PinTarget, impact_of, plan_targets
+from bot.pipeline.policy import check_request
 from bot.pipeline.suggest import absent_message
 from bot.text.render import render
 from bot.text.wording import say
@@ -36,7 +37,11 @@ def plan_and_pin(ctx: Context) -> list[PinTarget]:
                 Warning_(f"{item.display} is not a focused package; upgrading it without an API audit")
             )
     present = tuple(i for i in ctx.request.items if impacts[i.name].scope != "absent")
+    # A package pinned differently per variant is refused first: the answer is "say which variant",
+    # not a downgrade flag that would move every variant.
     targets = plan_targets(replace(ctx.request, items=present), ctx.variants, impacts)
+    baseline = {name: lock.versions() for name, lock in ctx.baseline.items()}
+    ctx.warnings += check_request(ctx.request, baseline)  # refuses a downgrade before any edit
     _url_pins(ctx, targets)
     edited = _edit(ctx, targets)
     if edited:

@@ -22,7 +22,6 @@ from bot.pipeline import api_steps, release_notes
 from bot.pipeline.context import Context, Progress, RunOptions, Runtime
 from bot.pipeline.locking import lock_all
 from bot.pipeline.pins import plan_and_pin
-from bot.pipeline.policy import check_request
 from bot.pipeline.stages import run_stages
 from bot.pipeline.static_audit import audit_lock_changes
 from bot.settings import default_cache_dir
@@ -163,8 +162,6 @@ def _focused(config: Config, manifests: Mapping[str, Manifest]) -> frozenset[str
 
 
 async def _run_steps(ctx: Context) -> UpgradeResult:
-    baseline = {name: lock.versions() for name, lock in ctx.baseline.items()}
-    ctx.warnings += check_request(ctx.request, baseline)  # refuses a downgrade before any edit
     # Step 0.5 touches only checklist files and steps 1-3 only manifests and locks: the checklist
     # scan runs while uv works instead of before it.
     validation = asyncio.ensure_future(
