@@ -102,6 +102,11 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "give it, e.g. v0.5.11-cu130-runtime (as in a comment)",
     )  # fmt: skip
     run.add_argument(
+        "--explain", action="store_true",
+        help="list the lock units discovery finds (workspaces and their members, projects with their "
+        "own uv.lock, variants), their manifests and locks, and change nothing",
+    )  # fmt: skip
+    run.add_argument(
         "args", nargs=argparse.REMAINDER, metavar="pkg==version[@variant]",
         help="the packages to upgrade, as in a comment; @variant for one variant only",
     )  # fmt: skip
@@ -220,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
 RUN_OPTIONS = {
     "--repo": True, "--config": True, "--no-commit": False, "--no-fix": False, "--uv-timeout": True,
     "--sandbox": True, "--format": True, "--allow-downgrade": False, "--image-tag": True,
-    "--no-release-notes": False,
+    "--no-release-notes": False, "--explain": False,
     "-h": False,
 }  # fmt: skip
 

@@ -6,7 +6,8 @@ from functools import partial
 
 from bot.files.lockdiff import diff_locks
 from bot.files.lockfile import read_lock
-from bot.model import Requested, Resolution, Section, Warning_
+from bot.files.units import in_lock_order
+from bot.model import Requested, Resolution, Section, Variant, Warning_
 from bot.pipeline.blockers import check_landed, report_failure
 from bot.pipeline.conflicts import MAX_ROUNDS, Diagnosis, LockProblem, diagnose
 from bot.pipeline.context import Context, timed
@@ -16,30 +17,30 @@ from bot.text.wording import say
 
 
 async def lock_all(ctx: Context, targets: list[PinTarget]) -> bool:
-    """Lock every variant a target touches; False when a variant could not be locked.
+    """Lock every unit a target touches, and every unit reaching one by a path dependency; False
+    when a unit could not be locked.
 
-    A variant that fails does not stop the others: each variant's conflicts are reported.
+    A unit that fails does not stop the others: each unit's conflicts are reported.
     """
     pins: dict[str, list[str]] = {}
     for target in targets:
         pinned = pins.setdefault(target.variant, [])
         # A URL or [tool.uv.sources] pin decides the version itself; asking uv for another one would
         # only fail. Lock without it and let the landed check name the declaration that kept it.
-        manifest = ctx.manifests[target.variant]
-        if not any(d.url for d in target.declarations) and manifest.source_of(target.item.name) is None:
+        unit = ctx.variant(target.variant)
+        sourced = any(ctx.manifest_at(path).source_of(target.item.name) for path in unit.manifests)
+        if not any(d.url for d in target.declarations) and not sourced:
             pinned.append(f"{target.item.name}=={target.item.version}")
     protected = frozenset(target.item.name for target in targets)
-    failed = []
-    for variant in ctx.variants:
-        if variant.name not in pins:
-            continue
-        await ctx.progress(f"lock {variant.name}")
-        ctx.files.remember(variant.lock)
-        items = [t.item for t in targets if t.variant == variant.name]
-        with timed(ctx.observer, "lock"):  # each variant's lock, its conflict rounds included
-            locked = await _lock_variant(ctx, variant.name, pins[variant.name], items, protected)
-        if not locked:
-            failed.append(variant.name)
+    # A workspace member that two root variants share was edited for both, whichever was asked for.
+    edited = set(ctx.files.changed())
+    for unit in ctx.variants:
+        if edited & set(unit.manifests):
+            pins.setdefault(unit.name, [])
+    order = in_lock_order(ctx.variants, list(pins))
+    for unit in order:
+        pins.setdefault(unit.name, [])  # reached by path: locked again for the other unit's new pins
+    failed = await _lock_units(ctx, order, pins, targets, protected)
     ctx.sections["lock"] = Section("done")
     if failed:
         return False
@@ -57,6 +58,25 @@ async def lock_all(ctx: Context, targets: list[PinTarget]) -> bool:
     return True
 
 
+async def _lock_units(
+    ctx: Context, order: list[Variant], pins: dict[str, list[str]], targets: list[PinTarget],
+    protected: frozenset[str],
+) -> list[str]:  # fmt: skip
+    """Lock each unit once, in `order` (a unit after those it reaches by path); the names that failed.
+
+    One after the other: units that reach no other could run side by side."""
+    failed = []
+    for unit in order:
+        await ctx.progress(f"lock {unit.name}")
+        ctx.files.remember(unit.lock)
+        items = [t.item for t in targets if t.variant == unit.name]
+        with timed(ctx.observer, "lock"):  # each unit's lock, its conflict rounds included
+            locked = await _lock_variant(ctx, unit.name, pins[unit.name], items, protected)
+        if not locked:
+            failed.append(unit.name)
+    return failed
+
+
 async def _lock_variant(
     ctx: Context, name: str, pins: list[str], items: list[Requested], protected: frozenset[str]
 ) -> bool:
@@ -68,6 +88,7 @@ async def _lock_variant(
         problem = LockProblem(
             variant, ctx.manifests[name], tuple(pins), protected, attempt.output, ctx.roots(name),
             ctx.baseline[name].versions(), ctx.config.policy.resolve,
+            tuple(ctx.manifest_at(path) for path in variant.members),
         )  # fmt: skip
         diagnosis = await diagnose(ctx.repo, problem, locker=ctx.locker)
         if diagnosis.kind != "own-pins" or round_ == MAX_ROUNDS:
@@ -78,12 +99,12 @@ async def _lock_variant(
 
 
 def _move_pins(ctx: Context, name: str, diagnosis: Diagnosis) -> None:
-    manifest = ctx.manifests[name]
     for move in diagnosis.moves:
-        current = ctx.manifests[name]
+        path = move.declaration.manifest  # the unit's own manifest, or a workspace member's
+        current = ctx.manifest_at(path)
         old = move.old_specifier
         text, changed = current.rewrite(move.package, partial(_swap, old=old, new=move.new_specifier))
-        ctx.write_manifest(name, text)
+        ctx.write_manifest_at(path, text)
         because = "; ".join(say("conflicts", "requires", **vars(r)) for r in move.requirements)
         resolution = Resolution(
             package=move.package,
@@ -104,8 +125,8 @@ def _move_pins(ctx: Context, name: str, diagnosis: Diagnosis) -> None:
         if family is not None and family.family:
             message = say("conflicts", "co_upgrade", package=move.package, family=family.family, old=old,
                           new=move.new_specifier)  # fmt: skip
-            ctx.warnings.append(Warning_(message, file=manifest.display, line=move.declaration.line))
-        ctx.snapshot(partial(render, "commit-resolve.txt.j2", resolution=resolution), [manifest.display])
+            ctx.warnings.append(Warning_(message, file=path, line=move.declaration.line))
+        ctx.snapshot(partial(render, "commit-resolve.txt.j2", resolution=resolution), [path])
 
 
 def _swap(spec: str, *, old: str, new: str) -> str | None:

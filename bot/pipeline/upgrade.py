@@ -11,17 +11,17 @@ from pathlib import Path
 
 from bot.errors import ManifestError, UpgradeDepsError
 from bot.files import repofiles
-from bot.files.config import Config, discover_variants, load_config
+from bot.files.config import Config, load_config
 from bot.files.lockfile import read_lock
 from bot.files.manifest import Manifest
 from bot.files.manifest_paths import outside_paths
 from bot.files.transaction import FileTransaction
+from bot.files.units import discover_units
 from bot.model import Commit, Request, Section, UpgradeResult, Variant
 from bot.pipeline import api_steps, release_notes
 from bot.pipeline.context import Context, Progress, RunOptions, Runtime
 from bot.pipeline.locking import lock_all
 from bot.pipeline.pins import plan_and_pin
-from bot.pipeline.policy import check_request
 from bot.pipeline.stages import run_stages
 from bot.pipeline.static_audit import audit_lock_changes
 from bot.settings import default_cache_dir
@@ -96,10 +96,11 @@ async def _prepare(
     restore_swap(repo, git_dir / SWAP_DIR)
     await gitrepo.ensure_clean(repo, env=env, ignore=(SUMMARY,))
     config = load_config(repo, options.config_path)
-    variants = discover_variants(repo, config)
+    variants = discover_units(repo, config)
     manifests = _manifests(repo, variants)
+    members = _members(repo, variants)
     baseline = {variant.name: read_lock(repo, variant.lock) for variant in variants}
-    extras = outside_paths(repo, manifests)
+    extras = outside_paths(repo, {**manifests, **members})
     locker = Locker(repo, env=env, timeout=runtime.uv_timeout, git_dir=git_dir, isolation=runtime.isolation,
                     extras=extras)  # fmt: skip
     return Context(
@@ -109,7 +110,7 @@ async def _prepare(
         variants=variants,
         manifests=manifests,
         baseline=baseline,
-        focused=_focused(config, manifests),
+        focused=_focused(config, {**manifests, **members}),
         locker=locker,
         files=files,
         progress=progress,
@@ -122,6 +123,7 @@ async def _prepare(
         observer=runtime.observer,
         notes_source=options.release_notes,
         originals={name: manifest.text for name, manifest in manifests.items()},
+        members=members,
     )
 
 
@@ -133,6 +135,13 @@ def _manifests(repo: Path, variants: Sequence[Variant]) -> dict[str, Manifest]:
         text = repofiles.read_text(repo, variant.manifest)
         manifests[variant.name] = Manifest(text, display=variant.manifest)
     return manifests
+
+
+def _members(repo: Path, variants: Sequence[Variant]) -> dict[str, Manifest]:
+    """Workspace members' manifests that are not a unit's own manifest, by path."""
+    own = {variant.manifest for variant in variants}
+    paths = dict.fromkeys(path for variant in variants for path in variant.members if path not in own)
+    return {path: Manifest(repofiles.read_text(repo, path), display=path) for path in paths}
 
 
 async def _static(ctx: Context, base: str) -> UpgradeResult:
@@ -153,8 +162,6 @@ def _focused(config: Config, manifests: Mapping[str, Manifest]) -> frozenset[str
 
 
 async def _run_steps(ctx: Context) -> UpgradeResult:
-    baseline = {name: lock.versions() for name, lock in ctx.baseline.items()}
-    ctx.warnings += check_request(ctx.request, baseline)  # refuses a downgrade before any edit
     # Step 0.5 touches only checklist files and steps 1-3 only manifests and locks: the checklist
     # scan runs while uv works instead of before it.
     validation = asyncio.ensure_future(
