@@ -36,6 +36,17 @@ class Figures:
         )
 
 
+def process_cpu(pid: int, *, children: bool = False) -> float:
+    """CPU seconds (user + system) process `pid` used so far, with its living children's if asked (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split() if children else []
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(process_cpu(int(kid)) for kid in kids)
+
+
 def cpu_ticks() -> tuple[int, int]:
     """(steal, total) CPU ticks since boot from /proc/stat; zeros where there is none."""
     try:

@@ -102,6 +102,11 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "give it, e.g. v0.5.11-cu130-runtime (as in a comment)",
     )  # fmt: skip
     run.add_argument(
+        "--explain", action="store_true",
+        help="list the lock units discovery finds (workspaces and their members, projects with their "
+        "own uv.lock, variants), their manifests and locks, and change nothing",
+    )  # fmt: skip
+    run.add_argument(
         "args", nargs=argparse.REMAINDER, metavar="pkg==version[@variant]",
         help="the packages to upgrade, as in a comment; @variant for one variant only",
     )  # fmt: skip
@@ -118,6 +123,13 @@ def _add_roles(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     worker.add_argument(
         "--concurrency", type=_count(1), metavar="N", help="jobs at a time (default: UPGRADE_DEPS_WORKERS)"
     )
+    worker.add_argument(
+        "--metrics-port", type=_count(1), metavar="PORT",
+        help="serve this worker's Prometheus metrics (jobs, steps, GitHub requests) at /metrics on PORT"
+        " (default: none; the queue's gauges are on serve's /metrics)",
+    )  # fmt: skip
+    worker.add_argument("--metrics-host", default="127.0.0.1",
+                        help="address --metrics-port listens on (default: 127.0.0.1)")  # fmt: skip
     worker.add_argument("--settings-fd", type=int, help=argparse.SUPPRESS)
 
     db = sub.add_parser(
@@ -213,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
 RUN_OPTIONS = {
     "--repo": True, "--config": True, "--no-commit": False, "--no-fix": False, "--uv-timeout": True,
     "--sandbox": True, "--format": True, "--allow-downgrade": False, "--image-tag": True,
-    "--no-release-notes": False,
+    "--no-release-notes": False, "--explain": False,
     "-h": False,
 }  # fmt: skip
 

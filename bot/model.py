@@ -50,11 +50,22 @@ class Request:
 
 @dataclass(frozen=True)
 class Variant:
-    """One installable flavour of the repository: a manifest and the lock it produces."""
+    """One lock unit: a manifest (with its workspace members' manifests) and the lock uv makes of them.
+
+    A root `pyproject.<name>.toml` variant, a uv workspace and a project in a subdirectory with its own
+    `uv.lock` are all units; `uv lock` runs once per unit, in the manifest's directory.
+    """
 
     name: str
     manifest: str  # path relative to the repository root
     lock: str
+    members: tuple[str, ...] = ()  # the workspace members' manifests (root-relative), this one excluded
+    after: tuple[str, ...] = ()  # units whose projects this unit's lock reaches through path dependencies
+
+    @property
+    def manifests(self) -> tuple[str, ...]:
+        """Every manifest whose pins this unit's lock holds: its own first, then its members'."""
+        return (self.manifest, *self.members)
 
 
 @dataclass(frozen=True)
@@ -305,7 +316,7 @@ class Rewrite:
 
     file: str
     line: int  # in the file before the fix
-    action: Literal["fallback", "polyfill", "all", "stub", "import", "keyword"]
+    action: Literal["fallback", "polyfill", "all", "unused", "stub", "import", "keyword"]
     subject: str  # what went or changed: the names a fallback bound, a polyfill, a module, an old path
     detail: str = ""  # the versions a fallback covered, or the new path or keyword name
 

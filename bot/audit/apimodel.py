@@ -32,6 +32,9 @@ from bot.audit.symbols import (
 _MAX_HOPS = 12  # alias chains longer than this are treated as unresolvable, never as removed
 
 
+_WILDCARDS_FOLLOWED = 8  # more (transformers has hundreds) are followed only towards a definition
+
+
 class ApiModel:
     """Answers `lookup(dotted path)` for one unpacked distribution, visiting only the modules it needs."""
 
@@ -239,12 +242,16 @@ class ApiModel:
         `from .document import *`); the definitions index says which chain can hold the name.
         """
         homes = self.locate(name)
-        for wildcard in wildcards:
-            if any(home == wildcard or home.startswith(wildcard + ".") for home in homes):
-                found = self._resolve(f"{wildcard}.{name}", hops=hops + 1)
-                if found.status != "missing":
-                    return self._materialise(found)
-        if homes or any(not self._inside(w) for w in wildcards):
+        leading = [w for w in wildcards if any(h == w or h.startswith(w + ".") for h in homes)]
+        # A few wildcards inside the distribution are all followed: one of them may import the name
+        # from where it is defined (sglang's `utils/__init__` is `from .common import *`, and a name
+        # that moved from `common` to `network` is then bound nowhere in `utils`).
+        few = len(wildcards) <= _WILDCARDS_FOLLOWED and all(self._inside(w) for w in wildcards)
+        for wildcard in leading + [w for w in wildcards if few and w not in leading]:
+            found = self._resolve(f"{wildcard}.{name}", hops=hops + 1)
+            if found.status != "missing":
+                return self._materialise(found)
+        if (homes and not few) or any(not self._inside(w) for w in wildcards):
             return SymbolInfo(
                 name, "unknown", reason=f"{module} may re-export {name} through a wildcard import"
             )

@@ -18,8 +18,9 @@ from bot.audit.fetch import SIMPLE_ACCEPT, http_get, redact_url
 from bot.audit.messages import audit_text
 from bot.audit.runner import run_audit
 from bot.errors import BadArgumentsError, RefusedError, UpgradeDepsError
-from bot.files.config import Config, discover_variants, load_config
+from bot.files.config import Config, load_config
 from bot.files.lockfile import Lock, read_lock
+from bot.files.units import discover_units
 from bot.model import AuditReport, LockedPackage, Variant, VersionChange
 from bot.settings import default_cache_dir, local_environ
 
@@ -49,7 +50,7 @@ def parse_change(text: str) -> RequestedAudit:
 
 def _variants(repo: Path, config: Config) -> tuple[Variant, ...]:
     try:
-        return discover_variants(repo, config)
+        return discover_units(repo, config)
     except RefusedError:
         return ()
 
@@ -64,7 +65,7 @@ async def audit_command(
     """Locate each version's distribution (locks, then the repository's indexes) and audit."""
     variants = _variants(repo, config)
     locks = [read_lock(repo, v.lock) for v in variants if (repo / v.lock).is_file()]
-    manifests = [v.manifest for v in variants] or ["pyproject.toml"]
+    manifests = [path for v in variants for path in v.manifests] or ["pyproject.toml"]
     old_packages: dict[str, tuple[LockedPackage, ...]] = {}
     new_packages: dict[str, tuple[LockedPackage, ...]] = {}
     for item in wanted:

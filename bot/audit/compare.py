@@ -190,12 +190,16 @@ def _missing_finding(
         moves[removed] = home
     shown = _display(removed, old)
     text = message(
-        kind, symbol=shown, target=home, package=versions.package, new=versions.new, use_kind=use.kind
-    )
+        kind, symbol=shown, target=home, package=versions.package, new=versions.new, use_kind=use.kind,
+        fallback=use.fallback,
+    )  # fmt: skip
     gone = _Site(use, versions, site.catalog, site.old_info, None)
     proven = sole_home(removed, old, new) if home and use.kind == "import" and shown == removed else None
     proven_move = (removed, home) if home is not None and proven == home else None
-    return [gone.finding(shown, kind, "error", text, proven_move)]
+    # Behind a `try` with an `except ImportError:` nothing breaks: the fallback runs instead, which a
+    # person should know (it may be the old API, or a stand-in that turns a feature off).
+    severity = "warning" if use.fallback else "error"
+    return [gone.finding(shown, kind, severity, text, proven_move)]
 
 
 def _lost_bases(site: _Site) -> list[Finding]:

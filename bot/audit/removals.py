@@ -26,7 +26,13 @@ def _new_home(removed: str, old_info: SymbolInfo, old: ApiModel, new: ApiModel) 
     if old_info.kind == "module":
         candidates = new.locate_module(name)
     else:
-        modules = sorted({*new.locate(name), *new.locate_bindings(name)}, key=publicness)
+        defined = set(new.locate(name))
+        # As public, the module that defines it before one that only imports it for its own use
+        # (sglang 0.5.10: `utils.network` defines get_local_ip_auto, `disaggregation.encode_receiver`
+        # imports it).
+        modules = sorted(
+            {*defined, *new.locate_bindings(name)}, key=lambda m: (*publicness(m)[:2], m not in defined, m)
+        )
         candidates = [f"{new.root_of(removed)}.{name}"] + [f"{module}.{name}" for module in modules]
     for candidate in candidates:
         if candidate == removed:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 Status = Literal["found", "missing", "unknown"]
-CACHE_SCHEMA = 4
+CACHE_SCHEMA = 5
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ class Use:
     star_kwargs: bool = False  # `**mapping` in the call: more keywords may be passed
     on_instance: bool = False  # `symbol` is `Class.method` reached through an instance of Class
     guarded: bool = False  # inside an `except ImportError:` fallback: absence there is handled
+    fallback: int = 0  # the line of the `except ImportError:` that runs instead when this import fails
 
 
 _Binding = tuple[str, bool]  # (dotted path, is an instance of that path)
@@ -74,6 +75,7 @@ class _Visitor(ast.NodeVisitor):
         self.uses: list[Use] = []
         self.consumed: set[int] = set()  # Attribute nodes already reported as part of a longer chain
         self.guarded = 0  # depth of `except ImportError:` handlers around the current node
+        self.fallbacks: list[int] = []  # per enclosing `try` body: its `except ImportError:` line, or 0
         self.attributes: list[_Scope] = []  # per enclosing class: `self.x = pkg.Thing()` bindings
 
     def resolve(self, node: ast.expr) -> _Binding | None:
@@ -123,11 +125,15 @@ class _Visitor(ast.NodeVisitor):
             self.visit(statement)
 
     def visit_Try(self, node: ast.Try) -> None:
-        for statement in [*node.body, *node.orelse, *node.finalbody]:
+        catching = [h for h in node.handlers if _catches_import_errors(h)]
+        self.fallbacks.append(catching[0].lineno if catching else 0)
+        for statement in node.body:
+            self.visit(statement)
+        self.fallbacks.pop()
+        for statement in [*node.orelse, *node.finalbody]:
             self.visit(statement)
         for handler in node.handlers:
-            names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-            fallback = any(isinstance(n, ast.Name) and n.id in _IMPORT_ERRORS for n in names)
+            fallback = handler in catching
             self.guarded += fallback
             self.visit(handler)
             self.guarded -= fallback
@@ -135,7 +141,7 @@ class _Visitor(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             if matches(alias.name, self.roots):
-                self.add(node, alias.name, "import")
+                self.add(node, alias.name, "import", fallback=self._fallback())
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level or not node.module:
@@ -143,7 +149,11 @@ class _Visitor(ast.NodeVisitor):
         for alias in node.names:
             path = f"{node.module}.{alias.name}"
             if alias.name != "*" and matches(path, self.roots):
-                self.add(node, path, "import")
+                self.add(node, path, "import", fallback=self._fallback())
+
+    def _fallback(self) -> int:
+        """The nearest enclosing `try` body's `except ImportError:` line (0: none)."""
+        return self.fallbacks[-1] if self.fallbacks else 0
 
     def _scoped(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for default in [*node.args.defaults, *node.args.kw_defaults, *node.decorator_list]:
@@ -154,8 +164,10 @@ class _Visitor(ast.NodeVisitor):
         scope: _Scope = {a.arg: None for a in arguments}
         scope.update(_module_bindings(node.body, self.roots))
         self.scopes.append(scope)
+        outer, self.fallbacks = self.fallbacks, []  # the body runs when called, outside any `try` here
         for statement in node.body:
             self.visit(statement)
+        self.fallbacks = outer
         self.scopes.pop()
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -188,6 +200,10 @@ class _Visitor(ast.NodeVisitor):
             if bound is not None and not bound[1]:
                 instance = (f"{bound[0]}()", True)  # the value the call returns
         for target in node.targets:
+            if isinstance(target, ast.Name) and self.guarded and self.scopes[-1].get(target.id):
+                # `except ImportError: Thing = None`: a stand-in for when the import fails. The audit
+                # reads the package as installed, so the import's binding stands.
+                continue
             if isinstance(target, ast.Name):
                 self.scopes[-1][target.id] = instance
             elif isinstance(target, ast.Attribute) and _is_self_attribute(target) and self.attributes:
@@ -217,6 +233,11 @@ class _Visitor(ast.NodeVisitor):
             if bound is not None:
                 self.add(node, bound[0], "attribute", on_instance=bound[1])
         self.generic_visit(node)
+
+
+def _catches_import_errors(handler: ast.ExceptHandler) -> bool:
+    names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(isinstance(n, ast.Name) and n.id in _IMPORT_ERRORS for n in names)
 
 
 def _is_self_attribute(node: ast.expr) -> bool:

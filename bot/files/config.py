@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from packaging.utils import canonicalize_name
@@ -200,13 +200,18 @@ def parse_config(data: Mapping[str, Any], *, display: str = CONFIG_PATH, text: s
 def _variants(root: Reader, display: str) -> tuple[Variant, ...]:
     variants: list[Variant] = []
     for item in root.tables("variant"):
-        item.only("name", "manifest", "lock")
-        name = item.string("name", required=True)
-        manifest = item.string("manifest", required=True)
-        assert name  # noqa: S101 - required=True raised already when it was missing
-        assert manifest  # noqa: S101 - likewise
+        item.only("name", "manifest", "lock", "directory")
+        directory = item.string("directory") or ""
+        if PurePosixPath(directory).is_absolute() or ".." in PurePosixPath(directory).parts:
+            raise item.fail("directory", f"{directory!r} must be a directory inside the repository")
+        directory = directory.rstrip("/")
+        # A unit in a directory is its `pyproject.toml` and `uv.lock` there unless it says otherwise.
+        name = item.string("name", required=not directory) or directory
+        manifest = item.string("manifest", required=not directory) or "pyproject.toml"
         default_lock = "uv.lock" if manifest == "pyproject.toml" else f"uv.{name}.lock"
-        variants.append(Variant(name, manifest, item.string("lock") or default_lock))
+        lock = item.string("lock") or default_lock
+        folder = PurePosixPath(directory)
+        variants.append(Variant(name, str(folder / manifest), str(folder / lock)))
     names = [v.name for v in variants]
     if len(set(names)) != len(names):
         raise ConfigError(f"{display}: [[variant]] names must be unique, got {names}")
@@ -316,21 +321,3 @@ def load_config(repo: Path, explicit: Path | None = None) -> Config:
         raise ConfigError(f"{CONFIG_PATH}: cannot be read ({exc.strerror})") from None
     document = parse_toml(text, display=CONFIG_PATH, error=ConfigError)
     return parse_config(document.unwrap(), display=CONFIG_PATH, text=text)
-
-
-def discover_variants(repo: Path, config: Config) -> tuple[Variant, ...]:
-    """The configured variants, else `pyproject.toml`+`uv.lock` and each `pyproject.<name>.toml` pair."""
-    if config.variants is not None:
-        return config.variants
-    found: list[Variant] = []
-    if (repo / "pyproject.toml").exists():
-        found.append(Variant("default", "pyproject.toml", "uv.lock"))
-    for manifest in sorted(repo.glob("pyproject.*.toml")):
-        name = manifest.name[len("pyproject.") : -len(".toml")]
-        if name and (repo / f"uv.{name}.lock").exists():
-            found.append(Variant(name, manifest.name, f"uv.{name}.lock"))
-    if not found:
-        raise ConfigError(
-            f"{repo.name or repo}: no pyproject.toml and no variants configured in {CONFIG_PATH}"
-        )
-    return tuple(found)

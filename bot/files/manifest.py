@@ -36,6 +36,7 @@ def _arrays(doc: TOMLDocument) -> Iterator[tuple[str, Array]]:
     project = doc.get("project")
     if isinstance(project, Table | dict):
         yield from _project_arrays(project)
+        yield from _hook_arrays(doc, project)
     groups = doc.get("dependency-groups")
     if isinstance(groups, Table | dict):
         for group, deps in groups.items():
@@ -47,6 +48,26 @@ def _arrays(doc: TOMLDocument) -> Iterator[tuple[str, Array]]:
             deps = uv.get(key)
             if isinstance(deps, Array):
                 yield f"[tool.uv].{key}", deps
+
+
+def _hook_arrays(doc: TOMLDocument, project: Table | dict[str, Any]) -> Iterator[tuple[str, Array]]:
+    """Dependencies a hatch metadata hook supplies for the fields `[project]` declares dynamic: the
+    uv-dynamic-versioning hook is where MCP's python-sdk and pydantic-ai's members write them."""
+    dynamic = project.get("dynamic")
+    fields = {str(f) for f in dynamic} if isinstance(dynamic, Array | list) else set()
+    hooks = doc.get("tool", {}).get("hatch", {}).get("metadata", {}).get("hooks", {})
+    if not fields or not isinstance(hooks, Table | dict):
+        return
+    for hook, table in hooks.items():
+        if not isinstance(table, Table | dict):
+            continue
+        deps, optional = table.get("dependencies"), table.get("optional-dependencies")
+        if "dependencies" in fields and isinstance(deps, Array):
+            yield f"[tool.hatch.metadata.hooks.{hook}].dependencies", deps
+        if "optional-dependencies" in fields and isinstance(optional, Table | dict):
+            for extra, group in optional.items():
+                if isinstance(group, Array):
+                    yield f"[tool.hatch.metadata.hooks.{hook}.optional-dependencies].{extra}", group
 
 
 def _project_arrays(project: Table | dict[str, Any]) -> Iterator[tuple[str, Array]]:
@@ -63,7 +84,9 @@ def _project_arrays(project: Table | dict[str, Any]) -> Iterator[tuple[str, Arra
 def _slots(doc: TOMLDocument) -> Iterator[_Slot]:
     for section, array in _arrays(doc):
         for index, item in enumerate(array):
-            if isinstance(item, String):
+            # A hook's `pkg=={{ version }}` is filled in at build time: the repository's own
+            # packages at its own version, nothing a request moves.
+            if isinstance(item, String) and not (section.startswith("[tool.hatch") and "{{" in item):
                 yield _Slot(section, array, index, item)
 
 

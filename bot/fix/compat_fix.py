@@ -69,6 +69,7 @@ def _prune_file(
         branch = max((h for h in covers if h <= line), default=None)
         rewrites.append(Rewrite(file, line, "polyfill", name, (covers.get(branch) if branch else None) or ""))
     rewrites += [Rewrite(file, _all_line(source), "all", name) for name in pruned.unexported]
+    rewrites += [Rewrite(file, line, "unused", name) for name, line in pruned.orphaned]
     unconditional = [
         body_import.module
         for fb in retired

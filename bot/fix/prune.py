@@ -5,13 +5,16 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import libcst as cst
+import libcst.helpers
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from bot.fix.cstlists import parse, without_strings
 
 Branch = tuple[int, int]  # (line of the `try`, index of the handler among its handlers)
+_Imports = TypeVar("_Imports", cst.Import, cst.ImportFrom)
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class Pruned:
     unexported: tuple[str, ...]  # `__all__` entries removed: names nothing binds any more
     collapsed: tuple[int, ...]  # lines of the `try`s left without a handler, replaced by their body
     plain: bool  # only imports, `__all__` and docstrings are left
+    orphaned: tuple[tuple[str, int], ...] = ()  # (name, line) of module-level imports only the removed
+    # code used: gone too
 
 
 class _Remover(cst.CSTTransformer):
@@ -145,13 +150,90 @@ def prune(source: str, branches: Sequence[Branch]) -> Pruned:
     if unexported:
         module = module.visit(_AllFilter(frozenset(unexported)))
         after = ast.parse(module.code)
+    # `import socket` that only a retired polyfill used would fail the repository's linter (F401).
+    # Only imports the old source used and the new one does not: an unused one may be a re-export.
+    lines, unused = _imported(before), _used(before) - _used(after)
+    orphaned = tuple(
+        sorted(((n, lines.get(n, 1)) for n in _imported(after) if n in unused), key=lambda o: o[1])
+    )
+    if orphaned:
+        module = module.visit(_ImportFilter(frozenset(name for name, _ in orphaned)))
+        after = ast.parse(module.code)
     return Pruned(
         source=module.code,
         polyfills=tuple(sorted(polyfills.items(), key=lambda item: item[1])),
         unexported=unexported,
         collapsed=tuple(remover.collapsed),
         plain=_is_plain(after),
+        orphaned=orphaned,
     )
+
+
+def _imported(tree: ast.Module) -> dict[str, int]:
+    """Names the module's own top-level import statements bind, with their lines."""
+    return {name: node.lineno for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)
+            for name in _binds(node, defs_only=False)}  # fmt: skip
+
+
+def _used(tree: ast.Module) -> set[str]:
+    """Names the module reads anywhere, and the strings of its `__all__` (what it exports)."""
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AugAssign) and "__all__" in _binds(node, defs_only=False):
+            names |= {c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant)}  # type: ignore[misc]
+    return names
+
+
+class _ImportFilter(cst.CSTTransformer):
+    """Drops names from the module's own top-level imports; an import left with none goes."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
+        return False
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        """A line whose imports all went leaves its blank lines to the next statement (the gap after
+        a docstring stays); comments above it were about it and go with it."""
+        body: list[cst.BaseStatement] = []
+        carried: list[cst.EmptyLine] = []
+        for statement in updated_node.body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                small = [kept for part in statement.body if (kept := self._filtered(part)) is not None]
+                if not small:
+                    carried += [line for line in statement.leading_lines if line.comment is None]
+                    continue
+                statement = statement.with_changes(body=small)
+            if carried and isinstance(statement, cst.SimpleStatementLine | cst.BaseCompoundStatement):
+                statement = statement.with_changes(leading_lines=[*carried, *statement.leading_lines])
+                carried = []
+            body.append(statement)
+        return updated_node.with_changes(body=body)
+
+    def _filtered(self, part: cst.BaseSmallStatement) -> cst.BaseSmallStatement | None:
+        if isinstance(part, cst.Import):
+            return _kept(part, [a for a in part.names if _alias_name(a, top=True) not in self.names])
+        if isinstance(part, cst.ImportFrom) and not isinstance(part.names, cst.ImportStar):
+            return _kept(part, [a for a in part.names if _alias_name(a, top=False) not in self.names])
+        return part
+
+
+def _alias_name(alias: cst.ImportAlias, *, top: bool) -> str:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    dotted = cst.helpers.get_full_name_for_node(alias.name) or ""
+    return dotted.split(".")[0] if top else dotted
+
+
+def _kept(node: _Imports, kept: list[cst.ImportAlias]) -> _Imports | None:
+    if not kept:
+        return None
+    if len(kept) == len(tuple(node.names)):  # type: ignore[arg-type]  # never `*`: the caller kept it
+        return node
+    last = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return node.with_changes(names=[*kept[:-1], last])
 
 
 class _AllFilter(cst.CSTTransformer):

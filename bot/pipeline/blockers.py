@@ -36,7 +36,7 @@ def lock_line(ctx: Context, lock: str, package: str) -> int | None:
 def locate(ctx: Context, variant: str, package: str) -> tuple[str, int | None]:
     """Where a person changes `package` for `variant`: its first declaration in the variant's
     manifest as the repository wrote it, else its entry in the variant's lock, else the manifest."""
-    found = ctx.declared(variant).declarations(package)
+    found = ctx.declared_in_unit(variant, package)
     if found and found[0].line:
         return found[0].manifest, found[0].line
     lock = ctx.variant(variant).lock
@@ -82,10 +82,9 @@ def _conflict_site(
     """The line a person changes: the repository's own pin of the package in dispute, else the
     requested pin that brings the clash in, else the repository's pin of an upstream package in it,
     else the package's entry in the variant's lock."""
-    manifest = ctx.declared(name)
     brought = _requested(items, found, "")
     for candidate in (package, *([brought.name] if brought else []), *(c.who for c in found)):
-        declared = manifest.declarations(candidate)
+        declared = ctx.declared_in_unit(name, candidate)
         if declared and declared[0].line:
             return declared[0].manifest, declared[0].line
     return locate(ctx, name, package)
@@ -98,7 +97,9 @@ def report_failure(ctx: Context, name: str, diagnosis: Diagnosis, items: Sequenc
     for package in packages:
         ctx.unresolved.append(_conflict(ctx, name, package, found, items))
     if not packages:
-        key = {"upstream": "upstream_unread", "unavailable": "unavailable"}.get(diagnosis.kind, "rounds")
+        key = {"upstream": "upstream_unread", "unavailable": "unavailable", "failed": "failed"}.get(
+            diagnosis.kind, "rounds"
+        )
         message = say("conflicts", key, variant=name, explanation=diagnosis.explanation, rounds=MAX_ROUNDS)
         asked = _requested(items, found, diagnosis.explanation)
         file, line = locate(ctx, name, asked.name) if asked else (ctx.variant(name).manifest, None)
@@ -114,12 +115,14 @@ def report_failure(ctx: Context, name: str, diagnosis: Diagnosis, items: Sequenc
 
 
 def _blocker(ctx: Context, target: PinTarget) -> Declaration | None:
-    manifest = ctx.manifests[target.variant]
+    unit = ctx.variant(target.variant)
+    manifests = [ctx.manifest_at(path) for path in unit.manifests]
     blockers = [
-        d for d in manifest.declarations(target.item.name)
+        d for manifest in manifests for d in manifest.declarations(target.item.name)
         if d.url or (d.specifier and not admits(d.specifier, target.item.version))
     ]  # fmt: skip
-    return blockers[0] if blockers else manifest.source_of(target.item.name)
+    sources = (manifest.source_of(target.item.name) for manifest in manifests)
+    return blockers[0] if blockers else next((s for s in sources if s is not None), None)
 
 
 def check_landed(ctx: Context, targets: Sequence[PinTarget]) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 from bot.errors import BadArgumentsError, UpgradeDepsError
 from bot.files.config import CONFIG_PATH as CONFIG_PATH  # the service asks GitHub for it by this name
-from bot.files.config import discover_variants, load_config, parse_config
+from bot.files.config import load_config, parse_config
 from bot.files.lockfile import parse_lock
 from bot.files.manifest import Manifest
+from bot.files.units import discover_units
 from bot.model import Request, Variant
 from bot.pipeline.request import parse_request
 
@@ -25,10 +26,12 @@ _FLOOR = re.compile(r"(?:===?|>=|~=)\s*([0-9][^,;\s]*)")
 
 @dataclass(frozen=True)
 class VariantFiles:
-    """One variant's manifest and lock text at a commit (None when the file is absent)."""
+    """One unit's manifest and lock text at a commit (None when the file is absent), and its
+    workspace members' manifests by path."""
 
     manifest: str | None
     lock: str | None
+    members: Mapping[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -57,40 +60,63 @@ def _locked(text: str | None, display: str) -> dict[str, tuple[str, ...]]:
     return {} if text is None else parse_lock(text, display=display).versions()
 
 
+def _each(v: Variant, files: VariantFiles) -> dict[str, dict[str, str]]:
+    """Manifest path -> its pins, for the unit's own manifest and every member's."""
+    texts = {v.manifest: files.manifest, **files.members}
+    return {path: _pins(text, path) for path, text in texts.items()}
+
+
+def _direct(v: Variant, files: VariantFiles) -> set[str]:
+    texts = [(v.manifest, files.manifest), *files.members.items()]
+    return {
+        n
+        for path, text in texts
+        if text is not None
+        for n in Manifest(text, display=path).direct_dependencies()
+    }
+
+
 def derive_request(
     variants: Sequence[Variant], base: Mapping[str, VariantFiles], head: Mapping[str, VariantFiles]
 ) -> tuple[str, ...]:
     """`pkg==version[@variant]` words for what the pull request upgraded, in a stable order.
 
-    A pin the PR moved counts first; then a direct dependency whose locked version the PR changed
-    (a lock-only update). A package pinned differently per variant on purpose (different pins at
-    the base) is only moved where the PR moved it; one whose pins agree is moved in every variant
-    that declares it, per variant when the locks now disagree (so each gets the same version).
+    A pin the PR moved counts first (in any manifest of a unit, a workspace member's included); then
+    a direct dependency whose locked version the PR changed (a lock-only update). A package pinned
+    differently per variant on purpose (different pins at the base) is only moved where the PR moved
+    it; one whose pins agree is moved in every variant that declares it, per variant when the locks
+    now disagree (so each gets the same version), and in every member of a workspace that declares it.
     """
-    base_pins = {v.name: _pins(base[v.name].manifest, v.manifest) for v in variants}
-    head_pins = {v.name: _pins(head[v.name].manifest, v.manifest) for v in variants}
+    base_each = {v.name: _each(v, base[v.name]) for v in variants}
+    head_each = {v.name: _each(v, head[v.name]) for v in variants}
     head_locks = {v.name: _locked(head[v.name].lock, v.lock) for v in variants}
-    direct: dict[str, set[str]] = {}
-    for v in variants:
-        text = head[v.name].manifest
-        if text is not None:
-            direct[v.name] = Manifest(text, display=v.manifest).direct_dependencies()
+    direct = {v.name: _direct(v, head[v.name]) for v in variants}
     moved: dict[str, dict[str, str]] = {}  # package -> {variant: version}
+    members_moved: dict[str, dict[str, str]] = {}  # package -> {member directory: version}
     for v in variants:
-        for name, version in head_pins[v.name].items():
-            if base_pins[v.name].get(name) != version:
-                moved.setdefault(name, {})[v.name] = version
+        for path, pins in head_each[v.name].items():
+            for name, version in pins.items():
+                if base_each[v.name].get(path, {}).get(name) != version:
+                    moved.setdefault(name, {})[v.name] = version
+                    if path != v.manifest:
+                        members_moved.setdefault(name, {})[str(PurePosixPath(path).parent)] = version
         old = _locked(base[v.name].lock, v.lock)
-        for name in sorted(direct.get(v.name, set())):
+        for name in sorted(direct[v.name]):
             new = head_locks[v.name].get(name)
             if new and old.get(name) != new and len(new) == 1 and v.name not in moved.get(name, {}):
                 moved.setdefault(name, {})[v.name] = new[0]
     words: list[str] = []
     for name in sorted(moved):
-        declared = [v.name for v in variants if name in direct.get(v.name, set())]
-        pins = {base_pins[v].get(name) for v in declared}
+        declared = [v.name for v in variants if name in direct[v.name]]
+        within = {v: {p[name] for p in base_each[v].values() if name in p} for v in declared}
+        if any(len(found) > 1 for found in within.values()):  # members pin it apart on purpose
+            chosen = sorted(members_moved.get(name, {}).items())
+            words += [f"{name}=={version}@{member}" for member, version in chosen]
+            continue
+        floors = {next(iter(within[v]), None) for v in declared}
         locked = {head_locks[v].get(name) for v in declared}
-        words += _words_for(name, moved[name], declared, pins=pins, locked=locked)
+        shared = any(sum(name in p for p in head_each[v].values()) > 1 for v in declared)
+        words += _words_for(name, moved[name], declared, pins=floors, locked=locked, members=shared)
     return tuple(words)
 
 
@@ -101,14 +127,16 @@ def _words_for(
     *,
     pins: set[str | None],
     locked: set[tuple[str, ...] | None],
+    members: bool = False,
 ) -> list[str]:
     """The words for one package the PR moved (`moved`: variant -> version), declared in `declared`;
-    `pins` are its specifiers at the base, `locked` its versions in the PR's locks."""
+    `pins` are its specifiers at the base, `locked` its versions in the PR's locks; `members`: several
+    manifests of one unit declare it, so each unit is named (the PR may have moved only one of them)."""
     versions = set(moved.values())
     if len(pins) > 1 or len(versions) > 1:  # divergent on purpose, or moved apart by the PR
         return [f"{name}=={moved[v]}@{v}" for v in declared if v in moved]
     (version,) = versions
-    if len(locked) > 1:
+    if len(locked) > 1 or members:
         return [f"{name}=={version}@{v}" for v in declared]
     return [f"{name}=={version}"]
 
@@ -144,7 +172,7 @@ async def derive_pull(head: Path, *, author: str, file_at: FileAt) -> Derived | 
     """
     try:
         config = load_config(head)
-        variants = discover_variants(head, config)
+        variants = discover_units(head, config)
     except UpgradeDepsError as exc:
         return Derived(problem=str(exc))
     if author not in config.bots:
@@ -152,7 +180,10 @@ async def derive_pull(head: Path, *, author: str, file_at: FileAt) -> Derived | 
     sides: dict[str, dict[str, VariantFiles]] = {"base": {}, "head": {}}
     for v in variants:
         for side, files in sides.items():
-            files[v.name] = VariantFiles(await file_at(side, v.manifest), await file_at(side, v.lock))
+            members = {path: await file_at(side, path) for path in v.members}
+            files[v.name] = VariantFiles(
+                await file_at(side, v.manifest), await file_at(side, v.lock), members
+            )
     return derived(variants, sides["base"], sides["head"])
 
 

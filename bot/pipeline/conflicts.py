@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import tomlkit
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from bot.files.manifest import Manifest, split_specifier
@@ -16,6 +19,7 @@ from bot.model import Declaration, Requires, Variant
 from bot.pipeline.derivation import Clause, clauses, requirers
 from bot.pipeline.scratch import Scratch, scratch_copy
 from bot.text.wording import say
+from bot.tools.proc import Completed
 from bot.tools.uv import Locker
 
 MAX_ROUNDS = 3  # pin moves per variant before a conflict is left to a person
@@ -40,7 +44,7 @@ class PinMove:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    kind: Literal["own-pins", "upstream", "unavailable"]
+    kind: Literal["own-pins", "upstream", "unavailable", "failed"]
     moves: tuple[PinMove, ...]
     explanation: str  # who requires what, in one sentence
     output: str = ""  # uv's account of the clash, with our own pins relaxed where that failed too
@@ -58,6 +62,19 @@ class LockProblem:
     roots: frozenset[str]  # the repository's own projects, as uv names them
     locked: Mapping[str, tuple[str, ...]]  # what the variant's lock held before the run
     resolve: str = "least"  # `[policy] resolve`: how far a blocking pin moves
+    members: tuple[Manifest, ...] = ()  # the workspace members' manifests: their pins are ours too
+
+    @property
+    def manifests(self) -> tuple[Manifest, ...]:
+        return (self.manifest, *self.members)
+
+
+async def _trial(
+    trial: Scratch, problem: LockProblem, text_of: Callable[[Manifest], str], **options: Any
+) -> Completed:
+    """Lock with `text_of` applied to the unit's manifest and to each member's."""
+    members = {member.display: text_of(member) for member in problem.members}
+    return await trial.lock(text_of(problem.manifest), members=members, **options)
 
 
 def explain(output: str, roots: Collection[str]) -> str:
@@ -77,6 +94,19 @@ def explain(output: str, roots: Collection[str]) -> str:
     return output.strip().splitlines()[-1] if output.strip() else "uv gave no explanation"
 
 
+def lock_error(output: str) -> str:
+    """uv's error for a lock that failed for another reason than the resolution (a git fetch, a
+    build, the network): its first line and the innermost cause, which is what a person acts on."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    first = next((line for line in lines if line.startswith("error:")), None)
+    if first is None:
+        return explain(output, ())
+    causes = [line for line in lines[lines.index(first) + 1 :] if not line.startswith(("---", "hint:"))]
+    innermost = causes[-1].removeprefix("cause:").strip() if causes else ""
+    head = first.removeprefix("error:").strip()
+    return f"{head}: {innermost}" if innermost and innermost != head else head
+
+
 def _edited(manifest: Manifest, specifier_for: Callable[[str, str], str | None]) -> str:
     """The manifest's text with `specifier_for(name, old)` applied, leaving `manifest` itself as it is."""
     return Manifest(manifest.text, display=manifest.display).rewrite_each(specifier_for)[0]
@@ -88,18 +118,53 @@ def _relaxed(manifest: Manifest, protected: Collection[str]) -> str:
 
 
 def _only_requested(manifest: Manifest, pins: Collection[str]) -> str:
-    """A manifest that asks for nothing but the requested pins, with the same index settings."""
+    """A manifest that asks for nothing but the requested pins, with the same index settings.
+
+    Whatever names what it drops goes too (default groups, conflicts, sources tied to an extra or a
+    group, workspace members), or uv refuses the scratch manifest itself and its error is taken for
+    the requested version's. Nothing of the repository is built: the project becomes virtual.
+    """
     doc = tomlkit.parse(manifest.text)
     project = doc.setdefault("project", tomlkit.table())
+    project.setdefault("name", "upgrade-deps-scratch")
+    if "version" not in project:
+        project["version"] = "0"
     project["dependencies"] = sorted(pins)
-    for key in ("optional-dependencies",):
+    for key in ("optional-dependencies", "dynamic"):
         project.pop(key, None)
-    doc.pop("dependency-groups", None)
+    for key in ("dependency-groups", "build-system"):
+        doc.pop(key, None)
     uv = doc.get("tool", {}).get("uv")
     if uv is not None:
-        for key in ("override-dependencies", "constraint-dependencies", "dev-dependencies"):
+        for key in _SCRATCH_DROPPED:
             uv.pop(key, None)
+        uv["package"] = False
+        _keep_sources(uv, {Requirement(pin).name for pin in pins})
     return tomlkit.dumps(doc)
+
+
+# [tool.uv] keys that name dependencies, groups, extras or members the scratch manifest no longer has.
+_SCRATCH_DROPPED = (
+    "override-dependencies", "constraint-dependencies", "build-constraint-dependencies", "dev-dependencies",
+    "default-groups", "dependency-groups", "conflicts", "workspace",
+)  # fmt: skip
+
+
+def _keep_sources(uv: Any, names: Collection[str]) -> None:
+    """Only the requested packages' sources, without the entries that apply to an extra or a group."""
+    sources = uv.get("sources")
+    if sources is None:
+        return
+    for name in list(sources):
+        entries = sources[name]
+        listed = entries if isinstance(entries, list) else [entries]
+        kept = [e for e in listed if not (isinstance(e, dict) and ("extra" in e or "group" in e))]
+        if canonicalize_name(name) not in {canonicalize_name(n) for n in names} or not kept:
+            del sources[name]
+        elif len(kept) != len(listed):
+            sources[name] = kept if len(kept) > 1 else kept[0]
+    if not sources:
+        del uv["sources"]
 
 
 def _key(version: str) -> Version:
@@ -110,13 +175,15 @@ def _key(version: str) -> Version:
 
 
 def _blocking(
-    manifest: Manifest, protected: Collection[str], resolved: Mapping[str, tuple[str, ...]]
+    manifests: Collection[Manifest], protected: Collection[str], resolved: Mapping[str, tuple[str, ...]]
 ) -> dict[str, list[Declaration]]:
-    """Our own declarations that exclude what resolved once they were relaxed, by package."""
+    """Our own declarations (in any of the unit's manifests) that exclude what resolved once they
+    were relaxed, by package."""
     found: dict[str, list[Declaration]] = {}
-    for name in sorted(manifest.declared_names() - set(protected)):
+    names = set().union(*(manifest.declared_names() for manifest in manifests)) - set(protected)
+    for name in sorted(names):
         versions = resolved.get(name, ())
-        for declaration in manifest.declarations(name):
+        for declaration in (d for manifest in manifests for d in manifest.declarations(name)):
             if declaration.url or not declaration.specifier or not versions:
                 continue
             if not all(admits(declaration.specifier, v) for v in versions):
@@ -153,7 +220,7 @@ async def _requirements(trial: Scratch, problem: LockProblem, blocking: Collecti
     for name in blocking:
         cited = _cited(known, name)
         if not cited.requirements:
-            attempt = await trial.lock(_relaxed(problem.manifest, problem.protected | {name}))
+            attempt = await _trial(trial, problem, partial(_relaxed, protected=problem.protected | {name}))
             if attempt.returncode == 0:
                 continue
             cited = _cited(clauses(attempt.output, roots=problem.roots), name)
@@ -167,10 +234,10 @@ async def _least(
 ) -> dict[str, str]:
     """The least version of each moving package, not below what the lock held, that resolves with
     every other package where the relaxed resolution put it (uv's `lowest-direct` strategy)."""
-    manifest = problem.manifest
+    sourced = {name for m in problem.manifests for name in m.declared_names() if m.source_of(name)}
 
     def specifier_for(name: str, spec: str) -> str | None:
-        if name in problem.protected or manifest.source_of(name) is not None:
+        if name in problem.protected or name in sourced:
             return None
         if name in moving:
             floor = min(problem.locked.get(name, ()), key=_key, default=None)
@@ -178,7 +245,7 @@ async def _least(
         versions = resolved.get(name, ())
         return f"=={versions[0]}" if len(versions) == 1 else None
 
-    attempt = await trial.lock(_edited(manifest, specifier_for), resolution="lowest-direct")
+    attempt = await _trial(trial, problem, lambda m: _edited(m, specifier_for), resolution="lowest-direct")
     if attempt.returncode != 0:
         return {}
     found = trial.versions()
@@ -188,7 +255,7 @@ async def _least(
 async def _moves(
     trial: Scratch, problem: LockProblem, resolved: Mapping[str, tuple[str, ...]]
 ) -> tuple[PinMove, ...]:
-    blocking = _blocking(problem.manifest, problem.protected, resolved)
+    blocking = _blocking(problem.manifests, problem.protected, resolved)
     if not blocking:
         return ()
     needs = await _requirements(trial, problem, list(blocking))
@@ -212,7 +279,7 @@ async def _unavailable(trial: Scratch, problem: LockProblem, together: str) -> s
     if len(problem.pins) < 2:
         return together
     for pin in problem.pins:
-        attempt = await trial.lock(_only_requested(problem.manifest, [pin]), pins=[pin])
+        attempt = await _trial(trial, problem, partial(_only_requested, pins=[pin]), pins=[pin])
         if attempt.returncode != 0:
             return attempt.output
     return None
@@ -220,13 +287,16 @@ async def _unavailable(trial: Scratch, problem: LockProblem, together: str) -> s
 
 async def diagnose(repo: Path, problem: LockProblem, *, locker: Locker) -> Diagnosis:
     """Why the variant did not lock: only our pins (and how to move them), upstream, or unavailable."""
+    if "No solution found" not in problem.failure:
+        # Not a resolution at all (a git source, a build, the network): no trial would tell more.
+        return Diagnosis("failed", (), lock_error(problem.failure), problem.failure)
     with scratch_copy(repo, problem.variant, locker=locker, pins=problem.pins) as trial:
-        relaxed = await trial.lock(_relaxed(problem.manifest, problem.protected))
+        relaxed = await _trial(trial, problem, lambda m: _relaxed(m, problem.protected))
         if relaxed.returncode == 0:
             moves = await _moves(trial, problem, trial.versions())
             if moves:
                 return Diagnosis("own-pins", moves, explain(problem.failure, problem.roots))
-        alone = await trial.lock(_only_requested(problem.manifest, problem.pins))
+        alone = await _trial(trial, problem, lambda m: _only_requested(m, problem.pins))
         if alone.returncode != 0:
             unavailable = await _unavailable(trial, problem, alone.output)
             if unavailable is not None:

@@ -19,6 +19,7 @@ from bot.model import (
     AuditReport,
     ChecklistReport,
     ContainerChange,
+    Declaration,
     Extra,
     FixResult,
     PackageNotes,
@@ -138,6 +139,8 @@ class Context:
     cache_dir: Path
     isolation: Isolation
     extras: tuple[Extra, ...]  # paths outside the work tree the manifests reference
+    # Workspace members' manifests, by root-relative path (a unit's own manifest is in `manifests`).
+    members: dict[str, Manifest] = field(default_factory=dict)
     # Each variant's manifest as the repository wrote it: what a report quotes, whatever the run edited.
     originals: dict[str, str] = field(default_factory=dict)
     new_locks: dict[str, Lock] = field(default_factory=dict)
@@ -169,6 +172,14 @@ class Context:
         text = self.originals.get(variant, self.manifests[variant].text)
         return Manifest(text, display=self.variant(variant).manifest)
 
+    def declared_in_unit(self, variant: str, package: str) -> list[Declaration]:
+        """`package`'s declarations in the variant's manifest as written, then in its members'
+        (whose lines a run's edits never move)."""
+        found = self.declared(variant).declarations(package)
+        for path in self.variant(variant).members:
+            found += self.manifest_at(path).declarations(package)
+        return found
+
     def roots(self, variant: str) -> frozenset[str]:
         """The repository's own projects in a variant, as the resolver names them."""
         name = self.manifests[variant].project_name()
@@ -176,11 +187,31 @@ class Context:
 
     def write_manifest(self, variant: str, text: str) -> None:
         """Replace a variant's manifest text on disk and in memory (all variants sharing the file)."""
-        path = self.variant(variant).manifest
+        self.write_manifest_at(self.variant(variant).manifest, text)
+
+    def write_manifest_at(self, path: str, text: str) -> None:
+        """Replace the manifest at `path` (a unit's own or a member's) on disk and in memory."""
         self.files.write(path, text)
         for other in self.variants:
             if other.manifest == path:
                 self.manifests[other.name] = Manifest(text, display=path)
+        if path in self.members:
+            self.members[path] = Manifest(text, display=path)
+
+    def manifest_at(self, path: str) -> Manifest:
+        """The current manifest at `path`, a unit's own or a workspace member's."""
+        if path in self.members:
+            return self.members[path]
+        return next(self.manifests[v.name] for v in self.variants if v.manifest == path)
+
+    def unit_members(self) -> dict[str, list[Manifest]]:
+        """Each unit's workspace members' manifests, current."""
+        return {v.name: [self.manifest_at(path) for path in v.members] for v in self.variants}
+
+    def all_manifests(self) -> dict[str, Manifest]:
+        """Every manifest of every unit, by path."""
+        found = {v.manifest: self.manifests[v.name] for v in self.variants}
+        return {**found, **self.members}
 
     def snapshot(self, message: Message, paths: list[str], *, first: bool = False) -> None:
         """Record the current content of `paths` as one commit (`first`: before all others)."""

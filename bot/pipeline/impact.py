@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from bot.errors import DivergentPackageError, RefusedError
 from bot.files.lockfile import Lock
@@ -56,15 +57,26 @@ def allows(declarations: tuple[Declaration, ...]) -> frozenset[tuple[str, object
 
 
 def impact_of(
-    package: str, variants: tuple[Variant, ...], manifests: Mapping[str, Manifest], locks: Mapping[str, Lock]
-) -> Impact:
-    declarations = {v.name: tuple(manifests[v.name].declarations(package)) for v in variants}
+    package: str, variants: tuple[Variant, ...], manifests: Mapping[str, Manifest], locks: Mapping[str, Lock],
+    members: Mapping[str, Sequence[Manifest]] | None = None,
+) -> Impact:  # fmt: skip
+    """Where `package` lives; `members` are each unit's workspace members' manifests, whose pins its lock
+    holds like its own (a unit whose manifests pin it differently is divergent, like variants are)."""
+    each = {
+        v.name: [manifests[v.name], *(members or {}).get(v.name, ())] for v in variants
+    }  # fmt: skip
+    declarations = {
+        name: tuple(d for manifest in found for d in _pins(manifest, package)) for name, found in each.items()
+    }
     locked = {v.name: locks[v.name].versions().get(package, ()) for v in variants}
     declared_in = [name for name, found in declarations.items() if found]
     present_in = [name for name, versions in locked.items() if versions]
+    within = any(len(_allowed_per_manifest(declarations[name])) > 1 for name in declared_in)
     scope: Scope
     if not declared_in:
         scope = "transitive" if present_in else "absent"
+    elif within:
+        scope = "shared-divergent"
     elif len(declared_in) == 1 or len(variants) == 1:
         scope = "variant-only" if len(variants) > 1 else "shared"
     else:
@@ -75,33 +87,82 @@ def impact_of(
     return Impact(package, scope, declarations, locked)
 
 
+def _pins(manifest: Manifest, package: str) -> list[Declaration]:
+    """The manifest's declarations of `package`, none when a workspace or path source provides it:
+    such a requirement names a project of the repository, which no version request moves."""
+    if _local_source(manifest, package):
+        return []
+    return manifest.declarations(package)
+
+
+def _local_source(manifest: Manifest, package: str) -> bool:
+    sources = manifest.doc.get("tool", {}).get("uv", {}).get("sources", {})
+    wanted = canonicalize_name(package)
+    for key, value in sources.items():
+        if canonicalize_name(key) == wanted:
+            entries = value if isinstance(value, list) else [value]
+            return any(isinstance(e, Mapping) and ("workspace" in e or "path" in e) for e in entries)
+    return False
+
+
+def _allowed_per_manifest(declarations: tuple[Declaration, ...]) -> set[frozenset[tuple[str, object]]]:
+    by_file: dict[str, list[Declaration]] = {}
+    for declaration in declarations:
+        by_file.setdefault(declaration.manifest, []).append(declaration)
+    return {allows(tuple(found)) for found in by_file.values()}
+
+
 def plan_targets(
     request: Request, variants: tuple[Variant, ...], impacts: Mapping[str, Impact]
 ) -> list[PinTarget]:
-    """The (package, variant) pairs to edit and lock; refuses what needs the user to choose."""
+    """The (package, variant) pairs to edit and lock; refuses what needs the user to choose.
+
+    `@name` names a unit (every manifest of it moves), or a workspace member's directory (only that
+    member's manifest moves, and every unit holding it is locked)."""
     names = {v.name for v in variants}
     targets = []
     for item in request.items:
         impact = impacts[item.name]
         if item.variant is not None:
-            if item.variant not in names:
-                raise RefusedError(
-                    f"{item.text!r}: no variant {item.variant!r} (variants: {', '.join(sorted(names))})"
-                )
-            chosen = [item.variant]
-        elif impact.scope == "shared-divergent":
+            targets += _chosen(item, variants, impact)
+            continue
+        if impact.scope == "shared-divergent":
             current = "; ".join(_current(impact, name) for name in sorted(names) if impact.declarations[name])
             raise DivergentPackageError(
                 f"{item.display} is pinned differently per variant ({current}); say which variant with "
-                f"{item.display}=={item.version}@<variant>, once per variant to change"
+                f"{item.display}=={item.version}@<variant>, once per variant to change (a workspace "
+                "member is named by its directory)"
             )
-        else:
-            chosen = [v.name for v in variants if impact.declarations[v.name] or impact.locked[v.name]]
+        chosen = [v.name for v in variants if impact.declarations[v.name] or impact.locked[v.name]]
         targets += [PinTarget(item, name, impact.declarations[name]) for name in chosen]
     return targets
 
 
+def _chosen(item: Requested, variants: tuple[Variant, ...], impact: Impact) -> list[PinTarget]:
+    if any(v.name == item.variant for v in variants):
+        return [PinTarget(item, str(item.variant), impact.declarations[str(item.variant)])]
+    manifest = f"{str(item.variant).rstrip('/')}/pyproject.toml"
+    holding = [v for v in variants if manifest in v.manifests]
+    if not holding:
+        names = sorted({v.name for v in variants})
+        raise RefusedError(f"{item.text!r}: no variant {item.variant!r} (variants: {', '.join(names)})")
+    return [
+        PinTarget(item, v.name, tuple(d for d in impact.declarations[v.name] if d.manifest == manifest))
+        for v in holding
+    ]
+
+
 def _current(impact: Impact, variant: str) -> str:
-    """`default: 2.9.1 (==2.9.1)`: what a variant locks and, once each, the pins it writes."""
-    pins = dict.fromkeys(d.specifier or d.url or "unpinned" for d in impact.declarations[variant])
+    """`default: 2.9.1 (==2.9.1)`: what a variant locks and, once each, the pins it writes (per member
+    manifest when the unit is a workspace whose members pin it differently)."""
+    declarations = impact.declarations[variant]
+    files = list(dict.fromkeys(d.manifest for d in declarations))
+    if len(_allowed_per_manifest(declarations)) > 1:
+        pins = [
+            f"{path}: " + ", ".join(dict.fromkeys(d.specifier or d.url or "unpinned" for d in declarations
+                                                  if d.manifest == path))
+            for path in files
+        ]  # fmt: skip
+        return f"{variant}: {', '.join(impact.locked[variant]) or 'not locked'} ({'; '.join(pins)})"
+    pins = list(dict.fromkeys(d.specifier or d.url or "unpinned" for d in declarations))
     return f"{variant}: {', '.join(impact.locked[variant]) or 'not locked'} ({', '.join(pins)})"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from bot.errors import CopyError
 from bot.pipeline.context import Context
 from bot.pipeline.parallel import Copies, copies_beside, plan_copies, run_jobs
 from bot.pipeline.progress import announced
 from bot.tools import gitrepo
+from bot.tools.uv import needs_swap
 
 # Locks one variant (`name`) in `root` (the repository, or its copy), reporting into `sink`.
 VariantJob = Callable[[Context, str, Path], Awaitable[bool]]
@@ -29,16 +30,36 @@ def _merge(ctx: Context, sink: Context) -> None:
     ctx.snapshots += sink.snapshots
 
 
-async def _copies(ctx: Context, names: Sequence[str]) -> Copies | str:
-    """The copies the variants `names` lock in, or why they lock one after the other."""
+def _copied(ctx: Context, names: Sequence[str]) -> list[str]:
+    """The variants that lock in a copy beside the repository. uv locks `pyproject.toml`/`uv.lock` of a
+    directory, so one variant per directory locks in place (a unit of a directory of its own among
+    them) and each other one in a copy; and only one swap runs in place (its backup has one place)."""
+    taken: set[PurePosixPath] = set()
+    swapped = False
+    copied = []
+    for name in names:
+        variant = ctx.variant(name)
+        folder, swaps = PurePosixPath(variant.manifest).parent, needs_swap(variant)
+        if folder in taken or (swaps and swapped):
+            copied.append(name)
+            continue
+        taken.add(folder)
+        swapped |= swaps
+    return copied
+
+
+async def _copies(ctx: Context, names: Sequence[str], copied: Sequence[str]) -> Copies | str:
+    """The copies the variants `copied` lock in, or why the variants lock one after the other."""
     if not ctx.config.lock.parallel:
         return "[lock] parallel = false"
     variants = [ctx.variant(name) for name in names]
     files = [path for v in variants for path in (v.manifest, v.lock)]
     if len(set(files)) < len(files):
         return "the variants share a manifest or lock file"
+    if not copied:
+        return Copies((), None)
     tracked = await gitrepo.tracked_files(ctx.repo, env=ctx.locker.env)
-    copies = plan_copies(ctx.repo, names, tracked, ctx.extras, limit_mb=ctx.config.lock.copy_limit_mb)
+    copies = plan_copies(ctx.repo, copied, tracked, ctx.extras, limit_mb=ctx.config.lock.copy_limit_mb)
     return copies.refusal or copies
 
 
@@ -50,11 +71,12 @@ async def lock_variants(ctx: Context, names: Sequence[str], job: VariantJob) -> 
         async with announced(ctx.progress, f"lock {name}"):
             return await job(sinks[name], name, root)
 
-    plan = await _copies(ctx, names) if len(names) > 1 else ""
+    copied = _copied(ctx, names)
+    plan = await _copies(ctx, names, copied) if len(names) > 1 else ""
     outcomes: list[bool] | None = None
     if isinstance(plan, Copies):
         try:
-            with copies_beside(ctx.repo, names, plan) as roots:
+            with copies_beside(ctx.repo, names, plan, copied=copied) as roots:
                 await ctx.progress(f"lock {', '.join(names)} in parallel")
                 outcomes = await run_jobs(roots, one, started=ctx.uv_running.set)
         except CopyError as exc:  # raised before any job started

@@ -5,44 +5,54 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from bot.files import repofiles
 from bot.files.lockdiff import diff_locks
 from bot.files.lockfile import read_lock
-from bot.model import Requested, Resolution, Section, Warning_
+from bot.files.units import in_lock_order
+from bot.model import Requested, Resolution, Section, Variant, Warning_
 from bot.pipeline.blockers import check_landed, report_failure
 from bot.pipeline.conflicts import MAX_ROUNDS, Diagnosis, LockProblem, diagnose
 from bot.pipeline.context import Context, timed
 from bot.pipeline.impact import PinTarget
-from bot.pipeline.lock_jobs import lock_variants
+from bot.pipeline.lock_jobs import VariantJob, lock_variants
 from bot.pipeline.parallel import sync
 from bot.text.render import render
 from bot.text.wording import say
+from bot.tools.proc import Completed
 
 
 async def lock_all(ctx: Context, targets: list[PinTarget]) -> bool:
-    """Lock every variant a target touches; False when a variant could not be locked.
+    """Lock every unit a target touches, and every unit reaching one by a path dependency; False
+    when a unit could not be locked.
 
-    A variant that fails does not stop the others: each variant's conflicts are reported.
+    A unit that fails does not stop the others: each unit's conflicts are reported.
     """
     pins: dict[str, list[str]] = {}
     for target in targets:
         pinned = pins.setdefault(target.variant, [])
         # A URL or [tool.uv.sources] pin decides the version itself; asking uv for another one would
         # only fail. Lock without it and let the landed check name the declaration that kept it.
-        manifest = ctx.manifests[target.variant]
-        if not any(d.url for d in target.declarations) and manifest.source_of(target.item.name) is None:
+        unit = ctx.variant(target.variant)
+        sourced = any(ctx.manifest_at(path).source_of(target.item.name) for path in unit.manifests)
+        if not any(d.url for d in target.declarations) and not sourced:
             pinned.append(f"{target.item.name}=={target.item.version}")
     protected = frozenset(target.item.name for target in targets)
-    names = [v.name for v in ctx.variants if v.name in pins]
-    for name in names:
-        ctx.files.remember(ctx.variant(name).lock)
+    # A workspace member that two root variants share was edited for both, whichever was asked for.
+    edited = set(ctx.files.changed())
+    for unit in ctx.variants:
+        if edited & set(unit.manifests):
+            pins.setdefault(unit.name, [])
+    order = in_lock_order(ctx.variants, list(pins))
+    for unit in order:
+        pins.setdefault(unit.name, [])  # reached by path: locked again for the other unit's new pins
+        ctx.files.remember(unit.lock)
 
     async def job(sink: Context, name: str, root: Path) -> bool:
         items = [t.item for t in targets if t.variant == name]
-        with timed(ctx.observer, "lock"):  # each variant's lock, its conflict rounds included
+        with timed(ctx.observer, "lock"):  # each unit's lock, its conflict rounds included
             return await _lock_variant(sink, name, pins[name], items, protected, root=root)
 
-    outcomes = await lock_variants(ctx, names, job)
-    failed = [name for name, locked in zip(names, outcomes, strict=True) if not locked]
+    failed = await _lock_units(ctx, order, job)
     ctx.sections["lock"] = Section("done")
     if failed:
         return False
@@ -60,6 +70,27 @@ async def lock_all(ctx: Context, targets: list[PinTarget]) -> bool:
     return True
 
 
+async def _lock_units(ctx: Context, order: list[Variant], job: VariantJob) -> list[str]:
+    """Lock each unit once; the names that failed. In waves: the units whose path dependencies are
+    locked lock at the same time (see `lock_variants`), the ones reaching them in the next wave."""
+    outcomes: dict[str, bool] = {}
+    for wave in _waves(order):
+        names = [unit.name for unit in wave]
+        outcomes.update(zip(names, await lock_variants(ctx, names, job), strict=True))
+    return [unit.name for unit in order if not outcomes[unit.name]]
+
+
+def _waves(order: list[Variant]) -> list[list[Variant]]:
+    """`order` cut where a unit reaches one locked in the same wave (uv reads that unit's manifests,
+    which the other's conflict rounds may move)."""
+    waves: list[list[Variant]] = [[]]
+    for unit in order:
+        if {u.name for u in waves[-1]} & set(unit.after):
+            waves.append([])
+        waves[-1].append(unit)
+    return [wave for wave in waves if wave]
+
+
 async def _lock_variant(
     ctx: Context, name: str, pins: list[str], items: list[Requested], protected: frozenset[str], *, root: Path
 ) -> bool:
@@ -69,18 +100,14 @@ async def _lock_variant(
     new lock is copied back.
     """
     variant = ctx.variant(name)
-    copied = root != ctx.repo
     for round_ in range(MAX_ROUNDS + 1):
-        if copied:
-            sync(ctx.repo, root, [variant.manifest])
-        attempt = await ctx.locker.lock(variant, pins=pins, root=root if copied else None)
+        attempt = await _attempt(ctx, variant, pins, root)
         if attempt.returncode == 0:
-            if copied:
-                sync(root, ctx.repo, [variant.lock])
             return True
         problem = LockProblem(
             variant, ctx.manifests[name], tuple(pins), protected, attempt.output, ctx.roots(name),
             ctx.baseline[name].versions(), ctx.config.policy.resolve,
+            tuple(ctx.manifest_at(path) for path in variant.members),
         )  # fmt: skip
         diagnosis = await diagnose(ctx.repo, problem, locker=ctx.locker)
         if diagnosis.kind != "own-pins" or round_ == MAX_ROUNDS:
@@ -90,13 +117,29 @@ async def _lock_variant(
     return False
 
 
+async def _attempt(ctx: Context, variant: Variant, pins: list[str], root: Path) -> Completed:
+    """One `uv lock` of `variant` in `root`, again while a unit locking at the same time moved a pin
+    in a workspace member both share: the lock always holds the members' final pins."""
+    copied = root != ctx.repo
+    while True:
+        shared = {path: repofiles.read_bytes(ctx.repo, path) for path in variant.members}
+        if copied:
+            sync(ctx.repo, root, list(variant.manifests))
+        attempt = await ctx.locker.lock(variant, pins=pins, root=root if copied else None)
+        if all(repofiles.read_bytes(ctx.repo, path) == text for path, text in shared.items()):
+            break
+    if attempt.returncode == 0 and copied:
+        sync(root, ctx.repo, [variant.lock])
+    return attempt
+
+
 def _move_pins(ctx: Context, name: str, diagnosis: Diagnosis) -> None:
-    manifest = ctx.manifests[name]
     for move in diagnosis.moves:
-        current = ctx.manifests[name]
+        path = move.declaration.manifest  # the unit's own manifest, or a workspace member's
+        current = ctx.manifest_at(path)
         old = move.old_specifier
         text, changed = current.rewrite(move.package, partial(_swap, old=old, new=move.new_specifier))
-        ctx.write_manifest(name, text)
+        ctx.write_manifest_at(path, text)
         because = "; ".join(say("conflicts", "requires", **vars(r)) for r in move.requirements)
         resolution = Resolution(
             package=move.package,
@@ -117,8 +160,8 @@ def _move_pins(ctx: Context, name: str, diagnosis: Diagnosis) -> None:
         if family is not None and family.family:
             message = say("conflicts", "co_upgrade", package=move.package, family=family.family, old=old,
                           new=move.new_specifier)  # fmt: skip
-            ctx.warnings.append(Warning_(message, file=manifest.display, line=move.declaration.line))
-        ctx.snapshot(partial(render, "commit-resolve.txt.j2", resolution=resolution), [manifest.display])
+            ctx.warnings.append(Warning_(message, file=path, line=move.declaration.line))
+        ctx.snapshot(partial(render, "commit-resolve.txt.j2", resolution=resolution), [path])
 
 
 def _swap(spec: str, *, old: str, new: str) -> str | None:

@@ -8,7 +8,7 @@ of the tracked tree beside it; results come back in the jobs' order, whatever or
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,23 +51,27 @@ def sync(source: Path, target: Path, paths: Sequence[str]) -> None:
 
 
 @contextmanager
-def copies_beside(repo: Path, names: Sequence[str], copies: Copies) -> Iterator[dict[str, Path]]:
-    """{name: root} for every name: `repo` for the first, a fresh copy of the tracked tree beside it
-    for each other one; the copies are removed when the block ends, however it ends.
+def copies_beside(
+    repo: Path, names: Sequence[str], copies: Copies, *, copied: Collection[str] | None = None
+) -> Iterator[dict[str, Path]]:
+    """{name: root} for every name: a fresh copy of the tracked tree beside `repo` for each name in
+    `copied` (default: all but the first), `repo` itself for the others; the copies are removed when
+    the block ends, however it ends.
 
     CopyError when a copy cannot be made (the parent refuses it, the disk is full).
     """
-    roots: dict[str, Path] = {names[0]: repo}
+    beside = [n for n in names if n in copied] if copied is not None else list(names[1:])
+    roots: dict[str, Path] = {name: repo for name in names if name not in beside}
     try:
-        for name in names[1:]:
+        for name in beside:
             roots[name] = siblings.sibling_root(repo, name)  # removed below even when half made
             try:
                 siblings.make_copy(repo, name, copies.tracked)
             except OSError as exc:
                 raise CopyError(f"cannot copy the tree to {roots[name]}: {exc.strerror}") from None
-        yield roots
+        yield {name: roots[name] for name in names}
     finally:
-        for name in names[1:]:
+        for name in beside:
             if name in roots:
                 siblings.remove_copy(roots[name])
 

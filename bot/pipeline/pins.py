@@ -10,6 +10,7 @@ from bot.files.specifiers import bump_specifier
 from bot.model import Declaration, Unresolved, Warning_
 from bot.pipeline.context import Context
 from bot.pipeline.impact import PinTarget, impact_of, plan_targets
+from bot.pipeline.policy import check_request
 from bot.pipeline.suggest import absent_message
 from bot.text.render import render
 from bot.text.wording import say
@@ -18,11 +19,11 @@ from bot.text.wording import say
 def plan_and_pin(ctx: Context) -> list[PinTarget]:
     """Step 0's impact matrix and step 1's edits; returns the (package, variant) targets."""
     impacts = {
-        item.name: impact_of(item.name, ctx.variants, ctx.manifests, ctx.baseline)
+        item.name: impact_of(item.name, ctx.variants, ctx.manifests, ctx.baseline, ctx.unit_members())
         for item in ctx.request.items
     }
     absent = [
-        absent_message(item, ctx.manifests, ctx.baseline)
+        absent_message(item, ctx.all_manifests(), ctx.baseline)
         for item in ctx.request.items
         if impacts[item.name].scope == "absent"
     ]
@@ -36,7 +37,11 @@ def plan_and_pin(ctx: Context) -> list[PinTarget]:
                 Warning_(f"{item.display} is not a focused package; upgrading it without an API audit")
             )
     present = tuple(i for i in ctx.request.items if impacts[i.name].scope != "absent")
+    # A package pinned differently per variant is refused first: the answer is "say which variant",
+    # not a downgrade flag that would move every variant.
     targets = plan_targets(replace(ctx.request, items=present), ctx.variants, impacts)
+    baseline = {name: lock.versions() for name, lock in ctx.baseline.items()}
+    ctx.warnings += check_request(ctx.request, baseline)  # refuses a downgrade before any edit
     _url_pins(ctx, targets)
     edited = _edit(ctx, targets)
     if edited:
@@ -67,13 +72,14 @@ def _url_pins(ctx: Context, targets: list[PinTarget]) -> None:
 
 
 def _edit(ctx: Context, targets: list[PinTarget]) -> list[Declaration]:
+    """Each target's declarations, in every manifest that holds them (a workspace's members too)."""
     edited: list[Declaration] = []
     for target in targets:
-        manifest = ctx.manifests[target.variant]
-        text, changed = manifest.rewrite(
-            target.item.name, partial(bump_specifier, version=target.item.version)
-        )
-        if changed:
-            ctx.write_manifest(target.variant, text)
-            edited += changed
+        for path in dict.fromkeys(d.manifest for d in target.declarations):
+            text, changed = ctx.manifest_at(path).rewrite(
+                target.item.name, partial(bump_specifier, version=target.item.version)
+            )
+            if changed:
+                ctx.write_manifest_at(path, text)
+                edited += changed
     return edited

@@ -19,7 +19,7 @@ MAX_WORD = 256
 MAX_WORDS = 64
 # PEP 508 distribution names: letters, digits, and . _ - inside.
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
-_VARIANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_VARIANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")  # a workspace member: its directory
 USAGE = "pkg==version[@variant] ... [--image-tag TAG] [--allow-downgrade]"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.errors import OUTCOMES
-from bot.model import Resolution, Section, UpgradeResult
+from bot.model import Resolution, Section, UpgradeResult, Variant
 from bot.pipeline.summary import SECTIONS
 
 # Raised only when a key changes meaning or goes away; new keys may appear within a version.
@@ -22,7 +22,7 @@ def result_document(result: UpgradeResult, *, summary: str) -> dict[str, Any]:
         "exit_code": outcome.exit_code,
         "error": result.error,
         "request": _request(result),
-        "variants": [{"name": v.name, "manifest": v.manifest, "lock": v.lock} for v in result.variants],
+        "variants": [_variant(v) for v in result.variants],
         "changes": _changes(result),
         "resolutions": [_resolution(r) for r in result.resolutions],
         "containers": [
@@ -128,3 +128,8 @@ def _checklists(result: UpgradeResult) -> list[dict[str, Any]]:
 def _step(section: Section | None) -> dict[str, str]:
     section = section or Section("not run", "not reached")
     return {"status": section.status, "reason": section.reason}
+
+
+def _variant(v: Variant) -> dict[str, object]:
+    return {"name": v.name, "manifest": v.manifest, "lock": v.lock, "members": list(v.members),
+            "after": list(v.after)}  # fmt: skip

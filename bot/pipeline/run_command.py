@@ -50,6 +50,8 @@ def main(args: argparse.Namespace) -> int:
     except RefusedError as exc:
         print(f"upgrade-deps: {exc}", file=sys.stderr)
         return OUTCOMES["refused"].exit_code
+    if args.explain:
+        return _explain(repo, args.config)
 
     from bot.pipeline.context import RunOptions, Runtime
     from bot.pipeline.request import parse_request
@@ -89,6 +91,17 @@ def main(args: argparse.Namespace) -> int:
         print("upgrade-deps: interrupted; every file was restored", file=sys.stderr)
         return 130
     return _report(result, repo=repo, output_format=args.format)
+
+
+def _explain(repo: Path, config: Path | None) -> int:
+    from bot.pipeline.explain_units import explain_units
+
+    try:
+        print(explain_units(repo, config), end="")
+    except UpgradeDepsError as exc:
+        print(f"upgrade-deps: {exc}", file=sys.stderr)
+        return OUTCOMES[exc.kind].exit_code
+    return 0
 
 
 def _report(result: UpgradeResult, *, repo: Path, output_format: str) -> int:

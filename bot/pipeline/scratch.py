@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,11 +30,15 @@ class Scratch:
         self._lock = repofiles.read_bytes(root, variant.lock) if exists else None
 
     async def lock(
-        self, manifest_text: str, *, resolution: str | None = None, pins: Sequence[str] | None = None
-    ) -> Completed:
+        self, manifest_text: str, *, resolution: str | None = None, pins: Sequence[str] | None = None,
+        members: Mapping[str, str] | None = None,
+    ) -> Completed:  # fmt: skip
         """Lock the variant with `manifest_text` as its manifest (uv's `--resolution`, if given;
-        `pins`, the upgrade targets, default all of the run's)."""
+        `pins`, the upgrade targets, default all of the run's; `members`, its workspace members'
+        manifests by path, each trial writing them all)."""
         repofiles.write_text(self.root, self.variant.manifest, manifest_text)
+        for path, text in (members or {}).items():
+            repofiles.write_text(self.root, path, text)
         if self._lock is None:
             repofiles.unlink(self.root, self.variant.lock)
         else:

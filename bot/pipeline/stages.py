@@ -32,7 +32,7 @@ def _policy(ctx: Context) -> None:
     from bot.pipeline.blockers import locate
     from bot.pipeline.policy import check_policy
 
-    manifests = {v.manifest: ctx.manifests[v.name] for v in ctx.variants}
+    manifests = ctx.all_manifests()
     for item in check_policy(ctx.config, manifests, ctx.new_locks):
         variant = next((v.name for v in ctx.variants if v.lock == item.file), None)
         if item.kind == "policy" and variant is not None:

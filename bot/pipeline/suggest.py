@@ -24,7 +24,11 @@ def absent_message(item: Requested, manifests: Mapping[str, Manifest], locks: Ma
     """The warning for a package declared and locked nowhere, with the declared names closest to it.
 
     Declared names come first; locked (transitive) ones are offered only when no declared name is close.
+    A workspace member or a project of a unit is named as the repository's own.
     """
+    own = [path for path, manifest in manifests.items() if manifest.project_name() == item.name]
+    if own:
+        return say("pins", "own_project", package=item.display, manifest=own[0])
     declared = {name for manifest in manifests.values() for name in manifest.declared_names()}
     locked = {name for lock in locks.values() for name in lock.versions()}
     near = closest(item.name, declared) or closest(item.name, locked)

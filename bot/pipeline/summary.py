@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.audit.messages import audit_section as render_audit
 from bot.errors import OUTCOMES
-from bot.model import Section, UpgradeResult
+from bot.model import Section, UpgradeResult, Variant
 from bot.text.render import render, render_trimmed
 from checklists.report import render_markdown
 
@@ -32,4 +32,13 @@ def render_summary(result: UpgradeResult) -> str:
         audit_section=audit_section,
         checklist_section=checklist_section,
         fix_section=fix_section,
+        units=_units(result),
     )
+
+
+def _units(result: UpgradeResult) -> tuple[Variant, ...]:
+    """The lock units, listed only where the layout is more than manifests and locks at the root:
+    a workspace, or a project in a directory of its own."""
+    if any(unit.members or "/" in unit.manifest for unit in result.variants):
+        return result.variants
+    return ()

@@ -9,17 +9,17 @@ from pathlib import Path
 
 from bot.errors import ManifestError, UpgradeDepsError
 from bot.files import repofiles, siblings
-from bot.files.config import Config, discover_variants, load_config
+from bot.files.config import Config, load_config
 from bot.files.lockfile import read_lock
 from bot.files.manifest import Manifest
 from bot.files.manifest_paths import outside_paths
 from bot.files.transaction import FileTransaction
+from bot.files.units import discover_units
 from bot.model import Commit, Request, Section, UpgradeResult, Variant
 from bot.pipeline import api_steps, release_notes
 from bot.pipeline.context import Context, Progress, RunOptions, Runtime
 from bot.pipeline.locking import lock_all
 from bot.pipeline.pins import plan_and_pin
-from bot.pipeline.policy import check_request
 from bot.pipeline.prefetch import DuringLock
 from bot.pipeline.progress import announced
 from bot.pipeline.stages import run_stages
@@ -98,10 +98,11 @@ async def _prepare(
     siblings.remove_stale(repo)
     await gitrepo.ensure_clean(repo, env=env, ignore=(SUMMARY,))
     config = load_config(repo, options.config_path)
-    variants = discover_variants(repo, config)
+    variants = discover_units(repo, config)
     manifests = _manifests(repo, variants)
+    members = _members(repo, variants)
     baseline = {variant.name: read_lock(repo, variant.lock) for variant in variants}
-    extras = outside_paths(repo, manifests)
+    extras = outside_paths(repo, {**manifests, **members})
     locker = Locker(repo, env=env, timeout=runtime.uv_timeout, git_dir=git_dir, isolation=runtime.isolation,
                     extras=extras)  # fmt: skip
     return Context(
@@ -111,7 +112,7 @@ async def _prepare(
         variants=variants,
         manifests=manifests,
         baseline=baseline,
-        focused=_focused(config, manifests),
+        focused=_focused(config, {**manifests, **members}),
         locker=locker,
         files=files,
         progress=progress,
@@ -124,6 +125,7 @@ async def _prepare(
         observer=runtime.observer,
         notes_source=options.release_notes,
         originals={name: manifest.text for name, manifest in manifests.items()},
+        members=members,
     )
 
 
@@ -135,6 +137,13 @@ def _manifests(repo: Path, variants: Sequence[Variant]) -> dict[str, Manifest]:
         text = repofiles.read_text(repo, variant.manifest)
         manifests[variant.name] = Manifest(text, display=variant.manifest)
     return manifests
+
+
+def _members(repo: Path, variants: Sequence[Variant]) -> dict[str, Manifest]:
+    """Workspace members' manifests that are not a unit's own manifest, by path."""
+    own = {variant.manifest for variant in variants}
+    paths = dict.fromkeys(path for variant in variants for path in variant.members if path not in own)
+    return {path: Manifest(repofiles.read_text(repo, path), display=path) for path in paths}
 
 
 async def _static(ctx: Context, base: str) -> UpgradeResult:
@@ -155,9 +164,8 @@ def _focused(config: Config, manifests: Mapping[str, Manifest]) -> frozenset[str
 
 
 async def _run_steps(ctx: Context) -> UpgradeResult:
-    baseline = {name: lock.versions() for name, lock in ctx.baseline.items()}
-    ctx.warnings += check_request(ctx.request, baseline)  # refuses a downgrade before any edit
-    # What needs no new lock runs while uv works instead of before or after it.
+    # What needs no new lock runs while uv works instead of before or after it. The downgrade check
+    # runs in plan_and_pin, before any edit.
     background = DuringLock(ctx)
     try:
         async with announced(ctx.progress, "pins"):

@@ -25,6 +25,11 @@ class OperatorPages:
 
     scrape: Callable[[], bytes] | None = None
     status: StatusPage | None = None
+    view: StoreView | None = None  # what both read; its connection is closed when the server stops
+
+    def close(self) -> None:
+        if self.view is not None:
+            self.view.close()
 
 
 def pages_of(
@@ -46,7 +51,8 @@ def pages_of(
     if settings.status_token:
         status = StatusPage(token=settings.status_token, view=view, health=health, web_host=settings.git_host)
     multiprocess = multiprocess_dir(settings.environ)
-    return OperatorPages(scrape=lambda: scrape(metrics, view, multiprocess=multiprocess), status=status)
+    return OperatorPages(scrape=lambda: scrape(metrics, view, multiprocess=multiprocess), status=status,
+                         view=view)  # fmt: skip
 
 
 def add_routes(app: web.Application, pages: OperatorPages) -> None:

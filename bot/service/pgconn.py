@@ -34,9 +34,15 @@ def where(url: str) -> str:
 
 
 def options(url: str) -> dict[str, Any]:
-    """How every connection is opened: bounded waits, dead peers noticed, statements bounded."""
+    """How every connection is opened: bounded waits, dead peers noticed, statements bounded.
+
+    Keepalives notice a dead peer on an idle connection; tcp_user_timeout (25 s, what the
+    keepalives take) also on one waiting for its answer, which TCP would otherwise retransmit
+    for about 15 minutes before giving up, with the caller waiting all that time.
+    """
     return {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT, "keepalives": 1, "keepalives_idle": 10,
-            "keepalives_interval": 5, "keepalives_count": 3, "application_name": "upgrade-deps",
+            "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 25_000,
+            "application_name": "upgrade-deps",
             "options": "-c statement_timeout=30000 -c idle_in_transaction_session_timeout=60000"}  # fmt: skip
 
 
@@ -46,26 +52,46 @@ class Database:
     Calls are synchronous: each is one short round trip, made between two awaits of the event
     loop, so a transaction never interleaves with another task's statements on the same connection
     (the webhook server makes its calls on a thread instead, one at a time).
+
+    With `background=True` (a worker's store, called on its event loop) a connection that was lost
+    is not opened again by the next call, which could wait the whole connect timeout with the loop
+    stopped: calls fail at once until `available()`, made on a thread, has reconnected.
     """
 
     rowid = "seq"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, background: bool = False) -> None:
         self.url = url
         self.where = where(url)
+        self.background = background
         self._conn: psycopg.Connection[Row] | None = None
         self._opening = threading.Lock()
+        self._lost = False  # opened once, broken since
+
+    def _usable(self) -> psycopg.Connection[Row] | None:
+        conn = self._conn
+        return conn if conn is not None and not conn.closed and not conn.broken else None
 
     def connection(self) -> psycopg.Connection[Row]:
+        if (conn := self._usable()) is not None:
+            return conn
+        if self.background and (self._lost or self._conn is not None):
+            self._lost = True
+            raise StoreUnavailableError(f"lost the job store ({self.where}); reconnecting")
+        return self._open()
+
+    def _open(self) -> psycopg.Connection[Row]:
         with self._opening:
-            if self._conn is not None and not self._conn.closed and not self._conn.broken:
-                return self._conn
+            if (conn := self._usable()) is not None:
+                return conn
             try:
                 self._conn = psycopg.connect(self.url, **options(self.url))
             except UNREACHABLE as exc:
+                self._lost = True
                 raise StoreUnavailableError(
                     f"the job store ({self.where}) cannot be reached: {_first_line(exc)}"
                 ) from None
+            self._lost = False
             return self._conn
 
     @contextlib.contextmanager
@@ -76,6 +102,7 @@ class Database:
         except UNREACHABLE as exc:
             if self._conn is not None:
                 self._conn.close()
+                self._lost = True
             raise StoreUnavailableError(f"lost the job store ({self.where}): {_first_line(exc)}") from None
         except psycopg.Error as exc:
             raise StoreError(
@@ -104,8 +131,13 @@ class Database:
             yield
 
     def available(self) -> bool:
-        """Whether the database answers now (a fresh connection is tried when the last one broke)."""
+        """Whether the database answers now (a fresh connection is tried when the last one broke).
+
+        It may wait the connect timeout: the worker pool calls it on a thread.
+        """
         try:
+            if self.background and self._usable() is None:
+                self._open()
             self.one("SELECT 1")
         except StoreUnavailableError:
             return False

@@ -36,7 +36,8 @@ class PgJobStore:
     """
 
     def __init__(self, url: str, *, lease: float, owner: str | None = None) -> None:
-        self._db = Database(url)
+        # Used on a worker's event loop: a lost connection comes back through available() on a thread.
+        self._db = Database(url, background=True)
         self.lease: float | None = lease  # the job store interface's: None where a store leases nothing
         self._lease = lease
         self.owner = owner or owner_name()

@@ -19,10 +19,11 @@ import orjson
 from aiohttp import web
 from gidgethub.sansio import Event
 
-from bot.errors import PayloadError, StoreError
+from bot.errors import PayloadError, StoreError, StoreUnavailableError
 from bot.service import jobspec
 from bot.service import store as job_store
 from bot.service.delivery_log import Delivered, describe, log_delivery
+from bot.service.group_commit import GroupCommit
 from bot.service.inbox import NewJob
 from bot.service.logs import configure
 from bot.service.metrics import Metrics, Stopwatch, prepare_directory
@@ -46,97 +47,12 @@ from handlers.intake import AppIdentity, Intake
 from handlers.payloads import check_action
 
 log = logging.getLogger("upgrade-deps.server")
-Batch = list[tuple[NewJob, asyncio.Future[int | None]]]
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
-RETRY_LOCKED = 0.002  # seconds before trying a write again that found the database locked
 
 
 # What storing a row can raise: SQLite's errors, a string it cannot encode, an integer it cannot hold;
 # PostgreSQL's, as ours (StoreUnavailableError when the database is gone).
 STORE_ERRORS = (sqlite3.Error, ValueError, OverflowError, StoreError)
-
-
-def _locked(exc: Exception) -> bool:
-    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
-
-
-class GroupCommit:
-    """Deliveries that arrive in the same event-loop turn are persisted in one transaction.
-
-    Each request still waits for its own row to be committed before it is acknowledged.
-    """
-
-    def __init__(self, store: Deliveries) -> None:
-        self.store = store
-        self._pending: Batch = []
-        self._retrying = False
-        self.locked = 0  # writes that found the database locked and were retried (see /healthz)
-        # A store whose writes wait on the network (PostgreSQL) is written on a thread, one batch at a
-        # time: deliveries arriving meanwhile make the next batch.
-        self.threaded = bool(getattr(store, "threaded", False))
-        self._writing: asyncio.Task[None] | None = None
-
-    async def add(self, job: NewJob) -> int | None:
-        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        if not self._pending and not self._retrying and self._writing is None:
-            asyncio.get_running_loop().call_soon(self._flush)
-        self._pending.append((job, future))
-        return await future
-
-    def _flush(self) -> None:
-        batch, self._pending, self._retrying = self._pending, [], False
-        if not batch:
-            return
-        if self.threaded:
-            self._writing = asyncio.create_task(self._write(batch), name="deliveries-commit")
-            return
-        try:
-            ids = self.store.add_many([job for job, _ in batch])
-        except Exception as exc:  # whatever it is, every waiting request gets an answer
-            if _locked(exc):
-                self._later(batch)
-            else:
-                self._one_by_one(batch)
-            return
-        for (_, future), job_id in zip(batch, ids, strict=True):
-            future.set_result(job_id)
-
-    async def _write(self, batch: Batch) -> None:
-        try:
-            ids = await asyncio.to_thread(self.store.add_many, [job for job, _ in batch])
-        except StoreError as exc:
-            for _, future in batch:  # the database is gone, or refused the batch: none of it is stored
-                future.set_exception(exc)
-        except Exception:
-            await asyncio.to_thread(self._one_by_one, batch)
-        else:
-            for (_, future), job_id in zip(batch, ids, strict=True):
-                future.set_result(job_id)
-        finally:
-            self._writing = None
-            if self._pending:
-                self._flush()
-
-    def _later(self, batch: Batch) -> None:
-        # The worker process holds the write lock for a moment: try again shortly, with any
-        # deliveries that arrived meanwhile, instead of sleeping with the event loop stopped.
-        self._pending = batch + self._pending
-        self._retrying = True
-        self.locked += 1
-        asyncio.get_running_loop().call_later(RETRY_LOCKED, self._flush)
-
-    def _one_by_one(self, batch: Batch) -> None:
-        """The batch's transaction failed (and was rolled back): one bad row must not fail its neighbours."""
-        for index, (job, future) in enumerate(batch):
-            try:
-                [job_id] = self.store.add_many([job])
-            except Exception as exc:
-                if _locked(exc):
-                    self._later(batch[index:])
-                    return
-                future.set_exception(exc)  # this request answers 503; none is dropped silently
-            else:
-                future.set_result(job_id)
 
 
 @dataclass(frozen=True)
@@ -217,6 +133,27 @@ async def _persist(
     return web.json_response({"jobs": created, "redelivery": not created}, status=202)
 
 
+async def health(hooks: Hooks) -> web.Response:
+    """/healthz: the jobs by state, or 503 when the job store is gone or does not answer."""
+    commits = hooks.commits
+    locked = commits.locked if commits else 0
+    try:
+        if commits is not None and commits.stalled:
+            # No query to add behind the stuck write (each would hold a thread until it answers).
+            raise StoreUnavailableError(f"the job store has not answered for {commits.wait:g} s")
+        if commits is not None and commits.threaded:
+            # A database that hangs takes the replica out of the load balancer as one that is gone.
+            counts = await asyncio.wait_for(asyncio.to_thread(hooks.store.counts), commits.wait)
+        else:
+            counts = hooks.store.counts()
+    except StoreError as exc:
+        return web.json_response({"ok": False, "error": str(exc)}, status=503)
+    except TimeoutError:
+        error = f"the job store did not answer within {commits.wait if commits else 0:g} s"
+        return web.json_response({"ok": False, "error": error}, status=503)
+    return web.json_response({"ok": True, "jobs": counts, "locked_retries": locked})
+
+
 def make_app(hooks: Hooks) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
 
@@ -227,15 +164,7 @@ def make_app(hooks: Hooks) -> web.Application:
         return response
 
     async def healthz(_: web.Request) -> web.Response:
-        locked = hooks.commits.locked if hooks.commits else 0
-        try:
-            if hooks.commits is not None and hooks.commits.threaded:
-                counts = await asyncio.to_thread(hooks.store.counts)
-            else:
-                counts = hooks.store.counts()
-        except StoreError as exc:
-            return web.json_response({"ok": False, "error": str(exc)}, status=503)
-        return web.json_response({"ok": True, "jobs": counts, "locked_retries": locked})
+        return await health(hooks)
 
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)
@@ -285,6 +214,7 @@ async def serve(settings: Settings, host: str, port: int) -> int:
         if workers is not None:
             await workers.stop()
         store.close()
+        pages.close()
     return 0
 
 

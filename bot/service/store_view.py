@@ -55,6 +55,8 @@ class StoreView(Protocol):
 
     def recent(self, limit: int = RECENT) -> list[JobView]: ...
 
+    def close(self) -> None: ...
+
 
 class QueueView:
     """Opens the job store and its inbox read-only for each look: the server never writes the job store."""
@@ -95,6 +97,9 @@ class QueueView:
                 "SELECT id, kind, spec, state, created, error FROM jobs ORDER BY id DESC LIMIT ?", (limit,)
             ).fetchall()
             return [_view(Ledger(SqliteSql(main), row[0]), row) for row in rows]
+
+    def close(self) -> None:
+        """Nothing stays open between looks."""
 
 
 class PgQueueView:

@@ -142,7 +142,9 @@ class WorkerPool:
         """Wait, with growing pauses, until the database answers again (or the pool stops)."""
         log.warning("%s; waiting for it", exc)
         pause = 0.5
-        while not self._stopping and not self.store.available():
+        # On a thread: reaching a database host that does not answer may take the connect timeout,
+        # and the running jobs, their leases and the loop's other work must not wait for it.
+        while not self._stopping and not await asyncio.to_thread(self.store.available):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), pause)
             pause = min(RECONNECT_MAX, pause * 2)
@@ -172,7 +174,7 @@ class WorkerPool:
                 renewed = time.monotonic()
                 continue
             try:
-                lost = self.store.renew(list(self._running))
+                lost = await self._renew(list(self._running))
                 renewed = time.monotonic()
             except StoreUnavailableError as exc:
                 if time.monotonic() - renewed < lease * 2 / 3:
@@ -184,6 +186,15 @@ class WorkerPool:
                 if task is not None:
                     self._lost.add(job_id)
                     task.cancel()
+
+    async def _renew(self, job_ids: list[int]) -> set[int]:
+        """Renew the leases, reconnecting first (on a thread) when the connection was lost."""
+        try:
+            return self.store.renew(job_ids)
+        except StoreUnavailableError:
+            if not await asyncio.to_thread(self.store.available):
+                raise
+            return self.store.renew(job_ids)
 
     async def _idle(self) -> None:
         try:

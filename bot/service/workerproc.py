@@ -120,8 +120,13 @@ def _die_with_parent() -> None:
 
 
 @contextlib.asynccontextmanager
-async def working(settings: Settings, app: AppInfo) -> AsyncIterator[WorkerPool]:
+async def working(
+    settings: Settings, app: AppInfo, *, metrics: Metrics | None = None
+) -> AsyncIterator[WorkerPool]:
     """`settings.workers` workers running jobs for as long as the block lasts; stopped at its end.
+
+    They count into `metrics` (a fresh set when None: the server that supervises this process
+    reads it through the shared metrics directory).
 
     With PostgreSQL they also wake on the database's notifications of new jobs (whichever replica
     stored them); with SQLite the server that supervises this process wakes them.
@@ -134,7 +139,7 @@ async def working(settings: Settings, app: AppInfo) -> AsyncIterator[WorkerPool]
     own, removed = sandboxes.claim(settings.sandbox_dir)
     if removed:
         log.info("removed the sandboxes of %d stopped worker process(es)", len(removed))
-    metrics = Metrics()
+    metrics = metrics if metrics is not None else Metrics()
     async with aiohttp.ClientSession() as session:
         github = GitHub(session, app_id=settings.app_id, private_key=settings.private_key,
                         api_url=settings.api_url, metrics=metrics)  # fmt: skip

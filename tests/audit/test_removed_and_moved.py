@@ -113,3 +113,42 @@ def test_a_moved_name_is_reported_at_its_new_public_location(tmp_path: Path) -> 
     assert (
         findings[0].message == "'pkg.utils.Engine' moved to 'pkg.engines.Engine' in pkg 2; update the import."
     )
+
+
+def test_a_name_moved_out_of_a_wildcard_chain_inside_the_package_is_reported_moved(tmp_path: Path) -> None:
+    # sglang 0.5.10's shape: `srt/utils/__init__.py` is `from .common import *`, and the helpers
+    # that `common` defined moved to `utils/network.py`, which nothing star-imports.
+    utils = "from pkg.utils.common import *\n"
+    old = _tree(
+        tmp_path, "1", {"pkg/__init__.py": "", "pkg/utils/__init__.py": utils,
+                        "pkg/utils/common.py": "def get_ip(): ...\ndef kept(): ...\n"},
+    )  # fmt: skip
+    new = _tree(
+        tmp_path, "2", {"pkg/__init__.py": "", "pkg/utils/__init__.py": utils,
+                        "pkg/utils/common.py": "def kept(): ...\n",
+                        "pkg/utils/network.py": "def get_ip(): ...\n",
+                        # Imports it for its own use: as public as `network`, but not where it lives.
+                        "pkg/agent/client.py": "from pkg.utils.network import get_ip\n"},
+    )  # fmt: skip
+    uses = [Use("m.py", 1, 1, "pkg.utils.get_ip", "import"), Use("m.py", 2, 1, "pkg.utils.kept", "import")]
+    findings, moves = compare_uses(uses, old, new, Versions("pkg", "1", "2"), catalog=lambda s: None)
+    assert [(f.line, f.symbol, f.kind, f.severity) for f in findings] == [
+        (1, "pkg.utils.get_ip", "moved", "error")
+    ]
+    assert moves == [("pkg.utils.get_ip", "pkg.utils.network.get_ip")]
+
+
+def test_a_name_gone_behind_an_import_fallback_is_a_warning_naming_the_fallback(tmp_path: Path) -> None:
+    # Dynamo's `_compat.py`: `try: from ...overrides import declare_late_resolution` with an
+    # `except ImportError:` importing the older name. Nothing breaks: the fallback now always runs.
+    old = _tree(tmp_path, "1", {"pkg/__init__.py": "def late(): ...\ndef early(): ...\n"})
+    new = _tree(tmp_path, "2", {"pkg/__init__.py": "def early(): ...\n"})
+    uses = [Use("m.py", 2, 5, "pkg.late", "import", fallback=3), Use("n.py", 1, 1, "pkg.late", "import")]
+    findings, _ = compare_uses(uses, old, new, Versions("pkg", "1", "2"), catalog=lambda s: None)
+    assert [(f.file, f.kind, f.severity) for f in findings] == [
+        ("m.py", "removed", "warning"), ("n.py", "removed", "error"),
+    ]  # fmt: skip
+    assert findings[0].message == (
+        "'pkg.late' no longer exists in pkg 2 (imported here); the except ImportError at line 3 now always "
+        "runs instead."
+    )

@@ -95,6 +95,47 @@ def test_fallback_imports_are_marked_guarded() -> None:
     ]
 
 
+def test_imports_in_a_try_body_name_the_fallback_that_runs_instead() -> None:
+    source = """\
+        try:
+            from pkg.new import X
+        except (OSError, ImportError):
+            from pkg.old import X
+        try:
+            from pkg.other import Y
+        except KeyError:
+            pass
+        try:
+            def later():
+                from pkg.lazy import Z
+        except ImportError:
+            pass
+    """
+    tree = ast.parse(dedent(source))
+    assert [(u.symbol, u.fallback) for u in uses_in_tree("f.py", tree, ROOTS)] == [
+        ("pkg.new.X", 3), ("pkg.old.X", 0), ("pkg.other.Y", 0), ("pkg.lazy.Z", 0),
+    ]  # fmt: skip
+
+
+def test_a_stand_in_assigned_when_the_import_fails_keeps_the_import_binding() -> None:
+    # Dynamo's shape: `except (ImportError, OSError): MMEncoder = None`, then the class is used.
+    source = """\
+        try:
+            from pkg.encoder import Encoder
+        except (ImportError, OSError):
+            Encoder = None
+
+        class Worker:
+            def __init__(self):
+                self.encoder = Encoder()
+
+            def run(self, items):
+                return self.encoder.encode(items)
+    """
+    assert (11, 16, "pkg.encoder.Encoder().encode", "call") in _uses(source)
+    assert (8, 24, "pkg.encoder.Encoder", "call") in _uses(source)
+
+
 def test_instances_kept_on_self() -> None:
     source = """\
         from pkg import Engine

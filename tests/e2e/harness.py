@@ -52,6 +52,8 @@ class ServerProcess:
         }
         if db is not None:
             self.env["UPGRADE_DEPS_DB"] = db
+            # Its metrics files beside its log, not beside the default SQLite path in the repository.
+            self.env["UPGRADE_DEPS_METRICS_DIR"] = str(tmp / f"{name}-metrics")
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -138,6 +140,7 @@ class WorkerCommand:
             "UPGRADE_DEPS_DB": db,
             "UPGRADE_DEPS_LEASE": str(lease),
             "UPGRADE_DEPS_SANDBOX_DIR": str(tmp / "sandboxes"),
+            "UPGRADE_DEPS_METRICS_DIR": str(tmp / f"{name}-metrics"),
         }
         self.process: asyncio.subprocess.Process | None = None
 

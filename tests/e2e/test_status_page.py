@@ -12,6 +12,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.commands import REQUEST, issue_comment, origin
 from tests.e2e.harness import ServerProcess
@@ -44,12 +46,19 @@ def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         chrome.quit()
 
 
+WAIT = 60  # seconds: a bound for a busy machine, never a pause (each wait ends when its page is there)
+
+
 def sign_in(chrome: webdriver.Chrome, url: str, token: str) -> None:
+    """Submit the form and wait for the page the POST answers with: a click returns before the
+    browser has navigated, so reading the page at once may read the form again."""
     chrome.get(f"{url}/status")
     field = chrome.find_element(By.ID, "token")
     field.clear()
     field.send_keys(token)
     chrome.find_element(By.ID, "sign-in").click()
+    WebDriverWait(chrome, WAIT).until(EC.staleness_of(field))
+    WebDriverWait(chrome, WAIT).until(lambda c: c.execute_script("return document.readyState") == "complete")
 
 
 async def test_the_status_page_in_chromium(
@@ -79,6 +88,7 @@ def _browse(chrome: webdriver.Chrome, url: str, tmp: Path) -> Path:
     assert chrome.title == "upgrade-deps status: sign in"
     assert "Codertocat" not in chrome.page_source
     sign_in(chrome, url, "not-the-token-at-all")
+    WebDriverWait(chrome, WAIT).until(EC.presence_of_element_located((By.ID, "wrong")))
     assert chrome.find_element(By.ID, "wrong").text == "That is not the status token."
     assert "Codertocat" not in chrome.page_source
     # With it: the page, kept signed in by its cookie.

@@ -62,3 +62,39 @@ def test_a_url_without_markers_is_still_refused_when_malformed() -> None:
     manifest = Manifest('[project]\ndependencies = ["a @ ; b"]\n', display="pyproject.toml")
     with pytest.raises(ManifestError, match="is not a valid requirement"):
         manifest.declarations("a")
+
+
+HOOKED = """\
+[project]
+name = "pkg-slim"
+dynamic = ["version", "dependencies", "optional-dependencies"]
+
+[tool.hatch.metadata.hooks.uv-dynamic-versioning]
+dependencies = [
+    "pkg-graph=={{ version }}",  # the workspace's own package, filled in at build time
+    "httpx>=0.27",
+]
+
+[tool.hatch.metadata.hooks.uv-dynamic-versioning.optional-dependencies]
+logfire = ["logfire[httpx]==4.39.0", "otel>=1"]
+"""
+
+
+def test_a_hatch_metadata_hook_declares_what_the_project_leaves_dynamic() -> None:
+    # pydantic-ai's members and MCP's python-sdk write their dependencies there, not in [project].
+    manifest = Manifest(HOOKED, display="slim/pyproject.toml")
+    [logfire] = manifest.declarations("logfire")
+    assert (logfire.line, logfire.specifier) == (12, "==4.39.0")
+    assert (
+        logfire.section == "[tool.hatch.metadata.hooks.uv-dynamic-versioning.optional-dependencies].logfire"
+    )
+    assert manifest.declarations("httpx")[0].line == 8
+    assert manifest.declarations("pkg-graph") == []  # a template, not a pin
+    text, changed = manifest.rewrite("logfire", lambda spec: "==4.41.0")
+    assert text == HOOKED.replace("logfire[httpx]==4.39.0", "logfire[httpx]==4.41.0")
+    assert [d.line for d in changed] == [12]
+
+
+def test_a_hook_table_is_not_read_for_fields_the_project_declares_itself() -> None:
+    static = HOOKED.replace('dynamic = ["version", "dependencies", "optional-dependencies"]', 'version = "1"')
+    assert Manifest(static, display="pyproject.toml").declarations("logfire") == []

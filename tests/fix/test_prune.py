@@ -268,3 +268,48 @@ def test_stub_lists_as_a_literal_and_as_a_module_constant_keep_their_layout() ->
     assert text == "for name in ('sglang.srt.z', 'sglang.srt.a', 'sglang.srt.b'):\n    mock(name)\n"
     assert add_stubs(text, ["sglang.srt.b"], ROOTS) == (text, ())  # idempotent
     assert add_stubs("MOCKS = []\n", ["sglang.srt.b"], ROOTS) == ("MOCKS = []\n", ())  # no list to trust
+
+
+def test_imports_only_the_removed_polyfill_used_go_with_it_and_nothing_else() -> None:
+    # Dynamo's shape: `import ipaddress` and `import socket` served only the 0.5.9 stand-in class,
+    # and left behind they fail the repository's own linter (ruff F401).
+    source = dedent(
+        """\
+        \"\"\"Compat shim.\"\"\"
+
+        # For the stand-in below.
+        import ipaddress
+        import json  # re-exported by name, never read: not ours to judge
+        import os, socket
+        from typing import Any, Optional
+
+        try:
+            from sglang.srt.utils.network import NetworkAddress
+        except ImportError:
+            # Fallback for sglang <= 0.5.9. Remove when min supported version is 0.5.10+
+            class NetworkAddress:
+                def __init__(self, host: Any) -> None:
+                    self.ip = ipaddress.ip_address(socket.gethostbyname(host))
+
+
+        def home(default: Optional[str] = None) -> str:
+            return os.environ.get("HOME", default or "")
+        """
+    )
+    pruned = prune(source, _retired_branches(source, "0.5.10"))
+    assert pruned.orphaned == (("ipaddress", 4), ("socket", 6), ("Any", 7))
+    assert pruned.source == dedent(
+        """\
+        \"\"\"Compat shim.\"\"\"
+
+        import json  # re-exported by name, never read: not ours to judge
+        import os
+        from typing import Optional
+
+        from sglang.srt.utils.network import NetworkAddress
+
+
+        def home(default: Optional[str] = None) -> str:
+            return os.environ.get("HOME", default or "")
+        """
+    )

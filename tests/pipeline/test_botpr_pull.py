@@ -69,3 +69,18 @@ async def test_a_moved_pin_that_is_no_version_is_a_problem_not_a_request(tmp_pat
     )
     assert derived is not None and derived.request is None
     assert "'2.10.*' is not a valid version" in (derived.problem or "")
+
+
+async def test_a_workspace_members_manifests_are_read_from_both_sides(tmp_path: Path) -> None:
+    root = manifest("torch==2.9.1") + '\n[tool.uv.workspace]\nmembers = ["packages/*"]\n'
+    member = '[project]\nname = "m"\nversion = "0.1.0"\ndependencies = ["numpy==2.2.6"]\n'
+    other = member.replace('"m"', '"n"')
+    base = {"pyproject.toml": root, "uv.lock": lock(torch="2.9.1"),
+            "packages/m/pyproject.toml": member, "packages/n/pyproject.toml": other}  # fmt: skip
+    head = {**base, "packages/m/pyproject.toml": member.replace("2.2.6", "2.3.5")}  # no lock moved
+    seen: list[tuple[str, str]] = []
+    derived = await derive_pull(work_tree(tmp_path, head), author="dependabot[bot]",
+                                file_at=sides(base, head, seen))  # fmt: skip
+    # The unit is named, so the other member that pins numpy moves with it and the root lock follows.
+    assert derived == Derived(parse_request(["numpy==2.3.5@default"]))
+    assert ("base", "packages/n/pyproject.toml") in seen and ("head", "packages/m/pyproject.toml") in seen

@@ -244,3 +244,62 @@ async def test_a_pin_that_must_follow_another_move_cites_both_sides_of_its_clash
     )
     message = next(c.message for c in result.commits if c.message.startswith("Move xformers"))
     assert "follows the other packages' requirements, to 0.0.28.post3" in message
+
+
+async def test_an_unavailable_version_is_explained_by_its_own_cause_not_by_the_trial_manifest(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    # The shapes of MCP's python-sdk and AReaL: default groups, sources tied to an extra, conflicts
+    # between extras, a build backend. The trial that locks the requested pin alone keeps none of
+    # what it drops referred to, so uv's complaint is the requested version's, not the trial's.
+    wheels = [
+        *STACK, WheelSpec("kernels", "1.0"), WheelSpec("kernels", "2.0", ["missing-runtime>=1"]),
+        WheelSpec("docs-theme", "1.0"),
+    ]  # fmt: skip
+    manifest = (
+        HEAD + 'dependencies = ["kernels==1.0", "torch==2.9.1"]\n\n'
+        '[project.optional-dependencies]\ncuda = ["torch==2.9.1"]\nrocm = ["torch==2.9.1"]\n\n'
+        '[dependency-groups]\ndev = ["docs-theme==1.0"]\n\n'
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        + OFFLINE
+        + 'default-groups = ["dev"]\nconflicts = [[{ extra = "cuda" }, { extra = "rocm" }]]\n\n'
+        '[tool.uv.sources]\ntorch = [{ path = "wheelhouse/torch-2.9.1-py3-none-any.whl", extra = "cuda" }]\n'
+    )
+    repo = make_repo(
+        tmp_path, {"pyproject.toml": manifest.replace("[build-system]", "[x-build]")}, wheels=wheels
+    )
+    (repo / "pyproject.toml").write_text(manifest, encoding="utf-8")  # locked without hatchling at hand
+    git(repo, "commit", "-qam", "build with hatchling")
+    before = snapshot(repo)
+    result = await upgrade(repo, ["kernels==2.0"], environ, isolation)
+    assert result.outcome == "not-landed"
+    [conflict] = [u for u in result.unresolved if u.kind == "conflict"]
+    assert "cannot be installed" in conflict.message and "missing-runtime" in conflict.message, conflict
+    for trial_only in ("default-groups", "Default group", "extra", "conflicts", "hatchling"):
+        assert trial_only not in conflict.message, conflict.message
+    assert snapshot(repo) == before
+
+
+async def test_a_lock_that_fails_for_no_version_reason_reports_uvs_own_error(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    # AReaL's shape: a source uv cannot fetch (there, a git repository on a host out of reach).
+    # That is no clash of versions, and no trial lock is needed to say what a person has to do.
+    helper = '[project]\nname = "helper"\nversion = "1.0"\n'
+    manifest = (
+        HEAD + 'dependencies = ["kernels==1.0", "helper"]\n' + OFFLINE
+        + '\n[tool.uv.sources]\nhelper = { path = "libs/helper" }\n'
+    )  # fmt: skip
+    wheels = [*STACK, WheelSpec("kernels", "1.0"), WheelSpec("kernels", "2.0")]
+    files = {"pyproject.toml": manifest, "libs/helper/pyproject.toml": helper}
+    repo = make_repo(tmp_path, files, wheels=wheels)
+    git(repo, "rm", "-rq", "libs")
+    git(repo, "commit", "-qm", "the helper is gone")
+    result = await upgrade(repo, ["kernels==2.0"], environ, isolation)
+    assert result.outcome == "not-landed"
+    [conflict] = [u for u in result.unresolved if u.kind == "conflict"]
+    assert conflict.message.startswith(
+        "variant default: uv could not lock it, for a reason other than versions: "
+    ), conflict.message
+    assert "helper" in conflict.message and "incompatible" not in conflict.message
+    assert "cannot be installed" not in conflict.message

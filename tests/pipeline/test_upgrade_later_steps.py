@@ -13,7 +13,7 @@ from bot.pipeline.summary import render_summary
 from bot.pipeline.upgrade import run_upgrade
 from bot.tools.isolation import Isolation
 from tests.support.registry import Registry
-from tests.support.repos import dual_repo, git, snapshot
+from tests.support.repos import VLLM_MANIFEST, dual_repo, git, snapshot
 
 pytest_plugins = ["tests.support.registry_fixtures"]
 pytestmark = pytest.mark.asyncio
@@ -135,6 +135,24 @@ async def test_downgrade_is_refused_before_any_edit(
     )
     assert result.outcome == "refused"
     assert result.error is not None and "transformers==4.50.0" in result.error
+    assert snapshot(repo) == before
+
+
+async def test_a_package_pinned_per_variant_asks_for_a_variant_before_calling_it_a_downgrade(
+    tmp_path: Path, environ: dict[str, str], isolation: Isolation
+) -> None:
+    # AReaL's shape: transformers capped in one variant (locks 4.56.0), free in the other (4.57.1).
+    # 4.56.0 would downgrade only the second; the useful answer is "say which variant".
+    vllm = VLLM_MANIFEST.replace('"transformers==4.56.0"', '"transformers>=4.56"')
+    repo = dual_repo(tmp_path, **{"pyproject.vllm.toml": vllm})
+    before = snapshot(repo)
+    result = await run_upgrade(
+        repo, parse_request(["transformers==4.56.0"]), runtime=Runtime(environ, isolation)
+    )
+    assert result.outcome == "refused"
+    assert result.error is not None
+    assert "pinned differently per variant" in result.error and "downgrade" not in result.error
+    assert "transformers==4.56.0@<variant>" in result.error
     assert snapshot(repo) == before
 
 

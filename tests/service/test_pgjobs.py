@@ -15,7 +15,7 @@ from bot.service.pgconn import Database
 from bot.service.pgintake import PgIntake, clock
 from bot.service.pgjobs import PgJobStore
 from bot.service.pgschema import LATEST, migrate
-from tests.support.postgres import running_cluster
+from tests.support.postgres import connections, cut_connections, running_cluster
 
 
 def test_a_killed_workers_job_goes_to_another_once_its_lease_runs_out(pg_url: str) -> None:
@@ -137,6 +137,25 @@ def test_a_database_that_goes_away_is_unavailable_then_reconnected() -> None:
         assert job is not None and job.delivery == "before"
 
 
+def test_a_workers_lost_connection_is_opened_again_only_by_the_probe(pg_url: str) -> None:
+    db = Database(pg_url, background=True)
+    assert db.one("SELECT 1") == (1,)
+    assert cut_connections(pg_url) == 1
+    with pytest.raises(StoreUnavailableError, match="lost the job store"):
+        db.one("SELECT 1")
+    # The calls a worker makes on its event loop fail at once: none of them waits to connect.
+    with pytest.raises(StoreUnavailableError, match="reconnecting"):
+        db.one("SELECT 1")
+    assert connections(pg_url) == 0
+    assert db.available()  # what the pool calls on a thread
+    assert db.one("SELECT 1") == (1,) and connections(pg_url) == 1
+    assert cut_connections(pg_url) == 1
+    with pytest.raises(StoreUnavailableError, match="lost the job store"):
+        db.one("SELECT 1")
+    assert db.available()  # the first probe after the loss reconnects
+    db.close()
+
+
 def test_migrations_are_idempotent_and_refuse_a_newer_schema(pg_url: str) -> None:
     db = Database(pg_url)
     assert migrate(db, at_start=True).before == LATEST  # pg_url's fixture applied them
@@ -180,3 +199,33 @@ def test_the_status_page_and_queue_gauges_read_the_postgresql_store(pg_url: str)
     assert recent[1].timing == Timing(started=12.0) and recent[0].timing is None
     view.close()
     store.close()
+
+
+def test_deliveries_keep_every_character_an_array_would_escape(pg_url: str) -> None:
+    # The batch goes to the database as arrays, sent in binary: no quoting of their elements.
+    odd = 'a "quoted" {brace}, back\\slash\\\\, NULL, ünïcödé ✓, tab\tnewline\n'
+    store = PgJobStore(pg_url, lease=30)
+    ids = PgIntake(pg_url).add_many([NewJob(f"d-{odd}", f"o/r#{odd}", "command", odd, None),
+                                     NewJob("NULL", "o/r#2", "command", "{}", f"key {odd}")])  # fmt: skip
+    assert ids == [1, 2]
+    first, second = store.get(1), store.get(2)
+    assert first is not None
+    assert (first.delivery, first.subject, first.spec) == (f"d-{odd}", f"o/r#{odd}", odd)
+    assert second is not None and second.delivery == "NULL"
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute("SELECT coalesce_key FROM jobs ORDER BY id").fetchall()
+    assert rows == [(None,), (f"key {odd}",)]
+    store.close()
+
+
+def test_every_connection_bounds_how_long_a_dead_peer_can_keep_it_waiting(pg_url: str) -> None:
+    db = Database(pg_url)
+    given = db.connection().info.get_parameters()
+    # Idle: keepalives after 10 s, 3 probes 5 s apart; waiting for an answer: 25 s unacknowledged.
+    assert {key: given.get(key) for key in ("connect_timeout", "keepalives_idle", "keepalives_interval",
+                                            "keepalives_count", "tcp_user_timeout")} == {
+        "connect_timeout": "5", "keepalives_idle": "10", "keepalives_interval": "5",
+        "keepalives_count": "3", "tcp_user_timeout": "25000",
+    }  # fmt: skip
+    assert db.one("SHOW statement_timeout") == ("30s",)
+    db.close()

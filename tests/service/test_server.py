@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import signal
@@ -27,6 +28,7 @@ from tests.fakegithub.loopback import APP_ID
 from tests.fakegithub.server import FakeGitHub
 from tests.support.appkeys import key_pair
 from tests.support.http import free_port, serving
+from tests.support.postgres import connections
 from tests.support.webhooks import SECRET, headers, payload
 
 COMMAND = payload("issue_comment.created.with-installation")
@@ -161,12 +163,24 @@ async def test_a_group_commit_lets_a_bad_row_fail_alone(tmp_path: Path) -> None:
         await bad
 
 
-def settings_for(fake: FakeGitHub, tmp: Path, *, key: str | None = None) -> Settings:
+def settings_for(fake: FakeGitHub, tmp: Path, *, key: str | None = None, db: str = "") -> Settings:
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp), "GITHUB_APP_ID": str(APP_ID),
            "GITHUB_PRIVATE_KEY": key or key_pair()[0], "GITHUB_WEBHOOK_SECRET": SECRET,
-           "GITHUB_API_URL": fake.url, "UPGRADE_DEPS_DB": str(tmp / "jobs.sqlite3"),
-           "UPGRADE_DEPS_WORKERS": "1", "UPGRADE_DEPS_SANDBOX_DIR": str(tmp / "sandboxes")}  # fmt: skip
-    return load_settings(env)
+           "GITHUB_API_URL": fake.url, "UPGRADE_DEPS_DB": db or str(tmp / "jobs.sqlite3"),
+           "UPGRADE_DEPS_WORKERS": "1", "UPGRADE_DEPS_SANDBOX_DIR": str(tmp / "sandboxes"),
+           "UPGRADE_DEPS_METRICS_DIR": str(tmp / "metrics")}  # fmt: skip
+    # On PostgreSQL a replica runs no jobs unless asked, as `serve` decides from its command line.
+    return dataclasses.replace(load_settings(env), workers=0) if db else load_settings(env)
+
+
+async def _listening(server: asyncio.Task[int], capsys: pytest.CaptureFixture[str]) -> str:
+    printed = ""
+    deadline = time.monotonic() + 60  # a bound for a busy machine, not a timing expectation
+    # The line is printed once its signal handlers are about to be installed, with no await between.
+    while "listening on" not in printed and time.monotonic() < deadline and not server.done():
+        await asyncio.sleep(0.05)
+        printed += capsys.readouterr().out
+    return printed
 
 
 async def test_serve_answers_until_terminated_and_stops_its_workers(
@@ -174,12 +188,7 @@ async def test_serve_answers_until_terminated_and_stops_its_workers(
 ) -> None:
     port = free_port()
     server = asyncio.create_task(serve(settings_for(fake, tmp_path), "127.0.0.1", port))
-    printed = ""
-    deadline = time.monotonic() + 60  # a bound for a busy machine, not a timing expectation
-    # The line is printed once its signal handlers are about to be installed, with no await between.
-    while "listening on" not in printed and time.monotonic() < deadline and not server.done():
-        await asyncio.sleep(0.05)
-        printed += capsys.readouterr().out
+    printed = await _listening(server, capsys)
     assert f"listening on http://127.0.0.1:{port} as upgrade-deps[bot]" in printed
     body = json.dumps(payload("ping.with-app_id")).encode()
     assert await Endpoint(f"http://127.0.0.1:{port}", JobStore(tmp_path / "jobs.sqlite3")).post(
@@ -205,3 +214,19 @@ async def test_serve_refuses_to_start_when_github_does_not_know_the_app(
     assert "cannot read the app from" in capsys.readouterr().err
     assert fake.errors == ["GET /app: bad app JWT"]
     fake.errors.clear()  # refused on purpose
+
+
+async def test_serve_on_postgresql_closes_every_connection_it_opened_when_it_stops(
+    fake: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str], pg_url: str
+) -> None:
+    port = free_port()
+    server = asyncio.create_task(serve(settings_for(fake, tmp_path, db=pg_url), "127.0.0.1", port))
+    assert "listening on" in await _listening(server, capsys)
+    async with aiohttp.ClientSession() as session:
+        for page in ("healthz", "metrics"):  # the intake's reader, the queue gauges' own connection
+            async with session.get(f"http://127.0.0.1:{port}/{page}") as response:
+                assert response.status == 200
+    assert connections(pg_url) == 2
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert await asyncio.wait_for(server, 60) == 0
+    assert connections(pg_url) == 0

@@ -20,8 +20,23 @@ from bot.service.pgjobs import PgJobStore
 from bot.service.pgschema import migrate
 from bot.service.worker import MAX_DELAY, WorkerPool, backoff
 from bot.tools.isolation import Isolation
-from tests.support.postgres import running_cluster
+from tests.support.postgres import cut_connections, running_cluster
 from tests.support.repos import dual_repo, git, snapshot
+
+
+class Held:
+    """A job runner that works until `finish` is set, or until cancelled (then `stopped` is set)."""
+
+    def __init__(self) -> None:
+        self.started, self.finish, self.stopped = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def __call__(self, job: Job) -> None:
+        self.started.set()
+        try:
+            await self.finish.wait()
+        except asyncio.CancelledError:
+            self.stopped.set()
+            raise
 
 
 def test_backoff_grows_and_respects_retry_after() -> None:
@@ -78,23 +93,14 @@ async def _until(condition: Callable[[], bool], what: str) -> None:
 async def test_a_job_whose_lease_went_to_another_worker_is_stopped_here(pg_url: str) -> None:
     store = PgJobStore(pg_url, lease=0.6)  # renewed every 0.2 s
     job_id = store.add(delivery="d", subject="s", kind="command", spec="{}")
-    started, stopped = asyncio.Event(), asyncio.Event()
-
-    async def runner(job: Job) -> None:
-        started.set()
-        try:
-            await asyncio.Event().wait()  # works until stopped
-        except asyncio.CancelledError:
-            stopped.set()
-            raise
-
-    pool = WorkerPool(store, runner, size=1)
+    held = Held()  # works until stopped
+    pool = WorkerPool(store, held, size=1)
     pool.start()
-    await asyncio.wait_for(started.wait(), 60)
+    await asyncio.wait_for(held.started.wait(), 60)
     other = PgJobStore(pg_url, lease=60)
     taken = other.claim(now=time.time() + 3600)  # as if this worker had stopped renewing long ago
     assert taken is not None and taken.id == job_id
-    await asyncio.wait_for(stopped.wait(), 60)
+    await asyncio.wait_for(held.stopped.wait(), 60)
     await pool.stop()
     found = other.get(taken.id)
     assert found is not None and found.state == "running"  # still the other worker's: nothing released
@@ -203,20 +209,30 @@ async def test_a_worker_that_cannot_renew_stops_its_job_before_the_lease_runs_ou
         migrate(Database(url), at_start=True)
         store = PgJobStore(url, lease=1.5)  # renewed every 0.5 s; stopped here after 1 s without
         store.add(delivery="d", subject="s", kind="command", spec="{}")
-        started, stopped = asyncio.Event(), asyncio.Event()
-
-        async def runner(job: Job) -> None:
-            started.set()
-            try:
-                await asyncio.Event().wait()
-            except asyncio.CancelledError:
-                stopped.set()
-                raise
-
-        pool = WorkerPool(store, runner, size=1)
+        held = Held()
+        pool = WorkerPool(store, held, size=1)
         pool.start()
-        await asyncio.wait_for(started.wait(), 60)
+        await asyncio.wait_for(held.started.wait(), 60)
         cluster.stop()  # this worker can renew nothing now; another could take the job in 1.5 s
-        await asyncio.wait_for(stopped.wait(), 60)
+        await asyncio.wait_for(held.stopped.wait(), 60)
         assert pool.running == 0
         await pool.stop()
+
+
+async def test_a_worker_whose_connection_drops_reconnects_and_keeps_its_running_job(pg_url: str) -> None:
+    store = PgJobStore(pg_url, lease=1.5)  # renewed every 0.5 s; stopped after 1 s without renewal
+    store.add(delivery="d", subject="s", kind="command", spec="{}")
+    held = Held()
+    pool = WorkerPool(store, held, size=1)
+    pool.start()
+    await asyncio.wait_for(held.started.wait(), 60)
+    assert cut_connections(pg_url) == 1
+    await asyncio.sleep(2.5)  # past the whole lease: only renewals on a new connection kept it
+    assert not held.stopped.is_set() and pool.running == 1
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT state, lease_owner FROM jobs").fetchone() == ("running", store.owner)
+    held.finish.set()
+    await pool.drain()
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT state FROM jobs").fetchone() == ("done",)
+    store.close()

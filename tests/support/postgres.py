@@ -35,7 +35,8 @@ def bindir() -> Path:
 class Cluster:
     """One server on a socket in its own directory; `url(name)` names a database in it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable  # fsync as in production (the benchmarks); the tests skip it for speed
         self.bin = bindir()
         self.root = Path(tempfile.mkdtemp(prefix="upgrade-deps-pg-"))
         self.data = self.root / "data"
@@ -57,7 +58,8 @@ class Cluster:
 
     def start(self) -> None:
         # No TCP at all: the socket in the cluster's own directory is the only way in.
-        options = f"-k {self.root} -c listen_addresses='' -c fsync=off -c max_connections=200"
+        fsync = "on" if self.durable else "off"
+        options = f"-k {self.root} -c listen_addresses='' -c fsync={fsync} -c max_connections=200"
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options,
                   "-w", "-t", str(TIMEOUT), "start")  # fmt: skip
 
@@ -69,6 +71,10 @@ class Cluster:
 
     def url(self, name: str = "postgres") -> str:
         return f"postgresql://postgres@/{name}?host={self.root}"
+
+    def pid(self) -> int:
+        """The postmaster's process id (its backends are its children)."""
+        return int((self.data / "postmaster.pid").read_text().split("\n", 1)[0])
 
     def create_database(self) -> str:
         """A new empty database; its URL."""
@@ -84,10 +90,30 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def running_cluster() -> Iterator[Cluster]:
-    cluster = Cluster().init()
+def running_cluster(*, durable: bool = False) -> Iterator[Cluster]:
+    cluster = Cluster(durable=durable).init()
     try:
         cluster.start()
         yield cluster
     finally:
         cluster.remove()
+
+
+# The job store's connections (every one it opens carries this application_name).
+OURS = "application_name = 'upgrade-deps' AND datname = current_database()"
+
+
+def connections(url: str) -> int:
+    """How many connections the job store holds to the database of `url`."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(f"SELECT COUNT(*) FROM pg_stat_activity WHERE {OURS}").fetchone()  # noqa: S608
+    return int(row[0]) if row else 0
+
+
+def cut_connections(url: str) -> int:
+    """End the job store's connections to the database of `url`, as a network that drops them does."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            f"SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE {OURS}"  # noqa: S608
+        ).fetchone()
+    return int(row[0]) if row else 0
