@@ -33,17 +33,19 @@ def where(url: str) -> str:
     return f"postgresql {host}{port}/{parts.get('dbname') or ''}"
 
 
-def options(url: str) -> dict[str, Any]:
+def options(url: str, settings: str = "") -> dict[str, Any]:
     """How every connection is opened: bounded waits, dead peers noticed, statements bounded.
 
     Keepalives notice a dead peer on an idle connection; tcp_user_timeout (25 s, what the
     keepalives take) also on one waiting for its answer, which TCP would otherwise retransmit
-    for about 15 minutes before giving up, with the caller waiting all that time.
+    for about 15 minutes before giving up, with the caller waiting all that time. `settings` are
+    more `-c name=value` session settings for this connection.
     """
+    bounds = "-c statement_timeout=30000 -c idle_in_transaction_session_timeout=60000"
     return {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT, "keepalives": 1, "keepalives_idle": 10,
             "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 25_000,
             "application_name": "upgrade-deps",
-            "options": "-c statement_timeout=30000 -c idle_in_transaction_session_timeout=60000"}  # fmt: skip
+            "options": f"{bounds} {settings}".strip()}  # fmt: skip
 
 
 class Database:
@@ -60,8 +62,9 @@ class Database:
 
     rowid = "seq"
 
-    def __init__(self, url: str, *, background: bool = False) -> None:
+    def __init__(self, url: str, *, background: bool = False, settings: str = "") -> None:
         self.url = url
+        self.settings = settings
         self.where = where(url)
         self.background = background
         self._conn: psycopg.Connection[Row] | None = None
@@ -85,7 +88,7 @@ class Database:
             if (conn := self._usable()) is not None:
                 return conn
             try:
-                self._conn = psycopg.connect(self.url, **options(self.url))
+                self._conn = psycopg.connect(self.url, **options(self.url, self.settings))
             except UNREACHABLE as exc:
                 self._lost = True
                 raise StoreUnavailableError(

@@ -12,7 +12,7 @@ import pytest
 from bot.errors import StoreError, StoreUnavailableError
 from bot.service.inbox import NewJob
 from bot.service.pgconn import Database
-from bot.service.pgintake import PgIntake, clock
+from bot.service.pgintake import INSERT, PgIntake, clock
 from bot.service.pgjobs import PgJobStore
 from bot.service.pgschema import LATEST, migrate
 from tests.support.postgres import connections, cut_connections, running_cluster
@@ -229,3 +229,23 @@ def test_every_connection_bounds_how_long_a_dead_peer_can_keep_it_waiting(pg_url
     }  # fmt: skip
     assert db.one("SHOW statement_timeout") == ("30s",)
     db.close()
+
+
+def test_the_intake_plans_each_batch_for_the_table_as_it_is_with_index_scans(pg_url: str) -> None:
+    # A generic plan made while the table was empty, or a bitmap scan (which never marks the index
+    # entries of superseded jobs dead), made each batch cost more the more jobs its key superseded.
+    intake = PgIntake(pg_url)
+    for batch in range(30):  # past psycopg's threshold for preparing the statement
+        intake.add_many([NewJob(f"d-{batch}-{i}", "o/r#1", "pull", "{}", "o/r#1:pull") for i in range(2)])
+    writer = intake._writer
+    assert writer.one("SHOW plan_cache_mode") == ("force_custom_plan",)
+    assert writer.one("SHOW enable_bitmapscan") == ("off",)  # a table this small gets no bitmap scan anyway
+    columns = (["d-new"], ["o/r#1"], ["pull"], ["o/r#1:pull"], ["{}"])
+    plan = "\n".join(str(row[0]) for row in writer.all(f"EXPLAIN {INSERT}", columns))
+    assert "Index Scan using jobs_coalesce" in plan
+    assert "Bitmap" not in plan
+    reader = Database(pg_url)  # every other connection keeps PostgreSQL's defaults
+    assert reader.one("SHOW plan_cache_mode") == ("auto",)
+    assert reader.one("SHOW enable_bitmapscan") == ("on",)
+    reader.close()
+    intake.close()
