@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import TypeGuard
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -167,7 +167,7 @@ async def notes_for(
         return replace(base, problem="newly added" if new else "removed")
     if (cached := cache.get(change.package, old, new)) is not None:
         return replace(cached, requested=change.requested, focused=change.focused)
-    if index is None or not index.startswith(("https://", "http://")):
+    if not _remote(index):
         return replace(
             base, problem="unknown: it does not come from a package index (a local directory or a URL)"
         )
@@ -210,28 +210,50 @@ async def gather(
     ordered_changes = ordered(changes)
     if not ordered_changes:
         return ()
-    import aiohttp
+    wanted = ordered_changes[:MAX_PACKAGES]
+    indexes = [index_of(c) for c in wanted]
+    cache = NotesCache(cache_dir)
+    if not any(_remote(index) for index in indexes):
+        # Every package comes from a local directory or a URL: no lookup needs the network, and the
+        # HTTP client (a tenth of a second to import) is not loaded.
+        found = await _collect(wanted, indexes, get=_offline, source=source, cache=cache, deadline=deadline)
+    else:
+        import aiohttp
 
-    async with aiohttp.ClientSession() as session:
-        get, cache, limit = http_getter(session), NotesCache(cache_dir), asyncio.Semaphore(CONCURRENT)
-
-        async def one(c: VersionChange) -> PackageNotes:
-            async with limit:
-                return await notes_for(c, index=index_of(c), get=get, source=source, cache=cache)
-
-        tasks = [asyncio.ensure_future(one(c)) for c in ordered_changes[:MAX_PACKAGES]]
-        try:
-            await asyncio.wait(tasks, timeout=deadline)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-    late = f"not looked up: the lookups took longer than {deadline:.0f} s"
+        async with aiohttp.ClientSession() as session:
+            found = await _collect(wanted, indexes, get=http_getter(session), source=source, cache=cache,
+                                   deadline=deadline)  # fmt: skip
     many = f"not looked up: more than {MAX_PACKAGES} packages changed"
-    return tuple(
-        _finished(c, task, late) if task is not None else _unlooked(c, many)
-        for c, task in itertools.zip_longest(ordered_changes, tasks)
-    )
+    return (*found, *(_unlooked(c, many) for c in ordered_changes[MAX_PACKAGES:]))
+
+
+def _remote(index: str | None) -> TypeGuard[str]:
+    return index is not None and index.startswith(("https://", "http://"))
+
+
+async def _offline(url: str, accept: str | None) -> bytes:
+    raise ReleaseNotesError(f"{url} is not looked up: no package of this run comes from an index")
+
+
+async def _collect(
+    changes: Sequence[VersionChange], indexes: Sequence[str | None], *, get: Get, source: ReleaseSource,
+    cache: NotesCache, deadline: float,
+) -> list[PackageNotes]:  # fmt: skip
+    limit = asyncio.Semaphore(CONCURRENT)
+
+    async def one(c: VersionChange, index: str | None) -> PackageNotes:
+        async with limit:
+            return await notes_for(c, index=index, get=get, source=source, cache=cache)
+
+    tasks = [asyncio.ensure_future(one(c, index)) for c, index in zip(changes, indexes, strict=True)]
+    try:
+        await asyncio.wait(tasks, timeout=deadline)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    late = f"not looked up: the lookups took longer than {deadline:.0f} s"
+    return [_finished(c, task, late) for c, task in zip(changes, tasks, strict=True)]
 
 
 def _finished(c: VersionChange, task: asyncio.Future[PackageNotes], late: str) -> PackageNotes:

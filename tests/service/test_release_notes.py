@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from bot.model import PackageNotes, Request, Section, UpgradeResult, VersionChange
-from bot.pipeline.release_notes import MAX_RELEASES, NotesCache, gather, notes_for
+from bot.pipeline.release_notes import MAX_PACKAGES, MAX_RELEASES, NotesCache, gather, notes_for
 from bot.pipeline.summary import render_summary
 from bot.service.github import GitHub
 from bot.service.publication import OUTPUT_LIMIT, bound
@@ -194,3 +196,35 @@ async def test_all_changes_in_order_within_a_deadline(
         ("slow", "not looked up: the lookups took longer than 10 s"),
         ("zlib-ng", "unknown: it does not come from a package index (a local directory or a URL)"),
     ]
+
+
+def test_changes_that_need_no_network_load_no_http_client(tmp_path: Path) -> None:
+    # A fresh interpreter: what a run whose packages all come from local sources imports.
+    script = f"""
+import asyncio, sys
+from pathlib import Path
+from bot.model import VersionChange
+from bot.pipeline.release_notes import MAX_PACKAGES, gather
+
+class Nowhere:
+    async def list_releases(self, repo): raise AssertionError(repo)
+    async def release_by_tag(self, repo, tag): raise AssertionError(repo)
+
+changes = [VersionChange(f"p{{i:02d}}", ("1",), ("2",), ("default",), False, False)
+           for i in range(MAX_PACKAGES + 1)]
+indexes = {{"p00": "file:///srv/simple"}}
+cache = Path({str(tmp_path)!r})
+notes = asyncio.run(gather(changes, index_of=lambda c: indexes.get(c.package), cache_dir=cache,
+                           source=Nowhere()))
+print(sorted({{n.problem for n in notes}}))
+print("aiohttp" in sys.modules)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    problems, imported = done.stdout.splitlines()
+    assert problems == str(sorted({
+        "unknown: it does not come from a package index (a local directory or a URL)",
+        f"not looked up: more than {MAX_PACKAGES} packages changed",
+    }))  # fmt: skip
+    assert imported == "False"
