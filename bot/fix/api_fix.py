@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bot.files.config import Config
 from bot.fix.compat_fix import UNREADABLE, Edits
-from bot.fix.moves import Position, move_imports, rename_keywords
 from bot.model import FixResult, PackageAudit, Rewrite
+
+if TYPE_CHECKING:
+    from bot.fix.moves import Position
 
 Read = Callable[[str], str]
 KEYWORD_KINDS = ("keyword-deprecated", "keyword-removed")
@@ -36,6 +39,10 @@ def api_fix(config: Config, audit: PackageAudit, *, read: Read) -> tuple[FixResu
     signature) and each keyword it proved renamed; nothing else. Shim files follow the shim rules."""
     shims = frozenset(f for s in config.compat.shims for f in s.files)
     moves, renames = _plans(audit, shims)
+    if not moves and not renames:
+        return None, Edits()
+    from bot.fix.moves import move_imports, rename_keywords  # libcst: imported only for a proven rewrite
+
     edits = Edits()
     rewrites: list[Rewrite] = []
     for file in sorted({*moves, *renames}):

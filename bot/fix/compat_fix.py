@@ -10,8 +10,6 @@ from bot.audit.compat_branches import Fallback, fallbacks_in
 from bot.files.config import Config
 from bot.files.repofiles import UnsafePathError
 from bot.fix.hunks import first_changed_line, hunks
-from bot.fix.prune import prune
-from bot.fix.stubs import add_stubs
 from bot.model import FixResult, Hunk, PackageAudit, Rewrite
 
 Read = Callable[[str], str]
@@ -58,6 +56,8 @@ def _prune_file(
     file: str, source: str, retired: Sequence[Fallback]
 ) -> tuple[str, list[Rewrite], list[str], bool]:
     """(new source, what went, the modules it made unconditional, whether plain re-exports are left)."""
+    from bot.fix.prune import prune  # libcst: a quarter of a second to import, only when something goes
+
     pruned = prune(source, [(fb.try_line, fb.handler_index) for fb in retired])
     compile(pruned.source, file, "exec", dont_inherit=True)  # what does not compile is not written
     covers = {fb.handler_line: fb.tag.covers if fb.tag else None for fb in retired}
@@ -115,6 +115,8 @@ def compat_fix(config: Config, audit: PackageAudit, *, read: Read) -> tuple[FixR
 def _add_to_stub_list(
     edits: Edits, stub_list: str, modules: Sequence[str], roots: frozenset[str], *, read: Read
 ) -> list[Rewrite]:
+    from bot.fix.stubs import add_stubs  # libcst, as in _prune_file
+
     try:
         source = edits.current(stub_list, read)
         text, added = add_stubs(source, modules, roots)
