@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_API_URL = "https://api.github.com"
-# Never handed on: children inherit environments (GitPython runs git with ours); repository code runs there.
+# Never handed on: children inherit environments (git commits with ours); repository code runs there.
 # UPGRADE_DEPS_DB too: a PostgreSQL URL may carry the database's password.
 SECRETS = (
     "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET", "UPGRADE_DEPS_STATUS_TOKEN",
@@ -243,7 +243,7 @@ def git_host_of(api_url: str) -> str:
 def from_process(role: str = "serve") -> Settings:
     """Settings from this process's environment, whose secrets are then removed from it.
 
-    Anything this process starts without an explicit environment (git through GitPython) would
+    Anything this process starts with its own environment (the commit step's git) would
     otherwise inherit the app's private key and webhook secret.
     """
     settings = load_settings(os.environ, role=role)

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 def _warm_imports() -> None:
     """Import what the last steps need while the first ones wait on uv (start-up counts)."""
-    import git  # noqa: F401
-
     import bot.audit.runner  # noqa: F401
     from bot.text.render import environment
 

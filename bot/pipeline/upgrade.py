@@ -72,7 +72,7 @@ async def run_upgrade(
     if options.commit:
         try:
             async with announced(ctx.progress, "commit"):
-                result = replace(result, commits=_commit(ctx))
+                result = replace(result, commits=await _commit(ctx))
         except UpgradeDepsError as exc:
             files.restore()
             return replace(result, outcome=exc.kind, error=str(exc))
@@ -202,19 +202,21 @@ def _outcome(ctx: Context) -> str:
     return "landed"
 
 
-def _commit(ctx: Context) -> tuple[Commit, ...]:
+async def _commit(ctx: Context) -> tuple[Commit, ...]:
     """One commit per step that changed files, replaying each step's snapshot in order."""
-    git = gitrepo.open_repo(ctx.repo)
-    final = {path: repofiles.read_bytes(ctx.repo, path) for path in ctx.files.changed()}
+    # Git itself sees the whole environment, as when the user commits: their identity may be in it.
+    env, repo = ctx.environ, ctx.repo
+    final = {path: repofiles.read_bytes(repo, path) for path in ctx.files.changed()}
     commits = []
-    with gitrepo.all_or_none(git, list(final)):
+    async with gitrepo.all_or_none(repo, list(final), env=env):
         for snapshot in ctx.snapshots:
             for path, text in snapshot.files.items():
-                repofiles.write_text(ctx.repo, path, text)
-            made = gitrepo.commit_files(git, list(snapshot.files), snapshot.text())
+                repofiles.write_text(repo, path, text)
+            made = await gitrepo.commit_files(repo, list(snapshot.files), snapshot.text(), env=env)
             if made:
                 commits.append(made)
         for path, data in final.items():
-            repofiles.write_bytes(ctx.repo, path, data)
-        made = gitrepo.commit_files(git, list(final), "Record remaining upgrade changes", untracked=False)
+            repofiles.write_bytes(repo, path, data)
+        made = await gitrepo.commit_files(repo, list(final), "Record remaining upgrade changes", env=env,
+                                          untracked=False)  # fmt: skip
     return (*commits, *([made] if made else []))

@@ -1,20 +1,16 @@
-"""The git operations of a local run: the clean-tree check (git CLI) and one commit per step (GitPython)."""
+"""The git operations of a local run: the clean-tree check and one commit per step, through the git CLI."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot.errors import DirtyTreeError, RefusedError, ToolError
 from bot.model import Commit
 from bot.tools.githarden import LOCAL_OPTIONS
 from bot.tools.proc import run
-
-if TYPE_CHECKING:
-    import git
 
 GIT_TIMEOUT = 60.0
 
@@ -78,10 +74,7 @@ async def git_dir(path: Path, *, env: Mapping[str, str]) -> Path:
 
 
 async def ensure_clean(path: Path, *, env: Mapping[str, str], ignore: Sequence[str] = ()) -> None:
-    """Refuse when tracked files have uncommitted changes: those are someone's work.
-
-    The git CLI, not GitPython, so the check does not wait for GitPython to import.
-    """
+    """Refuse when tracked files have uncommitted changes: those are someone's work."""
     done = await run(
         ["git", *LOCAL_OPTIONS, "status", "--porcelain=v1", "--untracked-files=no", "-z"],
         cwd=path,
@@ -111,31 +104,37 @@ async def file_at(path: Path, commit: str, relative: str, *, env: Mapping[str, s
     return done.output if done.returncode == 0 else None
 
 
-def open_repo(path: Path) -> git.Repo:
-    import git
-
-    repo = git.Repo(path)
-    # Every command GitPython runs for us (status, add, commit, reset): no hook, no fsmonitor.
-    repo.git.set_persistent_git_options(c=[LOCAL_OPTIONS[1], LOCAL_OPTIONS[3]])
-    return repo
+class _Refused(Exception):
+    """A git command of the commit step failed; its message is git's own reason."""
 
 
-def _status(repo: git.Repo, paths: Sequence[str], *, untracked: bool) -> dict[str, str]:
+async def _git(repo: Path, env: Mapping[str, str], *args: str) -> str:
+    """One git command in the user's checkout (no hook, no fsmonitor); its output."""
+    done = await run(["git", *LOCAL_OPTIONS, *args], cwd=repo, env=env, timeout=GIT_TIMEOUT)
+    if done.returncode != 0:
+        lines = [line.strip() for line in done.output.splitlines() if line.strip()]
+        reason = " ".join(lines) or f"exit status {done.returncode}"
+        raise _Refused(f"{reason} (timed out after {GIT_TIMEOUT:.0f} s)" if done.timed_out else reason)
+    return done.output
+
+
+async def _status(
+    repo: Path, paths: Sequence[str], *, env: Mapping[str, str], untracked: bool
+) -> dict[str, str]:
     """{path: two-letter porcelain status} for those of `paths` that differ from HEAD (one `git status`)."""
     mode = "--untracked-files=all" if untracked else "--untracked-files=no"
-    out: str = repo.git.status("--porcelain=v1", "-z", mode, "--", *paths)
+    out = await _git(repo, env, "status", "--porcelain=v1", "-z", mode, "--", *paths)
     return {entry[3:]: entry[:2] for entry in out.split("\0") if entry[3:]}
 
 
-def commit_files(
-    repo: git.Repo, paths: Sequence[str], message: str, *, untracked: bool = True
+async def commit_files(
+    repo: Path, paths: Sequence[str], message: str, *, env: Mapping[str, str], untracked: bool = True
 ) -> Commit | None:
     """Commit those of `paths` that changed (new files too if `untracked`), and nothing else.
 
-    Through GitPython's git command interface: its pure-Python index rewrite costs more than the
-    lock step itself on large lock files.
+    The git CLI itself: `git commit -- paths` takes only those files, as they are in the work tree.
     """
-    status = _status(repo, paths, untracked=untracked) if paths else {}
+    status = await _status(repo, paths, env=env, untracked=untracked) if paths else {}
     changed = [path for path in paths if path in status]
     if not changed:
         return None
@@ -143,32 +142,27 @@ def commit_files(
     # staged; a file the run created (a new checklist) must be known to git before it can be named.
     new = [path for path in changed if status[path] == "??"]
     if new:
-        repo.git.add("--intent-to-add", "--", *new)
-    repo.git.commit("--no-verify", "-q", "-m", message, "--", *changed)
-    return Commit(sha=repo.head.commit.hexsha, message=message)
+        await _git(repo, env, "add", "--intent-to-add", "--", *new)
+    await _git(repo, env, "commit", "--no-verify", "-q", "-m", message, "--", *changed)
+    return Commit(sha=await _head(repo, env), message=message)
 
 
-@contextlib.contextmanager
-def all_or_none(repo: git.Repo, paths: Sequence[str]) -> Iterator[None]:
+async def _head(repo: Path, env: Mapping[str, str]) -> str:
+    return (await _git(repo, env, "rev-parse", "--verify", "HEAD^{commit}")).strip()
+
+
+@contextlib.asynccontextmanager
+async def all_or_none(repo: Path, paths: Sequence[str], *, env: Mapping[str, str]) -> AsyncIterator[None]:
     """Commits made inside either all stay, or, if git refuses one, none do and the index is as it was.
 
     The work tree is the caller's to restore. Git's own reason (say, no user identity) becomes a
     ToolError.
     """
-    import git as gitpython
-
-    start = repo.head.commit.hexsha
+    start = await _head(repo, env)
     try:
         yield
-    except gitpython.GitCommandError as exc:
-        repo.git.reset("-q", "--soft", start)
+    except _Refused as exc:
+        await _git(repo, env, "reset", "-q", "--soft", start)
         if paths:
-            repo.git.reset("-q", start, "--", *paths)
-        raise ToolError(f"git could not commit: {_reason(exc)}") from None
-
-
-def _reason(exc: git.GitCommandError) -> str:
-    """Git's own message from a failed command, without GitPython's wrapping."""
-    text = str(exc.stderr).strip().removeprefix("stderr:").strip().strip("'")
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return " ".join(lines) or f"exit status {exc.status}"
+            await _git(repo, env, "reset", "-q", start, "--", *paths)
+        raise ToolError(f"git could not commit: {exc}") from None

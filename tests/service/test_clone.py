@@ -119,10 +119,9 @@ async def test_hooks_fsmonitor_and_other_protocols_never_run(tmp_path: Path) -> 
         await box.git("add", "NOTES.md")
         await box.git("commit", "-q", "-m", "notes")
         assert await box.push("feature") == "pushed"
-        # The pipeline's own commit path (GitPython) too.
-        repo = gitrepo.open_repo(box.repo)
+        # The pipeline's own commit path too.
         (box.repo / "MORE.md").write_text("y\n")
-        gitrepo.commit_files(repo, ["MORE.md"], "more")
+        assert await gitrepo.commit_files(box.repo, ["MORE.md"], "more", env=dict(os.environ)) is not None
         # A redirect of our remote to a command: that transport is refused, never run.
         with (box.repo / ".git" / "config").open("a") as config:
             config.write(f'[url "ext::sh -c echo% ext>>{marker}% #"]\n\tinsteadOf = {bare.as_uri()}\n')
