@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from bot.model import Extra
@@ -59,11 +59,28 @@ def make_copy(repo: Path, name: str, tracked: Iterable[str]) -> Path:
 
     Links are copied as links; a stale copy of ours is replaced; OSError when the parent refuses.
     """
+    root = start_copy(repo, name)
+    fill_copy(repo, root, tracked)
+    return root
+
+
+def start_copy(repo: Path, name: str) -> Path:
+    """The empty sibling named `name`, marked as ours (a stale copy of ours is replaced); OSError when
+    the parent refuses it or something not ours is there. Quick: the files come with `fill_copy`."""
     root = sibling_root(repo, name)
     remove_copy(root)
     root.mkdir()
     (root / MARKER).write_text(f"{repo}\n", encoding="utf-8")
+    return root
+
+
+def fill_copy(
+    repo: Path, root: Path, tracked: Iterable[str], *, stop: Callable[[], bool] | None = None
+) -> None:
+    """Copy the tracked files into `root`, links as links; between two files, `stop()` may end it."""
     for relative in tracked:
+        if stop is not None and stop():
+            return
         source, target = repo / relative, root / relative
         if not os.path.lexists(source):
             continue
@@ -75,7 +92,6 @@ def make_copy(repo: Path, name: str, tracked: Iterable[str]) -> Path:
         else:
             shutil.copyfile(source, target)
             shutil.copymode(source, target)
-    return root
 
 
 def remove_copy(root: Path) -> bool:

@@ -11,7 +11,7 @@ from bot.pipeline.context import Context
 from bot.pipeline.parallel import Copies, copies_beside, plan_copies, run_jobs
 from bot.pipeline.progress import announced
 from bot.tools import gitrepo
-from bot.tools.uv import needs_swap
+from bot.tools.uv import needs_swap, slots
 
 # Locks one variant (`name`) in `root` (the repository, or its copy), reporting into `sink`.
 VariantJob = Callable[[Context, str, Path], Awaitable[bool]]
@@ -76,10 +76,15 @@ async def lock_variants(ctx: Context, names: Sequence[str], job: VariantJob) -> 
     outcomes: list[bool] | None = None
     if isinstance(plan, Copies):
         try:
-            with copies_beside(ctx.repo, names, plan, copied=copied) as roots:
+            # What the jobs in the repository write (a swap, the new lock) is copied before they start.
+            variants = [ctx.variant(name) for name in names]
+            first = {path for v in variants for path in (*slots(v), v.manifest, v.lock)}
+            async with copies_beside(ctx.repo, names, plan, copied=copied, first=first) as roots:
                 await ctx.progress(f"lock {', '.join(names)} in parallel")
                 outcomes = await run_jobs(roots, one, started=ctx.uv_running.set)
-        except CopyError as exc:  # raised before any job started
+        except CopyError as exc:
+            if ctx.uv_running.is_set():  # a copy failed half-way (the disk is full): no fallback
+                raise
             plan = str(exc)
     if outcomes is None:
         if plan:

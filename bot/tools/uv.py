@@ -23,14 +23,14 @@ def uv_binary() -> str:
     return str(find_uv_bin())
 
 
-def _slots(variant: Variant) -> tuple[str, str]:
+def slots(variant: Variant) -> tuple[str, str]:
     """Where uv expects this variant's files: `pyproject.toml` and `uv.lock` beside its manifest."""
     folder = PurePosixPath(variant.manifest).parent
     return str(folder / "pyproject.toml"), str(folder / "uv.lock")
 
 
 def needs_swap(variant: Variant) -> bool:
-    return _slots(variant) != (variant.manifest, variant.lock)
+    return slots(variant) != (variant.manifest, variant.lock)
 
 
 class Locker:
@@ -62,7 +62,7 @@ class Locker:
         base = root or self.repo
         if not needs_swap(variant):
             return await self._uv_lock(base, base / PurePosixPath(variant.manifest).parent, pins, resolution)
-        manifest_slot, lock_slot = _slots(variant)
+        manifest_slot, lock_slot = slots(variant)
         backup = self.swap_dir if root is None else base / ".upgrade-deps-swap"
         originals = self._swap_in(base, variant, manifest_slot, lock_slot, backup)
         try:
