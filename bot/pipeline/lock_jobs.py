@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 
 from bot.errors import CopyError
 from bot.pipeline.context import Context
-from bot.pipeline.parallel import Copies, copies_beside, plan_copies, run_jobs
+from bot.pipeline.parallel import Copies, Job, copies_beside, plan_copies, run_jobs
 from bot.pipeline.progress import announced
 from bot.tools import gitrepo
 from bot.tools.uv import needs_swap, slots
@@ -75,17 +75,8 @@ async def lock_variants(ctx: Context, names: Sequence[str], job: VariantJob) -> 
     plan = await _copies(ctx, names, copied) if len(names) > 1 else ""
     outcomes: list[bool] | None = None
     if isinstance(plan, Copies):
-        try:
-            # What the jobs in the repository write (a swap, the new lock) is copied before they start.
-            variants = [ctx.variant(name) for name in names]
-            first = {path for v in variants for path in (*slots(v), v.manifest, v.lock)}
-            async with copies_beside(ctx.repo, names, plan, copied=copied, first=first) as roots:
-                await ctx.progress(f"lock {', '.join(names)} in parallel")
-                outcomes = await run_jobs(roots, one, started=ctx.uv_running.set)
-        except CopyError as exc:
-            if ctx.uv_running.is_set():  # a copy failed half-way (the disk is full): no fallback
-                raise
-            plan = str(exc)
+        found = await _in_parallel(ctx, names, plan, copied, one)
+        outcomes, plan = (found, "") if isinstance(found, list) else (None, found)
     if outcomes is None:
         if plan:
             await ctx.progress(f"lock one variant after the other: {plan}")
@@ -94,3 +85,24 @@ async def lock_variants(ctx: Context, names: Sequence[str], job: VariantJob) -> 
     for name in names:
         _merge(ctx, sinks[name])
     return outcomes
+
+
+async def _in_parallel(
+    ctx: Context, names: Sequence[str], plan: Copies, copied: Sequence[str], one: Job[bool]
+) -> list[bool] | str:
+    """Every variant at once, the `copied` ones in copies; or why they cannot be (nothing ran then)."""
+    # What the jobs in the repository write (a swap, the new lock) is copied before they start.
+    variants = [ctx.variant(name) for name in names]
+    first = {path for v in variants for path in (*slots(v), v.manifest, v.lock)}
+    entered = False
+    try:
+        async with copies_beside(ctx.repo, names, plan, copied=copied, first=first) as roots:
+            entered = True
+            await ctx.progress(f"lock {', '.join(names)} in parallel")
+            # The work that overlaps uv starts once every copy is complete, so the copying
+            # thread does not wait for the interpreter behind it.
+            return await run_jobs(roots, one, started=ctx.uv_running.set)
+    except CopyError as exc:
+        if entered:  # a copy failed half-way (the disk is full) with the repository's locks under way
+            raise
+        return str(exc)

@@ -107,7 +107,7 @@ async def run_jobs(
     roots: Mapping[str, Awaitable[Path]], job: Job[T], *, started: Callable[[], object] | None = None
 ) -> list[T]:
     """`job(name, root)` for every entry at once (each once its root is ready), results in `roots`'
-    order; `started()` is called once all are launched. However they end (failure, timeout,
+    order; `started()` is called once all are launched (every root ready). However they end (failure, timeout,
     cancellation), every job has stopped (its own cleanup done) before this returns or raises; the
     first failure is raised."""
 
@@ -117,6 +117,7 @@ async def run_jobs(
     tasks = [asyncio.ensure_future(placed(name, root)) for name, root in roots.items()]
     try:
         if started is not None:
+            await asyncio.gather(*roots.values())  # every job is under way
             started()
         return list(await asyncio.gather(*tasks))
     finally:

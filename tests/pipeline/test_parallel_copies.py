@@ -11,7 +11,7 @@ import pytest
 
 from bot.errors import CopyError
 from bot.files import siblings
-from bot.pipeline.parallel import Copies, copies_beside
+from bot.pipeline.parallel import Copies, copies_beside, run_jobs
 
 
 def tree(root: Path, count: int) -> list[str]:
@@ -85,3 +85,24 @@ async def test_a_sibling_path_that_is_not_ours_refuses_before_any_job(tmp_path: 
         async with copies_beside(repo, ["default", "vllm"], Copies(tuple(tracked), None)):
             raise AssertionError("no job may start")
     assert taken.read_text() == "not ours"
+
+
+async def test_the_jobs_count_as_started_once_every_copy_is_complete() -> None:
+    loop = asyncio.get_running_loop()
+    here, copy = loop.create_future(), loop.create_future()
+    here.set_result(Path("/repo"))
+    calls: list[str] = []
+
+    async def job(name: str, root: Path) -> str:
+        calls.append(name)
+        return f"{name} in {root}"
+
+    running = asyncio.ensure_future(
+        run_jobs({"default": here, "vllm": copy}, job, started=lambda: calls.append("started"))
+    )
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert calls == ["default"]  # the repository's job runs; the copy is still being made
+    copy.set_result(Path("/copy"))
+    assert await running == ["default in /repo", "vllm in /copy"]
+    assert calls == ["default", "started", "vllm"] or calls == ["default", "vllm", "started"]
