@@ -54,16 +54,6 @@ def copy_refusal(
     return None
 
 
-def make_copy(repo: Path, name: str, tracked: Iterable[str]) -> Path:
-    """Copy the tracked files (as the work tree has them) into the sibling named `name`.
-
-    Links are copied as links; a stale copy of ours is replaced; OSError when the parent refuses.
-    """
-    root = start_copy(repo, name)
-    fill_copy(repo, root, tracked)
-    return root
-
-
 def start_copy(repo: Path, name: str) -> Path:
     """The empty sibling named `name`, marked as ours (a stale copy of ours is replaced); OSError when
     the parent refuses it or something not ours is there. Quick: the files come with `fill_copy`."""

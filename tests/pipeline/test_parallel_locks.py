@@ -218,7 +218,8 @@ async def test_a_copy_a_killed_run_left_beside_the_repository_is_removed_by_the_
 ) -> None:
     repo = dual_repo(tmp_path)
     tracked = git(repo, "ls-files").splitlines()
-    stale = siblings.make_copy(repo, "vllm", tracked)
+    stale = siblings.start_copy(repo, "vllm")
+    siblings.fill_copy(repo, stale, tracked)
     (stale / "pyproject.toml").write_text("half written")
     foreign = tmp_path / f".{repo.name}.lock-notours"
     foreign.mkdir()  # no marker: someone else's directory, never removed
