@@ -75,15 +75,11 @@ async def git_dir(path: Path, *, env: Mapping[str, str]) -> Path:
 
 async def ensure_clean(path: Path, *, env: Mapping[str, str], ignore: Sequence[str] = ()) -> None:
     """Refuse when tracked files have uncommitted changes: those are someone's work."""
-    done = await run(
-        ["git", *LOCAL_OPTIONS, "status", "--porcelain=v1", "--untracked-files=no", "-z"],
-        cwd=path,
-        env=env,
-        timeout=GIT_TIMEOUT,
-    )
-    if done.returncode != 0:
-        raise RefusedError(f"{path}: git status failed: {done.output.strip()}")
-    dirty = sorted({entry[3:] for entry in done.output.split("\0") if entry[3:] and entry[3:] not in ignore})
+    try:
+        status = await _status(path, (), env=env, untracked=False)
+    except _Refused as exc:
+        raise RefusedError(f"{path}: git status failed: {exc}") from None
+    dirty = sorted(entry for entry in status if entry not in ignore)
     if dirty:
         listed = ", ".join(dirty[:10])
         raise DirtyTreeError(f"the work tree has uncommitted changes ({listed}); commit or stash them first")
