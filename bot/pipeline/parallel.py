@@ -81,8 +81,7 @@ async def copies_beside(
                 made.append(siblings.start_copy(repo, name))
                 siblings.fill_copy(repo, made[-1], now)
             except OSError as exc:
-                where = siblings.sibling_root(repo, name)
-                raise CopyError(f"cannot copy the tree to {where}: {exc.strerror}") from None
+                raise _refused(siblings.sibling_root(repo, name), exc) from None
         with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="copy") as pool:
             for name, root in zip(beside, made, strict=True):
                 roots[name] = asyncio.wrap_future(pool.submit(_fill, repo, root, later, stop))
@@ -99,17 +98,21 @@ def _fill(repo: Path, root: Path, tracked: Sequence[str], stop: threading.Event)
     try:
         siblings.fill_copy(repo, root, tracked, stop=stop.is_set)
     except OSError as exc:
-        raise CopyError(f"cannot copy the tree to {root}: {exc.strerror}") from None
+        raise _refused(root, exc) from None
     return root
+
+
+def _refused(root: Path, exc: OSError) -> CopyError:
+    return CopyError(f"cannot copy the tree to {root}: {exc.strerror}")
 
 
 async def run_jobs(
     roots: Mapping[str, Awaitable[Path]], job: Job[T], *, started: Callable[[], object] | None = None
 ) -> list[T]:
     """`job(name, root)` for every entry at once (each once its root is ready), results in `roots`'
-    order; `started()` is called once all are launched (every root ready). However they end (failure, timeout,
-    cancellation), every job has stopped (its own cleanup done) before this returns or raises; the
-    first failure is raised."""
+    order; `started()` is called once all are launched (every root ready). However they end
+    (failure, timeout, cancellation), every job has stopped (its own cleanup done) before this
+    returns or raises; the first failure is raised."""
 
     async def placed(name: str, root: Awaitable[Path]) -> T:
         return await job(name, await root)
